@@ -1,0 +1,110 @@
+"""`task-api-mcp serve`: start the server on stdio or streamable HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+
+from mcp_server import __version__
+from mcp_server.config import ConfigError, Settings, add_serve_arguments, settings_from_args
+from mcp_server.health import Health
+from mcp_server.http import build_http_app
+from mcp_server.logs import configure_logging
+from mcp_server.server import build_server
+from mcp_server.service import TaskService
+from mcp_server.store.sqlite import SQLiteTaskStore
+
+logger = logging.getLogger("mcp_server")
+
+
+@dataclass
+class App:
+    """Everything one running server holds."""
+
+    service: TaskService
+    health: Health
+    server: MCPServer
+
+
+@asynccontextmanager
+async def open_app(settings: Settings) -> AsyncIterator[App]:
+    store = SQLiteTaskStore(settings.db)
+    await store.open()
+    service = TaskService(store)
+    health = Health(store)
+    try:
+        yield App(service=service, health=health, server=build_server(service, health))
+    finally:
+        await store.close()
+
+
+async def serve(settings: Settings) -> None:
+    async with open_app(settings) as app:
+        logger.info(
+            "server_start",
+            extra={
+                "version": __version__,
+                "transport": settings.transport,
+                "store": app.service.store.description,
+                "host": settings.host if settings.transport == "http" else None,
+                "port": settings.port if settings.transport == "http" else None,
+                "stateless": settings.stateless if settings.transport == "http" else None,
+            },
+        )
+        try:
+            if settings.transport == "stdio":
+                await app.server.run_stdio_async()
+            else:
+                asgi = build_http_app(
+                    app.server,
+                    app.health,
+                    host=settings.host,
+                    stateless=settings.stateless,
+                    token=settings.token,
+                    allowed_hosts=settings.allowed_hosts,
+                    allowed_origins=settings.allowed_origins,
+                )
+                config = uvicorn.Config(
+                    asgi,
+                    host=settings.host,
+                    port=settings.port,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="on",
+                    timeout_graceful_shutdown=5,
+                )
+                await uvicorn.Server(config).serve()
+        finally:
+            logger.info("server_stop", extra={"transport": settings.transport})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="task-api-mcp", description="A persistent task list for MCP clients.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    serve_parser = commands.add_parser("serve", help="run the MCP server (stdio by default)")
+    add_serve_arguments(serve_parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as exc:
+        parser.exit(2, f"task-api-mcp: error: {exc}\n")
+    configure_logging(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(serve, settings)

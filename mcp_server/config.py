@@ -1,0 +1,126 @@
+"""Settings from command-line flags and environment variables, validated once at start.
+
+A flag wins over its environment variable, which wins over the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+
+from mcp_server.http import is_loopback
+from mcp_server.logs import LEVELS
+
+APP_NAME = "task-api-mcp"
+
+
+def default_db_path() -> Path:
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "tasks.db"
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = field(default_factory=lambda: str(default_db_path()))
+    transport: Literal["stdio", "http"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    stateless: bool = True
+    token: str | None = None
+    allow_insecure_bind: bool = False
+    allowed_hosts: list[str] = field(default_factory=list)
+    allowed_origins: list[str] = field(default_factory=list)
+
+    def validate(self) -> Settings:
+        if self.log_level.upper() not in LEVELS:
+            raise ConfigError(f"log level must be one of {', '.join(LEVELS)}, got {self.log_level!r}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be 0-65535, got {self.port}")
+        if self.transport == "http" and not is_loopback(self.host) and not self.token and not self.allow_insecure_bind:
+            raise ConfigError(
+                f"refusing to serve on {self.host} without a bearer token: set TASK_API_TOKEN or "
+                f"--token-file, bind to 127.0.0.1, or pass --allow-insecure-bind if a proxy authenticates"
+            )
+        return self
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    env = os.environ
+    parser.add_argument("--transport", choices=["stdio", "http"], default=env.get("TASK_API_TRANSPORT", "stdio"))
+    parser.add_argument(
+        "--host", default=env.get("TASK_API_HOST", "127.0.0.1"), help="HTTP bind address (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=int(env.get("TASK_API_PORT", "8000")))
+    parser.add_argument(
+        "--db",
+        default=env.get("TASK_API_DB") or str(default_db_path()),
+        help="SQLite file (env TASK_API_DB; default under the user data directory)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=env.get("TASK_API_LOG_LEVEL", "INFO"),
+        help="DEBUG, INFO, WARNING, ERROR (env TASK_API_LOG_LEVEL)",
+    )
+    parser.add_argument(
+        "--stateful",
+        action="store_true",
+        default=env.get("TASK_API_STATEFUL") == "1",
+        help="keep HTTP sessions in memory (one replica only; enables resources/subscribe "
+        "updates for clients on protocol 2025-11-25 and earlier)",
+    )
+    parser.add_argument(
+        "--token-file", type=Path, help="file holding the bearer token for HTTP (or env TASK_API_TOKEN)"
+    )
+    parser.add_argument(
+        "--allow-insecure-bind",
+        action="store_true",
+        help="allow a non-loopback bind without a token (only behind an authenticating proxy)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=_csv(env.get("TASK_API_ALLOWED_HOSTS")),
+        help="extra Host header value to accept, e.g. tasks.example.com (repeatable)",
+    )
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=_csv(env.get("TASK_API_ALLOWED_ORIGINS")),
+        help="extra Origin to accept, e.g. https://app.example.com (repeatable)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    token = os.environ.get("TASK_API_TOKEN") or None
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text().strip() or None
+        except OSError as exc:
+            raise ConfigError(f"cannot read --token-file {args.token_file}: {exc.strerror}") from exc
+        if token is None:
+            raise ConfigError(f"--token-file {args.token_file} is empty")
+    return Settings(
+        db=args.db,
+        transport=args.transport,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level.upper(),
+        stateless=not args.stateful,
+        token=token,
+        allow_insecure_bind=args.allow_insecure_bind,
+        allowed_hosts=args.allowed_host,
+        allowed_origins=args.allowed_origin,
+    ).validate()

@@ -1,0 +1,202 @@
+"""The task domain: what a task is, what may change, and how a list is asked for.
+
+These pydantic models are the single definition of the data; tool schemas, the store and
+validation all derive from them, so a rule written here holds everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+TITLE_MAX = 500
+DESCRIPTION_MAX = 10_000
+TAG_MAX = 50
+TAGS_MAX = 20
+SEARCH_MAX = 200
+PAGE_DEFAULT = 20
+PAGE_MAX = 100
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+def parse_due(value: Any) -> str:
+    """Accept an ISO 8601 date, or a datetime that carries a timezone; return it in ISO form.
+
+    A datetime without a timezone is refused: "17:00" means different instants to different
+    users, and guessing silently would move deadlines.
+    """
+    if isinstance(value, dt.datetime):
+        parsed: dt.date | dt.datetime = value
+    elif isinstance(value, dt.date):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"due must be an ISO 8601 date (2026-12-31) or datetime with a timezone "
+                f"(2026-12-31T17:00:00+01:00), got {value!r}"
+            ) from None
+    else:
+        raise ValueError(f"due must be an ISO 8601 string, got {type(value).__name__}")
+    if isinstance(parsed, dt.datetime):
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise ValueError(
+                f"due datetime {value!r} has no timezone; add an offset such as Z or +01:00, or give a date only"
+            )
+        return parsed.isoformat()
+    return parsed.isoformat()
+
+
+def due_sort_key(due: str) -> str:
+    """A UTC, fixed-width form of a due value so that string order is time order.
+
+    A date-only due counts as the start of that day in UTC.
+    """
+    if len(due) == 10:
+        instant = dt.datetime.fromisoformat(due).replace(tzinfo=dt.UTC)
+    else:
+        instant = dt.datetime.fromisoformat(due).astimezone(dt.UTC)
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def due_bound_key(bound: str, *, upper: bool) -> str:
+    """Sort key for a due_before/due_after bound; a date-only upper bound covers that whole day."""
+    if len(bound) == 10 and upper:
+        next_day = dt.date.fromisoformat(bound) + dt.timedelta(days=1)
+        return due_sort_key(next_day.isoformat())
+    return due_sort_key(bound)
+
+
+def _normalise_tags(tags: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        cleaned = tag.strip().lower()
+        if not cleaned:
+            raise ValueError("tags must not be empty strings")
+        seen.setdefault(cleaned, None)
+    return list(seen)
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+    Field(description=f"Short summary of the task, 1-{TITLE_MAX} characters."),
+]
+Description = Annotated[
+    str,
+    StringConstraints(max_length=DESCRIPTION_MAX),
+    Field(description="Longer free-text notes."),
+]
+Due = Annotated[
+    str,
+    AfterValidator(parse_due),
+    Field(
+        description="ISO 8601 date (2026-12-31) or datetime with timezone (2026-12-31T17:00:00+01:00).",
+        examples=["2026-12-31", "2026-12-31T17:00:00+01:00"],
+    ),
+]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX)]
+Tags = Annotated[
+    list[Tag],
+    Field(max_length=TAGS_MAX, description="Labels; stored lowercase and deduplicated."),
+    AfterValidator(_normalise_tags),
+]
+TaskId = Annotated[int, Field(ge=1, description="The task's numeric id.")]
+
+
+class _Strict(BaseModel):
+    """Refuse fields we do not know: a misspelt field must not be dropped silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewTask(_Strict):
+    """What a caller gives to create a task."""
+
+    title: Title
+    description: Description | None = None
+    due: Due | None = None
+    priority: Priority = Priority.NORMAL
+    tags: Tags = Field(default_factory=list)
+
+
+class TaskPatch(_Strict):
+    """A partial update: only the fields that are set change."""
+
+    title: Title | None = None
+    description: Description | None = None
+    due: Due | None = None
+    priority: Priority | None = None
+    tags: Tags | None = None
+    status: Status | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class Task(_Strict):
+    """A stored task, as every adapter returns it."""
+
+    id: TaskId
+    title: str
+    description: str | None = None
+    status: Status = Status.OPEN
+    priority: Priority = Priority.NORMAL
+    due: str | None = Field(default=None, description="ISO 8601 date or datetime with timezone.")
+    tags: list[str] = Field(default_factory=list)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    completed_at: dt.datetime | None = None
+    version: int = Field(ge=1, description="Increases on every change; pass it as expected_version.")
+
+
+class TaskQuery(_Strict):
+    """Filters for listing tasks; all optional and combined with AND."""
+
+    status: Status | None = None
+    priority: Priority | None = None
+    tag: Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX)] | None = None
+    due_before: Due | None = None
+    due_after: Due | None = None
+    search: Annotated[str, StringConstraints(min_length=1, max_length=SEARCH_MAX)] | None = None
+
+    def normalised(self) -> TaskQuery:
+        """Tags compare lowercase, as they are stored."""
+        return self.model_copy(update={"tag": self.tag.strip().lower() if self.tag else None})
+
+
+class TaskPage(BaseModel):
+    """One page of a task list, in a stable order (by id)."""
+
+    tasks: list[Task]
+    next_cursor: str | None = Field(description="Pass as cursor to get the next page; null on the last page.")
+    total: int = Field(description="How many tasks match the filters, over all pages.")
+
+
+class DeletedTask(BaseModel):
+    """The outcome of a delete: the task as it was just before."""
+
+    deleted: bool = True
+    task: Task

@@ -1,0 +1,42 @@
+"""Errors the service raises on purpose; every adapter turns them into a client-facing message."""
+
+from __future__ import annotations
+
+
+class TaskError(Exception):
+    """Base of errors a caller can act on; `kind` names the category in logs and metrics."""
+
+    kind = "error"
+
+
+class TaskNotFound(TaskError):
+    kind = "not_found"
+
+    def __init__(self, task_id: int, detail: str = "") -> None:
+        self.task_id = task_id
+        super().__init__(detail or f"task {task_id} does not exist; call list_tasks to see the ids there are")
+
+
+class VersionConflict(TaskError):
+    kind = "conflict"
+
+    def __init__(self, task_id: int, expected: int, current: int) -> None:
+        self.task_id = task_id
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"task {task_id} is at version {current}, not the expected version {expected}: "
+            f"it changed since you read it; read it again and retry with expected_version={current}"
+        )
+
+
+class IdempotencyConflict(TaskError):
+    kind = "conflict"
+
+
+class InvalidInput(TaskError):
+    kind = "invalid_input"
+
+
+class StoreUnavailable(TaskError):
+    kind = "store_unavailable"

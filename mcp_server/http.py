@@ -1,0 +1,103 @@
+"""The HTTP deployment: streamable HTTP at /mcp, liveness and readiness probes, bearer-token auth."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_server.health import Health
+
+logger = logging.getLogger(__name__)
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def transport_security(host: str, allowed_hosts: list[str], allowed_origins: list[str]) -> TransportSecuritySettings:
+    """Host and Origin allowlists (DNS-rebinding protection); loopback names are always allowed."""
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *allowed_hosts]
+    origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*", *allowed_origins]
+    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
+        hosts += [host, f"{host}:*"]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+class BearerTokenMiddleware:
+    """Require `Authorization: Bearer <token>` on everything but the probes (constant-time compare)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        if not hmac.compare_digest(given, self._expected):
+            response = JSONResponse(
+                {"error": {"code": "unauthorized", "message": "missing or wrong bearer token"}},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="task-api-mcp"'},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def build_http_app(
+    server: MCPServer,
+    health: Health,
+    *,
+    host: str = "127.0.0.1",
+    stateless: bool = True,
+    token: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    allowed_origins: list[str] | None = None,
+) -> ASGIApp:
+    @server.custom_route("/healthz", methods=["GET"])
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    @server.custom_route("/readyz", methods=["GET"])
+    async def readyz(_: Request) -> Response:
+        report: dict[str, Any] = await health.report()
+        if report["ready"]:
+            return JSONResponse({"status": "ready", "components": report["components"]})
+        reasons = [
+            f"{name}: {c.get('error') or c.get('detail') or c['status']}"
+            for name, c in report["components"].items()
+            if c["status"] in ("down", "loading", "unavailable")
+        ]
+        return JSONResponse(
+            {"status": "not_ready", "reason": "; ".join(reasons), "components": report["components"]},
+            status_code=503,
+        )
+
+    app: Starlette = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        stateless_http=stateless,
+        json_response=False,
+        transport_security=transport_security(host, allowed_hosts or [], allowed_origins or []),
+        host=host,
+    )
+    if token:
+        return BearerTokenMiddleware(app, token)
+    return app

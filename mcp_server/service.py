@@ -1,0 +1,132 @@
+"""TaskService: the one place business rules live. Every adapter (MCP tools, resources, later REST)
+calls this; none talks to the store directly."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from mcp_server.domain import (
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    DeletedTask,
+    NewTask,
+    Status,
+    Task,
+    TaskPage,
+    TaskPatch,
+    TaskQuery,
+)
+from mcp_server.errors import InvalidInput, TaskNotFound
+from mcp_server.store.base import TaskStore
+
+logger = logging.getLogger(__name__)
+
+ChangeListener = Callable[[int], Awaitable[None]]
+
+_CURSOR_VERSION = 1
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def encode_cursor(after_id: int, query: TaskQuery) -> str:
+    payload = {"v": _CURSOR_VERSION, "after": after_id, "q": _digest(query.model_dump_json())}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, query: TaskQuery) -> int:
+    """The id a cursor continues after; refuses cursors that are malformed or from another query."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+        after = payload["after"]
+        valid = payload["v"] == _CURSOR_VERSION and isinstance(after, int) and after >= 0
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        valid = False
+    if not valid:
+        raise InvalidInput("cursor is not one this server issued; omit it to start from the first page")
+    if payload.get("q") != _digest(query.model_dump_json()):
+        raise InvalidInput(
+            "cursor belongs to a list_tasks call with different filters; repeat the same filters "
+            "or omit the cursor to start again"
+        )
+    return after
+
+
+class TaskService:
+    def __init__(self, store: TaskStore) -> None:
+        self.store = store
+        self._listeners: list[ChangeListener] = []
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call listener(task_id) after a task is created, changed or deleted."""
+        self._listeners.append(listener)
+
+    async def _changed(self, task_id: int) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(task_id)
+            except Exception:  # a notification failure must never fail the write that caused it
+                logger.exception("task change listener failed", extra={"task_id": task_id})
+
+    async def create_task(self, new: NewTask, *, idempotency_key: str | None = None) -> Task:
+        fingerprint = _digest(new.model_dump_json()) if idempotency_key is not None else None
+        task, created = await self.store.create(new, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if created:
+            await self._changed(task.id)
+        return task
+
+    async def get_task(self, task_id: int) -> Task:
+        task = await self.store.get(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    async def list_tasks(
+        self, query: TaskQuery | None = None, *, limit: int = PAGE_DEFAULT, cursor: str | None = None
+    ) -> TaskPage:
+        query = (query or TaskQuery()).normalised()
+        if not 1 <= limit <= PAGE_MAX:
+            raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}, got {limit}; page with next_cursor")
+        after_id = decode_cursor(cursor, query) if cursor else None
+        # One extra row tells whether another page exists without a second query.
+        tasks, total = await self.store.list_page(query, after_id=after_id, limit=limit + 1)
+        has_more = len(tasks) > limit
+        tasks = tasks[:limit]
+        next_cursor = encode_cursor(tasks[-1].id, query) if has_more else None
+        return TaskPage(tasks=tasks, next_cursor=next_cursor, total=total)
+
+    async def suggest_tags(self, prefix: str, limit: int = 20) -> list[str]:
+        return await self.store.suggest_tags(prefix.strip().lower(), limit)
+
+    async def suggest_open_ids(self, prefix: str, limit: int = 20) -> list[int]:
+        if prefix and not prefix.isdigit():
+            return []
+        return await self.store.suggest_ids(prefix, limit)
+
+    async def update_task(self, task_id: int, patch: TaskPatch, *, expected_version: int | None = None) -> Task:
+        changes = patch.changes()
+        if not changes:
+            raise InvalidInput(
+                "update_task needs at least one field to change: title, description, due, priority, tags or status"
+            )
+        task = await self.store.update(task_id, changes, expected_version=expected_version)
+        await self._changed(task_id)
+        return task
+
+    async def complete_task(self, task_id: int) -> Task:
+        """Mark a task done; completing a done task returns it unchanged."""
+        task = await self.store.update(task_id, {"status": Status.DONE})
+        await self._changed(task_id)
+        return task
+
+    async def delete_task(self, task_id: int) -> DeletedTask:
+        task = await self.store.delete(task_id)
+        await self._changed(task_id)
+        return DeletedTask(task=task)

@@ -1,0 +1,355 @@
+"""SQLite task store: the embedded default, one file, WAL mode, blocking calls run in worker threads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from mcp_server.domain import NewTask, Status, Task, TaskQuery, due_bound_key, due_sort_key
+from mcp_server.errors import StoreUnavailable, TaskNotFound, VersionConflict
+from mcp_server.store.base import apply_changes, replay_create, utc_now
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5_000
+
+# Forward-only migrations; PRAGMA user_version records how many have run.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title TEXT NOT NULL,
+        description TEXT,
+        status TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        due TEXT,
+        due_key TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        completed_at TEXT,
+        version INTEGER NOT NULL
+    );
+    CREATE TABLE task_tags (
+        task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (tag, task_id)
+    );
+    CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        task_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX tasks_status ON tasks(status, id);
+    CREATE INDEX tasks_priority ON tasks(priority, id);
+    CREATE INDEX tasks_due_key ON tasks(due_key);
+    """,
+]
+
+_COLUMNS = "id, title, description, status, priority, due, tags, created_at, updated_at, completed_at, version"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _row_to_task(row: sqlite3.Row) -> Task:
+    return Task(
+        id=row["id"],
+        title=row["title"],
+        description=row["description"],
+        status=row["status"],
+        priority=row["priority"],
+        due=row["due"],
+        tags=json.loads(row["tags"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        completed_at=row["completed_at"],
+        version=row["version"],
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(query: TaskQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if query.status:
+        clauses.append("status = ?")
+        args.append(query.status.value)
+    if query.priority:
+        clauses.append("priority = ?")
+        args.append(query.priority.value)
+    if query.tag:
+        clauses.append("id IN (SELECT task_id FROM task_tags WHERE tag = ?)")
+        args.append(query.tag)
+    if query.due_before:
+        clauses.append("due_key < ?")
+        args.append(due_bound_key(query.due_before, upper=True))
+    if query.due_after:
+        clauses.append("due_key >= ?")
+        args.append(due_bound_key(query.due_after, upper=False))
+    if query.search:
+        clauses.append("(title LIKE ? ESCAPE '\\' OR coalesce(description, '') LIKE ? ESCAPE '\\')")
+        pattern = f"%{_escape_like(query.search)}%"
+        args.extend([pattern, pattern])
+    return (" AND ".join(clauses) or "1"), args
+
+
+class SQLiteTaskStore:
+    """Tasks in one SQLite file. Each worker thread keeps its own connection; writers take
+    BEGIN IMMEDIATE so concurrent transactions queue on the busy timeout instead of deadlocking."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def description(self) -> str:
+        return f"sqlite:{self.path}"
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreUnavailable("the task store is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            try:
+                return fn(self._conn())
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"the task store could not complete the operation: {exc}") from exc
+
+        return await anyio.to_thread.run_sync(call)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run fn in one IMMEDIATE transaction: all of it commits, or none of it."""
+
+        def transaction(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self._run(transaction)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        await self._run(self._migrate)
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if current > len(MIGRATIONS):
+                raise StoreUnavailable(
+                    f"the database schema is version {current}, newer than this server knows "
+                    f"({len(MIGRATIONS)}); upgrade the server"
+                )
+            for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    async def schema_version(self) -> int:
+        return await self._run(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0])
+
+    async def close(self) -> None:
+        self._closed = True
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+    async def ping(self) -> None:
+        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, task_id: int) -> Task | None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return _row_to_task(row) if row else None
+
+    async def get(self, task_id: int) -> Task | None:
+        return await self._run(lambda conn: self._get(conn, task_id))
+
+    async def list_page(self, query: TaskQuery, *, after_id: int | None, limit: int) -> tuple[list[Task], int]:
+        where, args = _where(query)
+
+        def read(conn: sqlite3.Connection) -> tuple[list[Task], int]:
+            # One read transaction so the page and the total see the same snapshot.
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM tasks WHERE {where} AND id > ? ORDER BY id LIMIT ?",
+                    [*args, after_id or 0, limit],
+                ).fetchall()
+                total = conn.execute(f"SELECT count(*) FROM tasks WHERE {where}", args).fetchone()[0]
+            finally:
+                conn.execute("COMMIT")
+            return [_row_to_task(row) for row in rows], total
+
+        return await self._run(read)
+
+    async def count_by_status(self) -> dict[str, int]:
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            rows = conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall()
+            counts = {status.value: 0 for status in Status}
+            counts.update({row[0]: row[1] for row in rows})
+            return counts
+
+        return await self._run(read)
+
+    async def suggest_tags(self, prefix: str, limit: int) -> list[str]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT tag FROM task_tags WHERE tag LIKE ? ESCAPE '\\' GROUP BY tag"
+                " ORDER BY count(*) DESC, tag LIMIT ?",
+                (_escape_like(prefix.lower()) + "%", limit),
+            ).fetchall()
+            return [row[0] for row in rows]
+
+        return await self._run(read)
+
+    async def suggest_ids(self, prefix: str, limit: int) -> list[int]:
+        def read(conn: sqlite3.Connection) -> list[int]:
+            rows = conn.execute(
+                "SELECT id FROM tasks WHERE status = 'open' AND CAST(id AS TEXT) LIKE ? ORDER BY id DESC LIMIT ?",
+                (_escape_like(prefix) + "%", limit),
+            ).fetchall()
+            return [row[0] for row in rows]
+
+        return await self._run(read)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _write_tags(conn: sqlite3.Connection, task_id: int, tags: list[str]) -> None:
+        conn.execute("DELETE FROM task_tags WHERE task_id = ?", (task_id,))
+        conn.executemany("INSERT INTO task_tags (task_id, tag) VALUES (?, ?)", [(task_id, t) for t in tags])
+
+    async def create(
+        self, new: NewTask, *, idempotency_key: str | None = None, fingerprint: str | None = None
+    ) -> tuple[Task, bool]:
+        def insert(conn: sqlite3.Connection) -> tuple[Task, bool]:
+            if idempotency_key is not None:
+                known = conn.execute(
+                    "SELECT fingerprint, task_id FROM idempotency_keys WHERE key = ?", (idempotency_key,)
+                ).fetchone()
+                if known is not None:
+                    task = self._get(conn, known["task_id"])
+                    return replay_create(idempotency_key, known["fingerprint"], fingerprint, known["task_id"], task)
+            now = _iso(utc_now())
+            cursor = conn.execute(
+                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags,"
+                " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (
+                    new.title,
+                    new.description,
+                    Status.OPEN.value,
+                    new.priority.value,
+                    new.due,
+                    due_sort_key(new.due) if new.due else None,
+                    json.dumps(new.tags),
+                    now,
+                    now,
+                ),
+            )
+            task_id = int(cursor.lastrowid or 0)
+            self._write_tags(conn, task_id, new.tags)
+            if idempotency_key is not None:
+                conn.execute(
+                    "INSERT INTO idempotency_keys (key, fingerprint, task_id, created_at) VALUES (?, ?, ?, ?)",
+                    (idempotency_key, fingerprint or "", task_id, now),
+                )
+            task = self._get(conn, task_id)
+            assert task is not None
+            return task, True
+
+        return await self._write(insert)
+
+    async def update(self, task_id: int, changes: dict[str, Any], *, expected_version: int | None = None) -> Task:
+        def change(conn: sqlite3.Connection) -> Task:
+            current = self._get(conn, task_id)
+            if current is None:
+                raise TaskNotFound(task_id)
+            if expected_version is not None and current.version != expected_version:
+                raise VersionConflict(task_id, expected_version, current.version)
+            updated = apply_changes(current, changes, utc_now())
+            if updated is None:
+                return current
+            conn.execute(
+                "UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, due = ?, due_key = ?,"
+                " tags = ?, updated_at = ?, completed_at = ?, version = ? WHERE id = ? AND version = ?",
+                (
+                    updated.title,
+                    updated.description,
+                    updated.status.value,
+                    updated.priority.value,
+                    updated.due,
+                    due_sort_key(updated.due) if updated.due else None,
+                    json.dumps(updated.tags),
+                    _iso(updated.updated_at),
+                    _iso(updated.completed_at),
+                    updated.version,
+                    task_id,
+                    current.version,
+                ),
+            )
+            if "tags" in changes:
+                self._write_tags(conn, task_id, updated.tags)
+            return updated
+
+        return await self._write(change)
+
+    async def delete(self, task_id: int) -> Task:
+        def remove(conn: sqlite3.Connection) -> Task:
+            current = self._get(conn, task_id)
+            if current is None:
+                raise TaskNotFound(task_id)
+            conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
+            return current
+
+        return await self._write(remove)

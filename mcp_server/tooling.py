@@ -1,0 +1,104 @@
+"""What every tool call shares: strict arguments, clear error messages, a log line and counters.
+
+Kept in one Tool subclass so that each tool function in server.py holds only its own logic.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mcp_server.errors import TaskError
+
+logger = logging.getLogger("mcp_server.tools")
+
+ToolObserver = Callable[[str, float, str, str | None, Context[Any, Any]], Awaitable[None]]
+
+
+def describe_validation_error(tool: str, exc: ValidationError, known: list[str]) -> str:
+    """One readable line per bad argument, without pydantic's links and internals."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown argument (known: {', '.join(known)})")
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}")
+    return f"invalid arguments for {tool}: " + "; ".join(problems)
+
+
+def _forbid_extra(model: type[BaseModel]) -> type[BaseModel]:
+    """The same argument model, refusing arguments it does not declare."""
+    config = ConfigDict(**{**model.model_config, "extra": "forbid"})
+    return type(model.__name__, (model,), {"model_config": config, "__module__": model.__module__})
+
+
+class ManagedTool(Tool):
+    """A tool whose calls are validated strictly, logged, counted, and whose domain errors
+    reach the client as tool errors (isError) with the service's own message."""
+
+    observer: ToolObserver | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def create(
+        cls,
+        fn: Callable[..., Any],
+        *,
+        title: str,
+        annotations: ToolAnnotations,
+        observer: ToolObserver | None = None,
+    ) -> ManagedTool:
+        tool = cls.from_function(fn, title=title, annotations=annotations)
+        assert isinstance(tool, ManagedTool)
+        tool.fn_metadata.arg_model = _forbid_extra(tool.fn_metadata.arg_model)  # type: ignore[assignment]
+        tool.parameters["additionalProperties"] = False
+        tool.observer = observer
+        return tool
+
+    def _argument_names(self) -> list[str]:
+        return list(self.parameters.get("properties", {}))
+
+    async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
+        started = time.perf_counter()
+        try:
+            result = await super().run(arguments, context, convert_result)
+        except ToolError as exc:
+            error = self._client_error(exc)
+            await self._observe(started, "error", error_kind(exc), context)
+            if error is exc:
+                raise
+            raise error from exc.__cause__
+        await self._observe(started, "ok", None, context)
+        return result
+
+    def _client_error(self, exc: ToolError) -> ToolError:
+        """The error the client sees: the service's own message, or each bad argument named."""
+        cause = exc.__cause__
+        if isinstance(cause, ValidationError):
+            return ToolError(describe_validation_error(self.name, cause, self._argument_names()))
+        if isinstance(cause, TaskError):
+            return ToolError(str(cause))
+        return exc
+
+    async def _observe(self, started: float, outcome: str, kind: str | None, context: Context[Any, Any]) -> None:
+        if self.observer is not None:
+            await self.observer(self.name, (time.perf_counter() - started) * 1000, outcome, kind, context)
+
+
+def error_kind(error: ToolError) -> str:
+    """A stable category for logs and metrics."""
+    cause = error.__cause__
+    if isinstance(cause, ValidationError):
+        return "invalid_input"
+    if isinstance(cause, TaskError):
+        return cause.kind
+    return "internal"
