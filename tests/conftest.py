@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import httpx2
 import pytest
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from mcp_server.cli import App, open_app
 from mcp_server.config import Settings
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run under AnyIO's plugin (each module sets pytestmark = pytest.mark.anyio), which
+    keeps a fixture's setup and teardown in one task, as the mcp client's task groups require."""
+    return "asyncio"
 
 
 @pytest.fixture
@@ -75,8 +84,19 @@ def start_http_server(db: Path, log_path: Path, *extra: str, env: dict[str, str]
     port = free_port()
     log = log_path.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--port", str(port), "--db", str(db),
-         *extra],
+        [
+            sys.executable,
+            "-m",
+            "mcp_server",
+            "serve",
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            *extra,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=log,
         env={**os.environ, **(env or {})},
@@ -100,3 +120,9 @@ def http_server(db_path: Path, tmp_path: Path) -> Iterator[HttpServer]:
     server = start_http_server(db_path, tmp_path / "server.log")
     yield server
     server.stop()
+
+
+def http_client_with_headers(url: str, headers: dict[str, str], **options: object) -> Client:
+    """An mcp Client over streamable HTTP that sends extra headers (a token, a request id)."""
+    transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers))
+    return Client(transport, **options)  # type: ignore[arg-type]

@@ -1,0 +1,130 @@
+"""The command line: stdio as a real subprocess, configuration errors, and stdout kept for the protocol."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from mcp_server.config import default_db_path
+
+pytestmark = pytest.mark.anyio
+
+
+def stdio_params(db: Path, *extra: str, env: dict[str, str] | None = None) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mcp_server", "serve", "--db", str(db), *extra],
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_stdio_subprocess_serves_both_client_generations(db_path: Path, mode: str) -> None:
+    async with Client(stdio_params(db_path), mode=mode) as client:
+        created = await client.call_tool("create_task", {"title": "over stdio", "priority": "high"})
+        assert not created.is_error
+        page = await client.call_tool("list_tasks", {"priority": "high"})
+        assert page.structured_content["total"] == 1
+    async with Client(stdio_params(db_path)) as client:
+        assert (await client.call_tool("list_tasks", {})).structured_content["total"] == 1
+
+
+async def test_db_comes_from_the_environment_when_no_flag(tmp_path: Path) -> None:
+    db = tmp_path / "from-env.db"
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "mcp_server", "serve"], env={**os.environ, "TASK_API_DB": str(db)}
+    )
+    async with Client(params) as client:
+        await client.call_tool("create_task", {"title": "env"})
+    assert db.exists()
+
+
+def test_stdout_carries_only_protocol_messages_and_stderr_only_json_logs(db_path: Path) -> None:
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "create_task", "arguments": {"title": "x"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "delete_task", "arguments": {"task_id": 9}},
+        },
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mcp_server", "serve", "--db", str(db_path), "--log-level", "debug"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin and process.stdout
+    lines = []
+    for message in messages:
+        process.stdin.write(json.dumps(message) + "\n")
+        process.stdin.flush()
+        if "id" in message:  # wait for each reply, as a client would, before closing stdin
+            lines.append(process.stdout.readline())
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    replies = [json.loads(line) for line in [*lines, *stdout.splitlines()]]
+    assert all(reply["jsonrpc"] == "2.0" for reply in replies)
+    assert [reply.get("id") for reply in replies] == [1, 2, 3]
+    assert replies[2]["result"]["isError"] is True
+    logs = [json.loads(line) for line in stderr.splitlines()]
+    events = [entry["event"] for entry in logs]
+    assert events.index("server_start") < events.index("server_stop")
+    assert [e["tool"] for e in logs if e["event"] == "tool_call"] == ["create_task", "delete_task"]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_server", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_non_loopback_bind_without_token_refuses_to_start(db_path: Path) -> None:
+    done = run_cli("serve", "--transport", "http", "--host", "0.0.0.0", "--db", str(db_path))
+    assert done.returncode == 2
+    assert "refusing to serve on 0.0.0.0 without a bearer token" in done.stderr
+
+
+def test_bad_log_level_and_missing_token_file_are_reported(db_path: Path, tmp_path: Path) -> None:
+    bad_level = run_cli("serve", "--log-level", "loud", "--db", str(db_path))
+    assert bad_level.returncode == 2 and "log level must be one of" in bad_level.stderr
+    missing = run_cli("serve", "--token-file", str(tmp_path / "nope"), "--db", str(db_path))
+    assert missing.returncode == 2 and "cannot read --token-file" in missing.stderr
+
+
+def test_default_db_lives_in_the_user_data_directory() -> None:
+    path = default_db_path()
+    assert path.name == "tasks.db" and "task-api-mcp" in str(path)
+
+
+def test_version_flag() -> None:
+    done = run_cli("--version")
+    assert done.returncode == 0 and done.stdout.startswith("task-api-mcp ")

@@ -1,0 +1,201 @@
+"""The streamable HTTP deployment, as a real `task-api-mcp serve --transport http` process on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import mcp_types as types
+import pytest
+from mcp import Client
+
+from mcp_server.cli import App
+from mcp_server.http import build_http_app
+from tests.conftest import HttpServer, http_client_with_headers, start_http_server
+
+pytestmark = pytest.mark.anyio
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_both_client_generations_work_over_http(http_server: HttpServer, mode: str) -> None:
+    async with Client(http_server.mcp_url, mode=mode) as client:
+        assert {t.name for t in (await client.list_tools()).tools} >= {"create_task", "list_tasks"}
+        task = await call(client, "create_task", title=f"from {mode}", tags=["http"])
+        done = await call(client, "complete_task", task_id=task["id"])
+        assert done["status"] == "done"
+        page = await call(client, "list_tasks", tag="http")
+        assert [t["title"] for t in page["tasks"]] == [f"from {mode}"]
+        error = await client.call_tool("update_task", {"task_id": 12345, "title": "x"})
+        assert error.is_error and "does not exist" in error.content[0].text
+
+
+async def test_data_survives_a_server_restart(db_path: Path, tmp_path: Path) -> None:
+    first = start_http_server(db_path, tmp_path / "first.log")
+    try:
+        async with Client(first.mcp_url) as client:
+            created = await call(client, "create_task", title="durable", due="2026-12-24", tags=["keep"])
+    finally:
+        first.stop()
+    second = start_http_server(db_path, tmp_path / "second.log")
+    try:
+        async with Client(second.mcp_url, mode="legacy") as client:
+            page = await call(client, "list_tasks")
+    finally:
+        second.stop()
+    assert page["tasks"] == [created]
+
+
+async def test_ten_clients_updating_the_same_tasks_lose_nothing(http_server: HttpServer) -> None:
+    """Each client adds its own tag to every task by read-modify-write with expected_version,
+    retrying on conflict: every tag must end up on every task, one version per change."""
+    async with Client(http_server.mcp_url) as setup:
+        task_ids = [(await call(setup, "create_task", title=f"shared {n}"))["id"] for n in range(3)]
+    conflicts = 0
+
+    async def worker(n: int) -> None:
+        nonlocal conflicts
+        async with Client(http_server.mcp_url) as client:
+            for task_id in task_ids:
+                while True:
+                    current = json.loads((await client.read_resource(f"task://{task_id}")).contents[0].text)
+                    result = await client.call_tool(
+                        "update_task",
+                        {
+                            "task_id": task_id,
+                            "tags": [*current["tags"], f"c{n}"],
+                            "expected_version": current["version"],
+                        },
+                    )
+                    if not result.is_error:
+                        break
+                    assert "expected_version" in result.content[0].text
+                    conflicts += 1
+
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as group:
+            for n in range(10):
+                group.start_soon(worker, n)
+
+    async with Client(http_server.mcp_url) as check:
+        for task_id in task_ids:
+            task = json.loads((await check.read_resource(f"task://{task_id}")).contents[0].text)
+            assert sorted(task["tags"]) == sorted(f"c{n}" for n in range(10))
+            assert task["version"] == 11
+    print(f"conflicts seen and retried: {conflicts}")
+
+
+async def test_probes(http_server: HttpServer) -> None:
+    async with httpx.AsyncClient(base_url=http_server.base_url) as http:
+        assert (await http.get("/healthz")).json() == {"status": "alive"}
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+async def test_readyz_is_503_with_a_reason_when_the_store_is_down(app: App) -> None:
+    asgi = build_http_app(app.server, app.health)
+    await app.service.store.close()
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        response = await http.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "not_ready" and "store: the task store is closed" in response.json()["reason"]
+
+
+async def test_dns_rebinding_is_refused(http_server: HttpServer) -> None:
+    async with httpx.AsyncClient() as http:
+        bad_host = await http.post(http_server.mcp_url, json=INITIALIZE, headers={**MCP_HEADERS, "Host": "evil.test"})
+        bad_origin = await http.post(
+            http_server.mcp_url, json=INITIALIZE, headers={**MCP_HEADERS, "Origin": "http://evil.test"}
+        )
+        good = await http.post(
+            http_server.mcp_url,
+            json=INITIALIZE,
+            headers={**MCP_HEADERS, "Origin": f"http://127.0.0.1:{http_server.port}"},
+        )
+    assert bad_host.status_code == 421
+    assert bad_origin.status_code == 403
+    assert good.status_code == 200
+
+
+async def test_bearer_token_guards_mcp_but_not_probes(db_path: Path, tmp_path: Path) -> None:
+    server = start_http_server(db_path, tmp_path / "auth.log", env={"TASK_API_TOKEN": "s3cret-token"})
+    try:
+        async with httpx.AsyncClient() as http:
+            missing = await http.post(server.mcp_url, json=INITIALIZE, headers=MCP_HEADERS)
+            wrong = await http.post(
+                server.mcp_url, json=INITIALIZE, headers={**MCP_HEADERS, "Authorization": "Bearer nope"}
+            )
+            probe = await http.get(f"{server.base_url}/healthz")
+        assert missing.status_code == 401 and wrong.status_code == 401
+        assert missing.json()["error"]["code"] == "unauthorized"
+        assert probe.status_code == 200
+        async with http_client_with_headers(server.mcp_url, {"Authorization": "Bearer s3cret-token"}) as client:
+            assert (await call(client, "create_task", title="authorised"))["id"] == 1
+    finally:
+        server.stop()
+
+
+async def test_every_tool_call_is_one_json_log_line_with_request_id(http_server: HttpServer) -> None:
+    async with http_client_with_headers(http_server.mcp_url, {"X-Request-ID": "trace-123"}) as client:
+        await call(client, "create_task", title="logged")
+        await client.call_tool("complete_task", {"task_id": 999})
+    await anyio.sleep(0.2)
+    records = [json.loads(line) for line in http_server.logs().splitlines() if line.strip()]
+    calls = [r for r in records if r["event"] == "tool_call"]
+    assert [(c["tool"], c["outcome"], c["error_kind"]) for c in calls] == [
+        ("create_task", "ok", None),
+        ("complete_task", "error", "not_found"),
+    ]
+    assert all(c["request_id"] == "trace-123" and c["duration_ms"] >= 0 for c in calls)
+    assert records[0]["event"] == "server_start"
+
+
+async def test_stateful_http_delivers_legacy_subscription_updates(db_path: Path, tmp_path: Path) -> None:
+    server = start_http_server(db_path, tmp_path / "stateful.log", "--stateful")
+    updates: list[str] = []
+    arrived = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, types.ResourceUpdatedNotification):
+            updates.append(message.params.uri)
+            arrived.set()
+
+    try:
+        async with Client(server.mcp_url, mode="legacy", message_handler=on_message) as client:
+            task = await call(client, "create_task", title="watched over http")
+            await client.subscribe_resource(f"task://{task['id']}")
+            async with Client(server.mcp_url) as other:  # the change comes from another client
+                await call(other, "complete_task", task_id=task["id"])
+            with anyio.fail_after(10):
+                await arrived.wait()
+    finally:
+        server.stop()
+    assert updates == [f"task://{task['id']}"]
+
+
+async def test_listen_stream_delivers_updates_over_stateless_http(http_server: HttpServer) -> None:
+    async with Client(http_server.mcp_url) as client:
+        task = await call(client, "create_task", title="watched")
+        async with client.listen(resource_subscriptions=[f"task://{task['id']}"]) as subscription:
+            async with Client(http_server.mcp_url) as other:
+                await call(other, "update_task", task_id=task["id"], priority="urgent")
+            with anyio.fail_after(10):
+                event = await subscription.__anext__()
+    assert getattr(event, "uri", None) == f"task://{task['id']}"

@@ -1,0 +1,95 @@
+"""TaskService rules: cursors, idempotency fingerprints, partial updates, change notifications."""
+
+from pathlib import Path
+
+import pytest
+
+from mcp_server.domain import NewTask, TaskPatch, TaskQuery
+from mcp_server.errors import IdempotencyConflict, InvalidInput
+from mcp_server.service import TaskService, decode_cursor, encode_cursor
+from mcp_server.store.sqlite import SQLiteTaskStore
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def service(db_path: Path):
+    store = SQLiteTaskStore(db_path)
+    await store.open()
+    yield TaskService(store)
+    await store.close()
+
+
+def test_cursor_round_trips_for_the_same_query() -> None:
+    query = TaskQuery(tag="work")
+    assert decode_cursor(encode_cursor(42, query), query) == 42
+
+
+@pytest.mark.parametrize("forged", ["zzz", "e30", "eyJ2IjoxLCJhZnRlciI6LTF9", "!!!!", "eyJ2IjoyfQ"])
+def test_forged_cursors_are_refused(forged: str) -> None:
+    with pytest.raises(InvalidInput, match="cursor is not one this server issued"):
+        decode_cursor(forged, TaskQuery())
+
+
+def test_cursor_from_other_filters_is_refused() -> None:
+    cursor = encode_cursor(3, TaskQuery(tag="a"))
+    with pytest.raises(InvalidInput, match="different filters"):
+        decode_cursor(cursor, TaskQuery(tag="b"))
+
+
+async def test_pages_walk_every_task_once(service: TaskService) -> None:
+    for n in range(7):
+        await service.create_task(NewTask(title=f"t{n}"))
+    seen, cursor = [], None
+    while True:
+        page = await service.list_tasks(limit=3, cursor=cursor)
+        assert page.total == 7
+        seen += [t.title for t in page.tasks]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [f"t{n}" for n in range(7)]
+
+
+async def test_exactly_full_last_page_has_no_cursor(service: TaskService) -> None:
+    for n in range(4):
+        await service.create_task(NewTask(title=f"t{n}"))
+    page = await service.list_tasks(limit=4)
+    assert len(page.tasks) == 4 and page.next_cursor is None
+
+
+@pytest.mark.parametrize("limit", [0, 101, 10**9])
+async def test_limit_out_of_range_is_refused(service: TaskService, limit: int) -> None:
+    with pytest.raises(InvalidInput, match="between 1 and 100"):
+        await service.list_tasks(limit=limit)
+
+
+async def test_same_key_different_request_conflicts(service: TaskService) -> None:
+    await service.create_task(NewTask(title="a"), idempotency_key="k1")
+    assert (await service.create_task(NewTask(title="a"), idempotency_key="k1")).id == 1
+    with pytest.raises(IdempotencyConflict):
+        await service.create_task(NewTask(title="a", priority="high"), idempotency_key="k1")
+
+
+async def test_empty_update_is_refused(service: TaskService) -> None:
+    task = await service.create_task(NewTask(title="a"))
+    with pytest.raises(InvalidInput, match="at least one field"):
+        await service.update_task(task.id, TaskPatch())
+
+
+async def test_listeners_hear_every_change(service: TaskService) -> None:
+    heard: list[int] = []
+
+    async def listener(task_id: int) -> None:
+        heard.append(task_id)
+
+    async def broken(task_id: int) -> None:
+        raise RuntimeError("listener bug")
+
+    service.on_change(broken)
+    service.on_change(listener)
+    task = await service.create_task(NewTask(title="a"))
+    await service.update_task(task.id, TaskPatch(title="b"))
+    await service.complete_task(task.id)
+    await service.delete_task(task.id)
+    assert heard == [task.id] * 4
