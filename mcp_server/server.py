@@ -197,7 +197,7 @@ def build_server(service: TaskService, health: Health, notifier: ClientNotifier 
             "request_id": headers.get("x-request-id") or _request_id(ctx),
         }
         logger.info("tool_call", extra=fields)
-        await notifier.log(ctx.session, "error" if outcome != "ok" else "info", fields)
+        await notifier.log(ctx.request_context, "error" if outcome != "ok" else "info", fields)
 
     server: MCPServer = MCPServer(
         "task-api-mcp",
