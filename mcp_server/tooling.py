@@ -5,7 +5,7 @@ Kept in one Tool subclass so that each tool function in server.py holds only its
 
 from __future__ import annotations
 
-import logging
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,12 +13,10 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcp_server.errors import TaskError
-
-logger = logging.getLogger("mcp_server.tools")
 
 ToolObserver = Callable[[str, float, str, str | None, Context[Any, Any]], Awaitable[None]]
 
@@ -78,7 +76,7 @@ class ManagedTool(Tool):
                 raise
             raise error from exc.__cause__
         await self._observe(started, "ok", None, context)
-        return result
+        return compact_text(result)
 
     def _client_error(self, exc: ToolError) -> ToolError:
         """The error the client sees: the service's own message, or each bad argument named."""
@@ -92,6 +90,15 @@ class ManagedTool(Tool):
     async def _observe(self, started: float, outcome: str, kind: str | None, context: Context[Any, Any]) -> None:
         if self.observer is not None:
             await self.observer(self.name, (time.perf_counter() - started) * 1000, outcome, kind, context)
+
+
+def compact_text(result: Any) -> Any:
+    """Mirror structured content as compact JSON text: clients that read only the text get the same
+    data, and an agent's context is not spent on indentation."""
+    if isinstance(result, CallToolResult) and result.structured_content is not None:
+        text = json.dumps(result.structured_content, separators=(",", ":"), ensure_ascii=False)
+        return result.model_copy(update={"content": [TextContent(type="text", text=text)]})
+    return result
 
 
 def error_kind(error: ToolError) -> str:

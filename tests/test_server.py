@@ -289,3 +289,10 @@ async def test_log_notifications_follow_the_level_the_client_set(app: App) -> No
     logs = collected.items
     assert [(entry.level, entry.data["tool"]) for entry in logs] == [("error", "complete_task"), ("info", "list_tasks")]
     assert logs[0].data["error_kind"] == "not_found"
+
+
+async def test_text_content_mirrors_structured_content_compactly(client: Client) -> None:
+    result = await client.call_tool("create_task", {"title": "compact"})
+    text = result.content[0].text
+    assert json.loads(text) == result.structured_content
+    assert "\n" not in text and ", " not in text
