@@ -4,7 +4,7 @@ Starts a real `task-api-mcp serve --transport http` process on a fresh SQLite fi
 baseline, a bare MCP server with one no-op tool on the same SDK, transport and uvicorn settings.
 Each of N clients keeps one MCP session and calls tools back to back; every call is timed.
 
-    python benchmarks/http_latency.py [--clients 10] [--calls 50]
+    python -m benchmarks.http_latency [--clients 10] [--calls 50]
 
 Prints a table and one JSON line with the figures and the ratios against the baseline.
 
@@ -19,9 +19,7 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,29 +27,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
-import httpx
 from mcp import Client, ClientSession
 
+from tests.servers import free_port, spawn_http_server, start_http_server
+
 NOOP_SERVER = Path(__file__).with_name("noop_server.py")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(args: list[str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"server {args} did not start")
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -99,27 +79,14 @@ async def _skip_output_validation(self: ClientSession, name: str, result: object
 
 async def measure(clients: int, calls: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
-        task_port, noop_port = free_port(), free_port()
-        task_server = start(
-            [
-                sys.executable,
-                "-m",
-                "mcp_server",
-                "serve",
-                "--transport",
-                "http",
-                "--port",
-                str(task_port),
-                "--db",
-                str(Path(folder) / "bench.db"),
-                "--log-level",
-                "WARNING",
-            ],
-            task_port,
+        logs = Path(folder)
+        task_server = start_http_server(logs / "bench.db", logs / "server.log", "--log-level", "WARNING")
+        noop_port = free_port()
+        noop_server = spawn_http_server(
+            [sys.executable, str(NOOP_SERVER), str(noop_port)], noop_port, logs / "noop.log"
         )
-        noop_server = start([sys.executable, str(NOOP_SERVER), str(noop_port)], noop_port)
         try:
-            task_url, noop_url = f"http://127.0.0.1:{task_port}/mcp", f"http://127.0.0.1:{noop_port}/mcp"
+            task_url, noop_url = task_server.mcp_url, noop_server.mcp_url
 
             async def noop(client: Client, _: int) -> None:
                 await check(client, "noop", {})
@@ -136,8 +103,8 @@ async def measure(clients: int, calls: int) -> dict[str, object]:
             created = summary(await timed_calls(task_url, clients, calls, create))
             listed = summary(await timed_calls(task_url, clients, calls, list_page))
         finally:
-            task_server.terminate()
-            noop_server.terminate()
+            task_server.stop()
+            noop_server.stop()
     ratios = {
         name: {q: round(figures[q] / baseline[q], 2) for q in ("p50_ms", "p99_ms")}
         for name, figures in (("create_task", created), ("list_tasks", listed))

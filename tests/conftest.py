@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import httpx2
 import pytest
 from mcp import Client
@@ -19,6 +12,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_server.cli import App, open_app
 from mcp_server.config import Settings
+from tests.servers import HttpServer, start_http_server
 
 
 @pytest.fixture
@@ -43,76 +37,6 @@ async def app(db_path: Path) -> AsyncIterator[App]:
 async def client(app: App) -> AsyncIterator[Client]:
     async with Client(app.server) as connected:
         yield connected
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class HttpServer:
-    """A `task-api-mcp serve --transport http` process on a loopback port."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def mcp_url(self) -> str:
-        return f"{self.base_url}/mcp"
-
-    def logs(self) -> str:
-        return self.log_path.read_text()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_http_server(db: Path, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> HttpServer:
-    port = free_port()
-    log = log_path.open("ab")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mcp_server",
-            "serve",
-            "--transport",
-            "http",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        env={**os.environ, **(env or {})},
-    )
-    server = HttpServer(process, port, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.logs()}")
-        try:
-            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"server did not answer /healthz within 30 s:\n{server.logs()}")
 
 
 @pytest.fixture

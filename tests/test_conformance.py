@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HttpServer
+from tests.servers import HttpServer
 
 SCENARIOS = [
     "server-initialize",

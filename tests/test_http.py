@@ -14,7 +14,8 @@ from mcp import Client
 
 from mcp_server.cli import App
 from mcp_server.http import build_http_app
-from tests.conftest import HttpServer, http_client_with_headers, start_http_server
+from tests.conftest import http_client_with_headers
+from tests.servers import HttpServer, start_http_server
 
 pytestmark = pytest.mark.anyio
 
