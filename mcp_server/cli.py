@@ -5,46 +5,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import sqlite3
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import anyio
 import uvicorn
-from mcp.server.mcpserver import MCPServer
 
 from mcp_server import __version__
+from mcp_server.app import open_app
 from mcp_server.config import ConfigError, Settings, add_serve_arguments, settings_from_args
-from mcp_server.health import Health
+from mcp_server.errors import StoreUnavailable
 from mcp_server.http import build_http_app
 from mcp_server.logs import configure_logging
-from mcp_server.server import build_server
-from mcp_server.service import TaskService
-from mcp_server.store.sqlite import SQLiteTaskStore
 
 logger = logging.getLogger("mcp_server")
-
-
-@dataclass
-class App:
-    """Everything one running server holds."""
-
-    service: TaskService
-    health: Health
-    server: MCPServer
-
-
-@asynccontextmanager
-async def open_app(settings: Settings) -> AsyncIterator[App]:
-    store = SQLiteTaskStore(settings.db)
-    await store.open()
-    service = TaskService(store)
-    health = Health(store)
-    try:
-        yield App(service=service, health=health, server=build_server(service, health))
-    finally:
-        await store.close()
 
 
 async def serve(settings: Settings) -> None:
@@ -106,5 +80,10 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         parser.exit(2, f"task-api-mcp: error: {exc}\n")
     configure_logging(settings.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(serve, settings)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            anyio.run(serve, settings)
+    except (StoreUnavailable, OSError, sqlite3.Error) as exc:
+        # A store that cannot open is an operator's problem to fix, not a crash: say what and where.
+        logger.error("server_failed", extra={"error": str(exc), "store": settings.db})
+        sys.exit(1)

@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from mcp_server.cli import App, open_app
+from mcp_server.app import App, open_app
 from mcp_server.config import Settings
 from tests.servers import HttpServer, start_http_server
 

@@ -128,3 +128,13 @@ def test_default_db_lives_in_the_user_data_directory() -> None:
 def test_version_flag() -> None:
     done = run_cli("--version")
     assert done.returncode == 0 and done.stdout.startswith("task-api-mcp ")
+
+
+def test_a_store_that_cannot_open_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = run_cli("serve", "--db", str(blocker / "tasks.db"))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    failure = json.loads(done.stderr.splitlines()[-1])
+    assert failure["event"] == "server_failed" and failure["store"] == str(blocker / "tasks.db")

@@ -12,7 +12,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from mcp_server.cli import App
+from mcp_server.app import App
 from mcp_server.http import build_http_app
 from tests.conftest import http_client_with_headers
 from tests.servers import HttpServer, start_http_server

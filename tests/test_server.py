@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from mcp_server.cli import App
+from mcp_server.app import App
 
 pytestmark = pytest.mark.anyio
 
