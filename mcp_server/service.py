@@ -116,14 +116,16 @@ class TaskService:
             raise InvalidInput(
                 "update_task needs at least one field to change: title, description, due, priority, tags or status"
             )
-        task = await self.store.update(task_id, changes, expected_version=expected_version)
-        await self._changed(task_id)
+        task, changed = await self.store.update(task_id, changes, expected_version=expected_version)
+        if changed:
+            await self._changed(task_id)
         return task
 
     async def complete_task(self, task_id: int) -> Task:
         """Mark a task done; completing a done task returns it unchanged."""
-        task = await self.store.update(task_id, {"status": Status.DONE})
-        await self._changed(task_id)
+        task, changed = await self.store.update(task_id, {"status": Status.DONE})
+        if changed:
+            await self._changed(task_id)
         return task
 
     async def delete_task(self, task_id: int) -> DeletedTask:

@@ -91,5 +91,6 @@ async def test_listeners_hear_every_change(service: TaskService) -> None:
     task = await service.create_task(NewTask(title="a"))
     await service.update_task(task.id, TaskPatch(title="b"))
     await service.complete_task(task.id)
+    await service.complete_task(task.id)  # already done: nothing changed, nothing to hear
     await service.delete_task(task.id)
     assert heard == [task.id] * 4

@@ -43,8 +43,11 @@ class TaskStore(Protocol):
         """Tasks matching the query with id > after_id, in id order, and the total that match."""
         ...
 
-    async def update(self, task_id: int, changes: dict[str, Any], *, expected_version: int | None = None) -> Task:
-        """Apply a partial change atomically; raise TaskNotFound or VersionConflict."""
+    async def update(
+        self, task_id: int, changes: dict[str, Any], *, expected_version: int | None = None
+    ) -> tuple[Task, bool]:
+        """Apply a partial change atomically and say whether anything changed; raise TaskNotFound or
+        VersionConflict."""
         ...
 
     async def delete(self, task_id: int) -> Task:

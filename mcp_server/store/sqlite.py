@@ -310,8 +310,10 @@ class SQLiteTaskStore:
 
         return await self._write(insert)
 
-    async def update(self, task_id: int, changes: dict[str, Any], *, expected_version: int | None = None) -> Task:
-        def change(conn: sqlite3.Connection) -> Task:
+    async def update(
+        self, task_id: int, changes: dict[str, Any], *, expected_version: int | None = None
+    ) -> tuple[Task, bool]:
+        def change(conn: sqlite3.Connection) -> tuple[Task, bool]:
             current = self._get(conn, task_id)
             if current is None:
                 raise TaskNotFound(task_id)
@@ -319,7 +321,7 @@ class SQLiteTaskStore:
                 raise VersionConflict(task_id, expected_version, current.version)
             updated = apply_changes(current, changes, utc_now())
             if updated is None:
-                return current
+                return current, False
             conn.execute(
                 "UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, due = ?, due_key = ?,"
                 " tags = ?, updated_at = ?, completed_at = ?, version = ? WHERE id = ? AND version = ?",
@@ -340,7 +342,7 @@ class SQLiteTaskStore:
             )
             if "tags" in changes:
                 self._write_tags(conn, task_id, updated.tags)
-            return updated
+            return updated, True
 
         return await self._write(change)
 

@@ -48,10 +48,11 @@ async def test_a_newer_schema_than_known_is_refused(db_path: Path) -> None:
 async def test_create_get_update_delete_round_trip(store: SQLiteTaskStore) -> None:
     task, created = await store.create(NewTask(title="a", priority="high", tags=["x"], due="2026-12-01"))
     assert created and task.version == 1 and task.status == Status.OPEN
-    updated = await store.update(task.id, {"title": "b", "status": Status.DONE})
+    updated, changed = await store.update(task.id, {"title": "b", "status": Status.DONE})
+    assert changed
     assert (updated.title, updated.status, updated.version) == ("b", Status.DONE, 2)
     assert updated.completed_at is not None
-    reopened = await store.update(task.id, {"status": Status.OPEN})
+    reopened, _ = await store.update(task.id, {"status": Status.OPEN})
     assert reopened.completed_at is None
     deleted = await store.delete(task.id)
     assert deleted.id == task.id
@@ -62,7 +63,8 @@ async def test_create_get_update_delete_round_trip(store: SQLiteTaskStore) -> No
 
 async def test_update_that_changes_nothing_keeps_the_version(store: SQLiteTaskStore) -> None:
     task, _ = await store.create(NewTask(title="same"))
-    assert (await store.update(task.id, {"title": "same"})).version == 1
+    same, changed = await store.update(task.id, {"title": "same"})
+    assert same.version == 1 and not changed
 
 
 async def test_stale_expected_version_is_refused_and_names_the_current(store: SQLiteTaskStore) -> None:
