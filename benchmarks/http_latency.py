@@ -80,7 +80,9 @@ async def _skip_output_validation(self: ClientSession, name: str, result: object
 async def measure(clients: int, calls: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         logs = Path(folder)
-        task_server = start_http_server(logs / "bench.db", logs / "server.log", "--log-level", "WARNING")
+        task_server = start_http_server(
+            logs / "bench.db", logs / "server.log", "--log-level", "WARNING", "--backend", "none"
+        )
         noop_port = free_port()
         noop_server = spawn_http_server(
             [sys.executable, str(NOOP_SERVER), str(noop_port)], noop_port, logs / "noop.log"

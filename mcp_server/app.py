@@ -1,15 +1,19 @@
-"""The composition root: one store, one service, one health tracker and the MCP server over them."""
+"""The composition root: one store, one service, one parser, health, and the MCP server over them."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 
 from mcp_server.config import Settings
-from mcp_server.health import Health
+from mcp_server.health import Health, ModelHealth
+from mcp_server.nlu import dates
+from mcp_server.nlu.ollama import OllamaParser
+from mcp_server.nlu.parser import CommandParser
 from mcp_server.server import build_server
 from mcp_server.service import TaskService
 from mcp_server.store.sqlite import SQLiteTaskStore
@@ -22,15 +26,38 @@ class App:
     service: TaskService
     health: Health
     server: MCPServer
+    parser: CommandParser | None
+
+
+def build_parser(settings: Settings, model_health: ModelHealth) -> CommandParser | None:
+    if settings.backend == "none":
+        return None
+    return OllamaParser(
+        host=settings.ollama_host,
+        model=settings.model,
+        health=model_health,
+        timeout_s=settings.model_timeout_s,
+        max_concurrent=settings.model_concurrency,
+        max_queued=settings.model_queue,
+    )
 
 
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
+    """Open the store, start the model's warm-up in the background (never waited for), build the server."""
     store = SQLiteTaskStore(settings.db)
     await store.open()
     service = TaskService(store)
-    health = Health(store)
+    model_health = ModelHealth()
+    parser = build_parser(settings, model_health)
+    health = Health(store, model_health)
+    server = build_server(service, health, parser=parser, default_timezone=settings.timezone)
     try:
-        yield App(service=service, health=health, server=build_server(service, health))
+        async with AsyncExitStack() as stack:
+            if parser is not None:
+                await stack.enter_async_context(parser.running())
+                background = await stack.enter_async_context(anyio.create_task_group())
+                background.start_soon(anyio.to_thread.run_sync, dates.warm_up)
+            yield App(service=service, health=health, server=server, parser=parser)
     finally:
         await store.close()

@@ -13,7 +13,7 @@ import uvicorn
 
 from mcp_server import __version__
 from mcp_server.app import open_app
-from mcp_server.config import ConfigError, Settings, add_serve_arguments, settings_from_args
+from mcp_server.config import ConfigError, Settings, add_model_arguments, add_serve_arguments, settings_from_args
 from mcp_server.errors import StoreUnavailable
 from mcp_server.http import build_http_app
 from mcp_server.logs import configure_logging
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     serve_parser = commands.add_parser("serve", help="run the MCP server (stdio by default)")
     add_serve_arguments(serve_parser)
+    add_model_arguments(serve_parser)
     return parser
 
 

@@ -15,6 +15,7 @@ from platformdirs import user_data_dir
 
 from mcp_server.http import is_loopback
 from mcp_server.logs import LEVELS
+from mcp_server.nlu.dates import DateError, zone
 
 APP_NAME = "task-api-mcp"
 
@@ -43,10 +44,23 @@ class Settings:
     allow_insecure_bind: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
+    backend: Literal["ollama", "none"] = "ollama"
+    ollama_host: str = "http://127.0.0.1:11434"
+    model: str = "task-api-prod"
+    model_timeout_s: float = 30.0
+    model_concurrency: int = 2
+    model_queue: int = 16
+    timezone: str = "UTC"
 
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
             raise ConfigError(f"log level must be one of {', '.join(LEVELS)}, got {self.log_level!r}")
+        if self.model_timeout_s <= 0 or self.model_concurrency < 1 or self.model_queue < 0:
+            raise ConfigError("model timeout must be > 0, concurrency >= 1 and queue >= 0")
+        try:
+            zone(self.timezone)
+        except DateError as exc:
+            raise ConfigError(f"timezone: {exc}") from None
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0-65535, got {self.port}")
         if self.transport == "http" and not is_loopback(self.host) and not self.token and not self.allow_insecure_bind:
@@ -103,6 +117,47 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    env = os.environ
+    parser.add_argument(
+        "--backend",
+        choices=["ollama", "none"],
+        default=env.get("TASK_API_BACKEND", "ollama"),
+        help="what turns process_command text into actions (env TASK_API_BACKEND)",
+    )
+    parser.add_argument(
+        "--ollama-host",
+        default=env.get("OLLAMA_HOST", "http://127.0.0.1:11434"),
+        help="Ollama's address (env OLLAMA_HOST)",
+    )
+    parser.add_argument(
+        "--model", default=env.get("TASK_API_MODEL", "task-api-prod"), help="the Ollama model (env TASK_API_MODEL)"
+    )
+    parser.add_argument(
+        "--model-timeout",
+        type=float,
+        default=float(env.get("TASK_API_MODEL_TIMEOUT", "30")),
+        help="seconds one command may take the model (env TASK_API_MODEL_TIMEOUT)",
+    )
+    parser.add_argument(
+        "--model-concurrency",
+        type=int,
+        default=int(env.get("TASK_API_MODEL_CONCURRENCY", "2")),
+        help="generations at once (env TASK_API_MODEL_CONCURRENCY)",
+    )
+    parser.add_argument(
+        "--model-queue",
+        type=int,
+        default=int(env.get("TASK_API_MODEL_QUEUE", "16")),
+        help="commands that may wait for the model before 'busy' (env TASK_API_MODEL_QUEUE)",
+    )
+    parser.add_argument(
+        "--timezone",
+        default=env.get("TASK_API_TIMEZONE", "UTC"),
+        help="IANA zone for due dates in words when a command gives none (env TASK_API_TIMEZONE)",
+    )
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     token = os.environ.get("TASK_API_TOKEN") or None
     if args.token_file is not None:
@@ -123,4 +178,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         allow_insecure_bind=args.allow_insecure_bind,
         allowed_hosts=args.allowed_host,
         allowed_origins=args.allowed_origin,
+        backend=args.backend,
+        ollama_host=args.ollama_host,
+        model=args.model,
+        model_timeout_s=args.model_timeout,
+        model_concurrency=args.model_concurrency,
+        model_queue=args.model_queue,
+        timezone=args.timezone,
     ).validate()

@@ -12,7 +12,7 @@ class TaskError(Exception):
 class TaskNotFound(TaskError):
     kind = "not_found"
 
-    def __init__(self, task_id: int, detail: str = "") -> None:
+    def __init__(self, task_id: int | None, detail: str = "") -> None:
         self.task_id = task_id
         super().__init__(detail or f"task {task_id} does not exist; call list_tasks to see the ids there are")
 
@@ -40,3 +40,33 @@ class InvalidInput(TaskError):
 
 class StoreUnavailable(TaskError):
     kind = "store_unavailable"
+
+
+class AmbiguousTask(TaskError):
+    """Words of a title matched several tasks; the message lists them so the caller can pick one."""
+
+    kind = "ambiguous"
+
+
+class ConfirmationRequired(TaskError):
+    """A destructive command asked for in words must be confirmed before it runs."""
+
+    kind = "confirmation_required"
+
+
+class CommandRefused(TaskError):
+    """The parser judged the command not a task command, or too ambiguous to act on."""
+
+    kind = "refused"
+
+
+class ModelUnavailable(TaskError):
+    """The command model is loading, unreachable, busy or too slow; the message says when to retry."""
+
+    kind = "model_unavailable"
+
+
+class InvalidModelOutput(TaskError):
+    """The model's answer was not one valid action, even after a retry."""
+
+    kind = "invalid_model_output"

@@ -43,13 +43,43 @@ class CallCounters:
         }
 
 
+@dataclass
+class ModelHealth:
+    """What the command model is doing, and how its calls have gone since start."""
+
+    state: ComponentState = ComponentState.DISABLED
+    detail: str = "natural-language commands are not configured"
+    backend: str | None = None
+    model: str | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def set(self, state: ComponentState, detail: str) -> None:
+        self.state, self.detail = state, detail
+
+    def count(self, what: str) -> None:
+        """what: calls, invalid_outputs, retries, timeouts, busy_refusals, errors."""
+        self.counts[what] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        counts = {
+            key: self.counts[key]
+            for key in ("calls", "invalid_outputs", "retries", "timeouts", "busy_refusals", "errors")
+        }
+        return {
+            "status": self.state.value,
+            "detail": self.detail,
+            "backend": self.backend,
+            "model": self.model,
+            **counts,
+        }
+
+
 class Health:
-    def __init__(self, store: TaskStore) -> None:
+    def __init__(self, store: TaskStore, model: ModelHealth | None = None) -> None:
         self.store = store
         self.started = time.monotonic()
         self.counters = CallCounters()
-        self.model_state = ComponentState.DISABLED
-        self.model_detail = "natural-language commands are not configured"
+        self.model = model or ModelHealth()
 
     async def store_status(self) -> dict[str, Any]:
         try:
@@ -61,11 +91,12 @@ class Health:
     async def report(self) -> dict[str, Any]:
         """The health document: overall status, components, version, uptime, call counts."""
         store = await self.store_status()
-        ready = store["status"] == "up"
-        if not ready:
+        model_usable = self.model.state in (ComponentState.READY, ComponentState.DISABLED)
+        ready = store["status"] == "up" and model_usable
+        if store["status"] != "up":
             overall = "down"
-        elif self.model_state in (ComponentState.LOADING, ComponentState.UNAVAILABLE):
-            overall = "degraded"
+        elif not model_usable:
+            overall = "loading" if self.model.state == ComponentState.LOADING else "degraded"
         else:
             overall = "ok"
         return {
@@ -75,7 +106,7 @@ class Health:
             "uptime_seconds": round(time.monotonic() - self.started, 3),
             "components": {
                 "store": store,
-                "model": {"status": self.model_state.value, "detail": self.model_detail},
+                "model": self.model.snapshot(),
             },
             "tool_calls": self.counters.snapshot(),
         }

@@ -15,6 +15,8 @@ from mcp_types import ToolAnnotations
 from pydantic import Field, StringConstraints
 
 from mcp_server import __version__
+from mcp_server.command_tool import build_process_command
+from mcp_server.commands import CommandExecutor
 from mcp_server.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
@@ -36,6 +38,7 @@ from mcp_server.domain import (
 )
 from mcp_server.errors import InvalidInput, TaskNotFound
 from mcp_server.health import Health
+from mcp_server.nlu.parser import CommandParser
 from mcp_server.notifications import ClientNotifier
 from mcp_server.service import TaskService
 from mcp_server.tooling import ManagedTool
@@ -181,7 +184,14 @@ async def _open_tasks(service: TaskService, tag: str | None) -> list[Task]:
     return sorted(tasks, key=_plan_order)[:PLAN_TASK_LIMIT]
 
 
-def build_server(service: TaskService, health: Health, notifier: ClientNotifier | None = None) -> MCPServer:
+def build_server(
+    service: TaskService,
+    health: Health,
+    *,
+    parser: CommandParser | None = None,
+    default_timezone: str = "UTC",
+    notifier: ClientNotifier | None = None,
+) -> MCPServer:
     notifier = notifier or ClientNotifier()
 
     async def observe_tool_call(
@@ -204,7 +214,10 @@ def build_server(service: TaskService, health: Health, notifier: ClientNotifier 
         title="Task API",
         version=__version__,
         instructions=INSTRUCTIONS,
-        tools=build_tools(service, observe_tool_call),
+        tools=[
+            *build_tools(service, observe_tool_call),
+            build_process_command(CommandExecutor(service), parser, default_timezone, observe_tool_call),
+        ],
         subscriptions=notifier.bus,
     )
 

@@ -29,7 +29,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def app(db_path: Path) -> AsyncIterator[App]:
-    async with open_app(Settings(db=str(db_path))) as running:
+    async with open_app(Settings(db=str(db_path), backend="none")) as running:
         yield running
 
 
@@ -41,7 +41,7 @@ async def client(app: App) -> AsyncIterator[Client]:
 
 @pytest.fixture
 def http_server(db_path: Path, tmp_path: Path) -> Iterator[HttpServer]:
-    server = start_http_server(db_path, tmp_path / "server.log")
+    server = start_http_server(db_path, tmp_path / "server.log", "--backend", "none")
     yield server
     server.stop()
 

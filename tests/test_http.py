@@ -48,13 +48,13 @@ async def test_both_client_generations_work_over_http(http_server: HttpServer, m
 
 
 async def test_data_survives_a_server_restart(db_path: Path, tmp_path: Path) -> None:
-    first = start_http_server(db_path, tmp_path / "first.log")
+    first = start_http_server(db_path, tmp_path / "first.log", "--backend", "none")
     try:
         async with Client(first.mcp_url) as client:
             created = await call(client, "create_task", title="durable", due="2026-12-24", tags=["keep"])
     finally:
         first.stop()
-    second = start_http_server(db_path, tmp_path / "second.log")
+    second = start_http_server(db_path, tmp_path / "second.log", "--backend", "none")
     try:
         async with Client(second.mcp_url, mode="legacy") as client:
             page = await call(client, "list_tasks")
@@ -136,7 +136,9 @@ async def test_dns_rebinding_is_refused(http_server: HttpServer) -> None:
 
 
 async def test_bearer_token_guards_mcp_but_not_probes(db_path: Path, tmp_path: Path) -> None:
-    server = start_http_server(db_path, tmp_path / "auth.log", env={"TASK_API_TOKEN": "s3cret-token"})
+    server = start_http_server(
+        db_path, tmp_path / "auth.log", "--backend", "none", env={"TASK_API_TOKEN": "s3cret-token"}
+    )
     try:
         async with httpx.AsyncClient() as http:
             missing = await http.post(server.mcp_url, json=INITIALIZE, headers=MCP_HEADERS)
@@ -169,7 +171,7 @@ async def test_every_tool_call_is_one_json_log_line_with_request_id(http_server:
 
 
 async def test_stateful_http_delivers_legacy_subscription_updates(db_path: Path, tmp_path: Path) -> None:
-    server = start_http_server(db_path, tmp_path / "stateful.log", "--stateful")
+    server = start_http_server(db_path, tmp_path / "stateful.log", "--stateful", "--backend", "none")
     updates: list[str] = []
     arrived = anyio.Event()
 

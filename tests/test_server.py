@@ -16,7 +16,7 @@ from mcp_server.app import App
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = {"create_task", "list_tasks", "update_task", "delete_task", "complete_task"}
+TOOLS = {"create_task", "list_tasks", "update_task", "delete_task", "complete_task", "process_command"}
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:

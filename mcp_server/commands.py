@@ -1,0 +1,140 @@
+"""Running one parsed action through TaskService: dates resolved, tasks named by title resolved to
+one id, deletes confirmed. The same rules hold whichever parser produced the action."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from mcp_server.domain import DeletedTask, NewTask, Priority, Status, Task, TaskPage, TaskPatch, TaskQuery
+from mcp_server.errors import AmbiguousTask, CommandRefused, ConfirmationRequired, InvalidInput, TaskNotFound
+from mcp_server.nlu.actions import (
+    Action,
+    CompleteTask,
+    CreateTask,
+    DeleteTask,
+    ListTasks,
+    Refusal,
+    TaskRef,
+    UpdateTask,
+)
+from mcp_server.nlu.dates import DateError, resolve_due
+from mcp_server.service import TaskService
+
+CANDIDATES_SHOWN = 5
+_WORD = re.compile(r"[\w#@'-]+")
+
+
+def _words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+class CommandExecutor:
+    def __init__(self, service: TaskService) -> None:
+        self.service = service
+
+    # -- preparing: everything short of changing data ------------------------------------------
+
+    def _due(self, text: str | None, timezone: str, now: dt.datetime | None) -> str | None:
+        if text is None:
+            return None
+        try:
+            return resolve_due(text, timezone, now)
+        except DateError as exc:
+            raise InvalidInput(str(exc)) from exc
+
+    async def resolve_task(self, ref: TaskRef) -> Task:
+        """The one task a reference names: by id, or by words of its title (open tasks preferred,
+        an exact title preferred); several matches are an error that lists them."""
+        if ref.task_id is not None:
+            return await self.service.get_task(ref.task_id)
+        assert ref.task_title is not None
+        wanted = _words(ref.task_title)
+        if not wanted:
+            raise InvalidInput(f"cannot find a task from {ref.task_title!r}; name it by id")
+        longest = max(wanted, key=len)
+        page = await self.service.list_tasks(TaskQuery(search=longest), limit=100)
+        matches = [task for task in page.tasks if all(word in _words(task.title) for word in wanted)]
+        if not matches:
+            raise TaskNotFound(None, f"no task has {ref.task_title!r} in its title; call list_tasks to find it")
+        for narrower in (
+            lambda t: t.status == Status.OPEN,
+            lambda t: t.title.lower() == ref.task_title.lower(),  # type: ignore[union-attr]
+        ):
+            preferred = [task for task in matches if narrower(task)]
+            if preferred:
+                matches = preferred
+        if len(matches) > 1:
+            shown = ", ".join(f"#{t.id} {t.title!r}" for t in matches[:CANDIDATES_SHOWN])
+            more = f" and {len(matches) - CANDIDATES_SHOWN} more" if len(matches) > CANDIDATES_SHOWN else ""
+            raise AmbiguousTask(f"{ref.task_title!r} matches several tasks: {shown}{more}; say which one by id")
+        return matches[0]
+
+    async def prepare(self, action: Action, *, timezone: str, now: dt.datetime | None = None) -> Action:
+        """The action as it will run: due dates in ISO 8601, a task named by title resolved to its id.
+        A refusal is raised as CommandRefused."""
+        if isinstance(action, Refusal):
+            raise CommandRefused(action.message)
+        if isinstance(action, CreateTask):
+            params = action.params.model_copy(update={"due": self._due(action.params.due, timezone, now)})
+            return action.model_copy(update={"params": params})
+        if isinstance(action, ListTasks):
+            update = {
+                "due_before": self._due(action.params.due_before, timezone, now),
+                "due_after": self._due(action.params.due_after, timezone, now),
+            }
+            return action.model_copy(update={"params": action.params.model_copy(update=update)})
+        task = await self.resolve_task(action.params)
+        update: dict[str, Any] = {"task_id": task.id, "task_title": None}
+        if isinstance(action, UpdateTask):
+            update["due"] = self._due(action.params.due, timezone, now)
+        return action.model_copy(update={"params": action.params.model_copy(update=update)})
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def run(self, action: Action, *, confirmed: bool = False) -> Any:
+        """Execute a prepared action; a delete runs only when confirmed."""
+        if isinstance(action, CreateTask):
+            p = action.params
+            new = NewTask(
+                title=p.title,
+                description=p.description,
+                due=p.due,
+                priority=p.priority or Priority.NORMAL,
+                tags=p.tags or [],
+            )
+            return await self.service.create_task(new)
+        if isinstance(action, ListTasks):
+            return await self.service.list_tasks(TaskQuery(**action.params.model_dump()))
+        if isinstance(action, (UpdateTask, DeleteTask, CompleteTask)):
+            task_id = action.params.task_id
+            assert task_id is not None, "prepare() resolves every task reference to an id"
+            if isinstance(action, CompleteTask):
+                return await self.service.complete_task(task_id)
+            if isinstance(action, DeleteTask):
+                if not confirmed:
+                    task = await self.service.get_task(task_id)
+                    raise ConfirmationRequired(
+                        f"deleting task #{task.id} {task.title!r} needs confirmation: "
+                        f"call process_command again with confirm=true"
+                    )
+                return await self.service.delete_task(task_id)
+            fields = action.params.model_dump(exclude={"task_id", "task_title"}, exclude_none=True)
+            return await self.service.update_task(task_id, TaskPatch.model_validate(fields))
+        raise CommandRefused(getattr(action, "message", "not a task command"))
+
+
+class CommandResult(BaseModel):
+    """What process_command did: the action, whether it ran, its result, and who parsed it."""
+
+    command: str
+    action: dict[str, Any] = Field(description="The action as parsed and normalised (ISO dates, task ids).")
+    executed: bool = Field(description="False for dry_run.")
+    result: Task | TaskPage | DeletedTask | None = Field(description="The task, page of tasks, or deleted task.")
+    parser: str = Field(description="Which parser answered, e.g. ollama.")
+    model: str | None = None
+    attempts: int = Field(description="Model calls it took: 2 when the first answer was invalid.")
+    latency_ms: float

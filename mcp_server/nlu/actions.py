@@ -1,0 +1,141 @@
+"""The action contract: the one JSON shape every command parser (model or rules) must produce.
+
+A discriminated union on `action`, strict per action: each action has its own params, no extra
+properties, bounded strings and lists (small models loop on unbounded ones, and put words in the
+wrong free-text field when one flat schema offers them all). The JSON schema handed to the model
+as its constrained output format, the validation of what comes back, and the docs all derive
+from these models.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
+
+from mcp_server.domain import Priority, Status
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+When = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    Field(description="As the user said it ('Friday', 'tomorrow 5pm', '2026-12-04'); the server resolves it."),
+]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+Labels = Annotated[list[Label], Field(max_length=8)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskRef(_Strict):
+    """Which task: by its id, or by words of its title when the user named it."""
+
+    task_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    task_title: Short | None = Field(default=None, description="Words of the task's title, when no id is given.")
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> TaskRef:
+        if (self.task_id is None) == (self.task_title is None):
+            raise ValueError("name the task by exactly one of task_id or task_title")
+        return self
+
+
+class CreateParams(_Strict):
+    title: Short
+    description: Annotated[str, StringConstraints(max_length=500)] | None = None
+    due: When | None = None
+    priority: Priority | None = None
+    tags: Labels | None = None
+
+
+class ListParams(_Strict):
+    status: Status | None = None
+    priority: Priority | None = None
+    tag: Label | None = None
+    due_before: When | None = None
+    due_after: When | None = None
+    search: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+
+
+class UpdateParams(TaskRef):
+    title: Short | None = Field(default=None, description="The new title, only when the user renames the task.")
+    description: Annotated[str, StringConstraints(max_length=500)] | None = None
+    due: When | None = None
+    priority: Priority | None = None
+    tags: Labels | None = None
+    status: Status | None = None
+
+
+class CreateTask(_Strict):
+    action: Literal["create_task"]
+    params: CreateParams
+
+
+class ListTasks(_Strict):
+    action: Literal["list_tasks"]
+    params: ListParams = Field(default_factory=ListParams)
+
+
+class UpdateTask(_Strict):
+    action: Literal["update_task"]
+    params: UpdateParams
+
+
+class DeleteTask(_Strict):
+    action: Literal["delete_task"]
+    params: TaskRef
+
+
+class CompleteTask(_Strict):
+    action: Literal["complete_task"]
+    params: TaskRef
+
+
+class Refusal(_Strict):
+    """Not a task command, or too ambiguous to act on: say why instead of guessing."""
+
+    action: Literal["error"]
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+Action = Annotated[
+    CreateTask | ListTasks | UpdateTask | DeleteTask | CompleteTask | Refusal,
+    Field(discriminator="action"),
+]
+ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
+ACTION_NAMES = ("create_task", "list_tasks", "update_task", "delete_task", "complete_task", "error")
+
+
+def parse_action(payload: str | bytes | dict[str, Any]) -> Action:
+    """Validate a parser's output; raises pydantic.ValidationError (or ValueError for bad JSON)."""
+    if isinstance(payload, dict):
+        return ACTION_ADAPTER.validate_python(payload)
+    return ACTION_ADAPTER.validate_json(payload)
+
+
+def _inline_refs(node: Any, defs: dict[str, Any], *, names: bool = False) -> Any:
+    """Replace each $ref by its definition and drop annotations a decoder does not need.
+    With names=True, node is a `properties` mapping whose keys are field names, kept as they are."""
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if names:
+        return {name: _inline_refs(value, defs) for name, value in node.items()}
+    if "$ref" in node:
+        return _inline_refs(copy.deepcopy(defs[node["$ref"].split("/")[-1]]), defs)
+    return {
+        key: _inline_refs(value, defs, names=key == "properties")
+        for key, value in node.items()
+        if key not in ("title", "discriminator")
+    }
+
+
+def action_json_schema() -> dict[str, Any]:
+    """The action union as one self-contained JSON schema (no $ref), the form grammar-constrained
+    decoders handle most reliably."""
+    schema = ACTION_ADAPTER.json_schema()
+    return _inline_refs({k: v for k, v in schema.items() if k != "$defs"}, schema.get("$defs", {}))

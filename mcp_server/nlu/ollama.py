@@ -1,0 +1,239 @@
+"""The production parser: the task model served by Ollama, through the official `ollama` client.
+
+- Structured outputs: the action union's JSON schema is passed as `format`, and every answer is
+  validated again with pydantic; one retry that tells the model what was wrong, then an error.
+- Streaming: partial output is handed to a callback as it arrives (progress notifications).
+- Bounded: at most `max_concurrent` generations at once and `max_queued` waiting; beyond that a
+  fast "busy" error instead of an ever-growing queue. Each request has its own timeout.
+- Start-up never waits: a background warm-up loads the model (keep_alive) with its own long
+  timeout and retries with back-off, reporting loading/ready/unavailable with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import httpx
+import ollama
+from pydantic import ValidationError
+
+from mcp_server.errors import InvalidModelOutput, ModelUnavailable
+from mcp_server.health import ComponentState, ModelHealth
+from mcp_server.nlu.actions import action_json_schema, parse_action
+from mcp_server.nlu.parser import ParseOutcome, PartialOutput
+from mcp_server.nlu.prompt import OPTIONS, messages_for
+
+logger = logging.getLogger(__name__)
+
+_BUSY_STATUS = 503
+_NOT_FOUND_STATUS = 404
+
+
+def describe_invalid(exc: Exception) -> str:
+    """A short account of why an output is not a valid action, for the retry and the error."""
+    if isinstance(exc, ValidationError):
+        problems = [
+            f"{'.'.join(str(p) for p in error['loc']) or 'output'}: {error['msg']}"
+            for error in exc.errors(include_url=False)[:3]
+        ]
+        return "; ".join(problems)
+    return str(exc)[:200]
+
+
+class OllamaParser:
+    name = "ollama"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        model: str,
+        health: ModelHealth,
+        timeout_s: float = 30.0,
+        load_timeout_s: float = 600.0,
+        max_concurrent: int = 2,
+        max_queued: int = 16,
+        keep_alive: str = "30m",
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self.host, self.model = host, model
+        self.health = health
+        self.timeout_s, self.load_timeout_s = timeout_s, load_timeout_s
+        self.keep_alive = keep_alive
+        self.max_backoff_s = max_backoff_s
+        self.max_queued = max_queued
+        self._slots = anyio.Semaphore(max_concurrent)
+        self._waiting = 0
+        self._schema = action_json_schema()
+        self._client = ollama.AsyncClient(host=host, timeout=httpx.Timeout(load_timeout_s, connect=5.0))
+        self._wake = anyio.Event()
+        health.backend, health.model = self.name, model
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Keep the model warm in the background for as long as the server runs."""
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._keep_warm)
+                yield
+                group.cancel_scope.cancel()
+        finally:
+            await self._client._client.aclose()  # this ollama client version has no public close
+
+    def _mark_unavailable(self, reason: str) -> None:
+        if self.health.state != ComponentState.UNAVAILABLE or self.health.detail != reason:
+            logger.warning("model_unavailable", extra={"model": self.model, "reason": reason})
+        self.health.set(ComponentState.UNAVAILABLE, reason)
+        self._wake.set()  # let the warm-up loop try again now
+
+    async def _keep_warm(self) -> None:
+        """Load the model, and load it again whenever a call finds it gone; back off between tries."""
+        backoff = 1.0
+        while True:
+            if self.health.state != ComponentState.READY:
+                if self.health.state != ComponentState.UNAVAILABLE:
+                    self.health.set(ComponentState.LOADING, f"loading {self.model} on Ollama at {self.host}")
+                started = time.perf_counter()
+                try:
+                    with anyio.fail_after(self.load_timeout_s):
+                        # An empty chat loads the model into memory and keeps it there (keep_alive).
+                        await self._client.chat(model=self.model, messages=[], keep_alive=self.keep_alive)
+                except Exception as exc:
+                    self._mark_unavailable(self._reason(exc))
+                    self._wake = anyio.Event()
+                    with anyio.move_on_after(backoff):
+                        await self._wake.wait()
+                    backoff = min(backoff * 2, self.max_backoff_s)
+                    continue
+                backoff = 1.0
+                self.health.set(ComponentState.READY, f"{self.model} loaded on Ollama at {self.host}")
+                logger.info(
+                    "model_ready",
+                    extra={"model": self.model, "load_ms": round((time.perf_counter() - started) * 1000, 1)},
+                )
+            self._wake = anyio.Event()
+            await self._wake.wait()
+
+    def _reason(self, exc: BaseException) -> str:
+        if isinstance(exc, ollama.ResponseError):
+            if exc.status_code == _NOT_FOUND_STATUS:
+                return (
+                    f"model {self.model} not found on Ollama at {self.host}: run "
+                    f"`ollama create {self.model} -f Modelfile` (or set TASK_API_MODEL)"
+                )
+            return f"Ollama at {self.host} answered {exc.status_code}: {exc.error}"
+        if isinstance(exc, (ConnectionError, httpx.ConnectError)):
+            return f"Ollama not reachable at {self.host}"
+        if isinstance(exc, TimeoutError):
+            return f"{self.model} did not load within {self.load_timeout_s:.0f} s"
+        return f"Ollama at {self.host} failed: {type(exc).__name__}: {exc}"
+
+    # -- parsing -------------------------------------------------------------------------------
+
+    def _refuse_if_not_ready(self) -> None:
+        if self.health.state == ComponentState.READY:
+            return
+        when = "in a few seconds" if self.health.state == ComponentState.LOADING else "once it is back"
+        raise ModelUnavailable(
+            f"the command model is {self.health.state.value} ({self.health.detail}); the task tools work "
+            f"meanwhile; retry process_command {when}"
+        )
+
+    async def parse(self, command: str, *, on_partial: PartialOutput | None = None) -> ParseOutcome:
+        self._refuse_if_not_ready()
+        await self._take_slot()
+        try:
+            return await self._parse_with_retry(command, on_partial)
+        finally:
+            self._slots.release()
+
+    async def _take_slot(self) -> None:
+        """A generation slot now, or a place in the bounded queue, or a fast 'busy'."""
+        try:
+            self._slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
+        if self._waiting >= self.max_queued:
+            self.health.count("busy_refusals")
+            raise ModelUnavailable(
+                f"the command model is busy ({self._waiting} requests queued); retry in a few seconds"
+            )
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+
+    async def _parse_with_retry(self, command: str, on_partial: PartialOutput | None) -> ParseOutcome:
+        messages: list[dict[str, Any]] = messages_for(command)
+        last_error = ""
+        for attempt in (1, 2):
+            output = await self._generate(messages, on_partial)
+            try:
+                action = parse_action(output)
+            except (ValidationError, ValueError) as exc:
+                self.health.count("invalid_outputs")
+                last_error = describe_invalid(exc)
+                logger.info("model_output_invalid", extra={"attempt": attempt, "error": last_error})
+                if attempt == 1:
+                    self.health.count("retries")
+                    messages = [
+                        *messages,
+                        {"role": "assistant", "content": output},
+                        {
+                            "role": "user",
+                            "content": f"That is not one valid action ({last_error}). Reply with one JSON action only.",
+                        },
+                    ]
+                continue
+            return ParseOutcome(action=action, parser=self.name, model=self.model, attempts=attempt, raw_output=output)
+        raise InvalidModelOutput(f"the model did not produce a valid action after a retry: {last_error}")
+
+    async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
+        self.health.count("calls")
+        parts: list[str] = []
+        try:
+            with anyio.fail_after(self.timeout_s):
+                stream = await self._client.chat(
+                    model=self.model,
+                    messages=messages,
+                    stream=True,
+                    format=self._schema,
+                    options=OPTIONS,
+                    keep_alive=self.keep_alive,
+                )
+                async for chunk in stream:
+                    piece = chunk.message.content or ""
+                    if piece:
+                        parts.append(piece)
+                        if on_partial is not None:
+                            await on_partial("".join(parts))
+        except TimeoutError:
+            self.health.count("timeouts")
+            raise ModelUnavailable(
+                f"the command model did not answer within {self.timeout_s:.0f} s; retry, or use the task tools"
+            ) from None
+        except ollama.ResponseError as exc:
+            self.health.count("errors")
+            if exc.status_code == _BUSY_STATUS:
+                self.health.count("busy_refusals")
+                raise ModelUnavailable("Ollama is busy (too many pending requests); retry in a few seconds") from exc
+            if exc.status_code == _NOT_FOUND_STATUS:
+                self._mark_unavailable(self._reason(exc))
+            raise ModelUnavailable(self._reason(exc)) from exc
+        except (ConnectionError, httpx.ConnectError) as exc:
+            self.health.count("errors")
+            self._mark_unavailable(self._reason(exc))
+            raise ModelUnavailable(f"{self._reason(exc)}; retry once it is back") from exc
+        except httpx.TransportError as exc:  # the connection dropped in the middle of an answer
+            self.health.count("errors")
+            raise ModelUnavailable(f"the connection to Ollama broke mid-answer ({type(exc).__name__}); retry") from exc
+        return "".join(parts)
