@@ -17,6 +17,7 @@ from mcp_server.config import ConfigError, Settings, add_model_arguments, add_se
 from mcp_server.errors import StoreUnavailable
 from mcp_server.http import build_http_app
 from mcp_server.logs import configure_logging
+from mcp_server.nlu.prompt import render_modelfile
 
 logger = logging.getLogger("mcp_server")
 
@@ -68,12 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the MCP server (stdio by default)")
     add_serve_arguments(serve_parser)
     add_model_arguments(serve_parser)
+    modelfile_parser = commands.add_parser("modelfile", help="print the Ollama Modelfile for the task model")
+    modelfile_parser.add_argument(
+        "--gguf", default="./models/task-api.gguf", help="the FROM line: a GGUF path or model"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "modelfile":
+        sys.stdout.write(render_modelfile(args.gguf))
+        return
     if args.command is None:
         args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
     try:

@@ -309,3 +309,24 @@ async def test_backend_none_says_commands_are_off(app: App) -> None:
 async def _read_health(app: App) -> str:
     async with Client(app.server) as client:
         return (await client.read_resource("health://status")).contents[0].text
+
+
+@pytest.mark.parametrize(("answer", "deleted"), [("accept", True), ("decline", False)])
+async def test_delete_is_confirmed_through_elicitation_when_the_client_can(
+    ready_app: App, ollama: FakeOllama, answer: str, deleted: bool
+) -> None:
+    ollama.script.answer("get rid of", '{"action":"delete_task","params":{"task_title":"old draft"}}')
+    questions: list[str] = []
+
+    async def elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        questions.append(params.message)
+        return types.ElicitResult(action=answer, content={"confirm": True} if answer == "accept" else None)
+
+    async with Client(ready_app.server, mode="legacy", elicitation_callback=elicit) as client:
+        await client.call_tool("create_task", {"title": "Old draft"})
+        result = await command(client, "get rid of the old draft")
+        remaining = (await client.call_tool("list_tasks", {})).structured_content["total"]
+    assert questions == ["Delete task #1 'Old draft' for good?"]
+    assert result.is_error is not deleted and remaining == (0 if deleted else 1)
+    if not deleted:
+        assert "was not confirmed" in result.content[0].text

@@ -1,0 +1,45 @@
+"""The action contract: strict per action, bounded, one self-contained schema for the model."""
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from mcp_server.nlu.actions import ACTION_NAMES, CreateTask, Refusal, action_json_schema, parse_action
+
+
+def test_each_action_parses_into_its_own_model() -> None:
+    assert isinstance(parse_action('{"action":"create_task","params":{"title":"x"}}'), CreateTask)
+    assert isinstance(parse_action({"action": "error", "message": "no"}), Refusal)
+    assert parse_action('{"action":"list_tasks"}').params.status is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ('{"action":"launch","params":{}}', "does not match any of the expected tags"),
+        ('{"action":"create_task","params":{"title":"x","task_id":3}}', "Extra inputs are not permitted"),
+        ('{"action":"delete_task","params":{}}', "exactly one of task_id or task_title"),
+        ('{"action":"delete_task","params":{"task_id":1,"task_title":"a"}}', "exactly one of task_id or task_title"),
+        ('{"action":"create_task","params":{"title":"' + "x" * 201 + '"}}', "at most 200 characters"),
+        ('{"action":"create_task","params":{"title":"x","tags":["a","b","c","d","e","f","g","h","i"]}}', "at most 8"),
+        ('{"action":"update_task","params":{"task_id":1,"priority":"asap"}}', "'low', 'normal', 'high' or 'urgent'"),
+        ('{"action":"error","message":""}', "at least 1 character"),
+        ("not json", "Invalid JSON"),
+    ],
+)
+def test_invalid_outputs_are_refused(payload: str, problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        parse_action(payload)
+
+
+def test_schema_is_self_contained_and_strict() -> None:
+    schema = action_json_schema()
+    text = json.dumps(schema)
+    assert "$ref" not in text and "$defs" not in text
+    branches = schema["oneOf"]
+    assert sorted(b["properties"]["action"]["const"] for b in branches) == sorted(ACTION_NAMES)
+    assert all(b["additionalProperties"] is False for b in branches)
+    create = next(b for b in branches if b["properties"]["action"]["const"] == "create_task")
+    assert create["properties"]["params"]["properties"]["title"]["maxLength"] == 200
+    assert "title" in create["properties"]["params"]["properties"]  # a field named title survives
