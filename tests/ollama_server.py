@@ -79,9 +79,9 @@ def _details() -> dict[str, Any]:
 
 
 class FakeOllama:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.script = Script()
-        self.port = free_port()
+        self.port = port or free_port()
         self._load_lock = asyncio.Lock()
         app = Starlette(
             routes=[
@@ -111,6 +111,9 @@ class FakeOllama:
                 raise RuntimeError("fake Ollama did not start")
             time.sleep(0.01)
         return self
+
+    def serve_forever(self) -> None:
+        self._server.run()
 
     def stop(self) -> None:
         self._server.should_exit = True
@@ -241,3 +244,23 @@ class FakeOllama:
 
     async def version(self, _: Request) -> Response:
         return JSONResponse({"version": VERSION})
+
+
+def main() -> None:
+    """Run the fake on its own, e.g. for benchmarks: python -m tests.ollama_server --port 11500 --latency 0.2"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before the first token")
+    parser.add_argument("--answer", default=None, help="what the model answers to every command")
+    args = parser.parse_args()
+    fake = FakeOllama(args.port)
+    fake.script.latency_s = args.latency
+    if args.answer:
+        fake.script.default_answer = args.answer
+    fake.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

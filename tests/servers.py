@@ -48,8 +48,10 @@ class HttpServer:
                 self.process.wait()
 
 
-def spawn_http_server(args: list[str], port: int, log_path: Path, env: dict[str, str] | None = None) -> HttpServer:
-    """Start `args` (which must listen on `port`) and wait until /healthz answers 200."""
+def spawn_http_server(
+    args: list[str], port: int, log_path: Path, env: dict[str, str] | None = None, health_path: str = "/healthz"
+) -> HttpServer:
+    """Start `args` (which must listen on `port`) and wait until `health_path` answers 200."""
     with log_path.open("ab") as log:
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})})
     server = HttpServer(process, port, log_path)
@@ -58,12 +60,12 @@ def spawn_http_server(args: list[str], port: int, log_path: Path, env: dict[str,
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.logs()}")
         try:
-            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{server.base_url}{health_path}", timeout=1).status_code == 200:
                 return server
         except httpx.TransportError:
             time.sleep(0.1)
     server.stop()
-    raise RuntimeError(f"server did not answer /healthz within 30 s:\n{server.logs()}")
+    raise RuntimeError(f"server did not answer {health_path} within 30 s:\n{server.logs()}")
 
 
 def start_http_server(db: Path, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> HttpServer:
