@@ -10,10 +10,12 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 
 from mcp_server.config import Settings
-from mcp_server.health import Health, ModelHealth
+from mcp_server.health import Health, ModelsHealth
 from mcp_server.nlu import dates
+from mcp_server.nlu.chain import ChainParser
 from mcp_server.nlu.ollama import OllamaParser
 from mcp_server.nlu.parser import CommandParser
+from mcp_server.nlu.rules import RulesParser
 from mcp_server.server import build_server
 from mcp_server.service import TaskService
 from mcp_server.store.sqlite import SQLiteTaskStore
@@ -29,17 +31,23 @@ class App:
     parser: CommandParser | None
 
 
-def build_parser(settings: Settings, model_health: ModelHealth) -> CommandParser | None:
+def build_parser(settings: Settings) -> tuple[CommandParser | None, ModelsHealth]:
+    """The parser the settings ask for, and the health view of its models."""
     if settings.backend == "none":
-        return None
-    return OllamaParser(
+        return None, ModelsHealth()
+    if settings.backend == "rules":
+        return RulesParser(), ModelsHealth(rules=True)
+    ollama = OllamaParser(
         host=settings.ollama_host,
         model=settings.model,
-        health=model_health,
         timeout_s=settings.model_timeout_s,
         max_concurrent=settings.model_concurrency,
         max_queued=settings.model_queue,
     )
+    if settings.backend == "ollama":
+        return ollama, ModelsHealth([ollama.health])
+    chain = ChainParser([ollama], rules=True, name="auto")
+    return chain, ModelsHealth([ollama.health], rules=True)
 
 
 @asynccontextmanager
@@ -48,9 +56,8 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     store = SQLiteTaskStore(settings.db)
     await store.open()
     service = TaskService(store)
-    model_health = ModelHealth()
-    parser = build_parser(settings, model_health)
-    health = Health(store, model_health)
+    parser, models_health = build_parser(settings)
+    health = Health(store, models_health)
     server = build_server(service, health, parser=parser, default_timezone=settings.timezone)
     try:
         async with AsyncExitStack() as stack:

@@ -72,7 +72,7 @@ def build_process_command(
             await ctx.report_progress(len(partial), None, partial)
 
         outcome = await parser.parse(command, on_partial=report)
-        action = await executor.prepare(outcome.action, timezone=tz)
+        action = await executor.prepare(outcome.action, timezone=tz, command=command)
         result = None
         if not dry_run:
             confirmed = confirm

@@ -9,8 +9,25 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from mcp_server.domain import DeletedTask, NewTask, Priority, Status, Task, TaskPage, TaskPatch, TaskQuery
-from mcp_server.errors import AmbiguousTask, CommandRefused, ConfirmationRequired, InvalidInput, TaskNotFound
+from mcp_server.domain import (
+    DeletedTask,
+    NewTask,
+    Priority,
+    Status,
+    Task,
+    TaskPage,
+    TaskPatch,
+    TaskQuery,
+    due_sort_key,
+)
+from mcp_server.errors import (
+    AmbiguousTask,
+    CommandRefused,
+    ConfirmationRequired,
+    InvalidInput,
+    InvalidModelOutput,
+    TaskNotFound,
+)
 from mcp_server.nlu.actions import (
     Action,
     CompleteTask,
@@ -30,6 +47,32 @@ _WORD = re.compile(r"[\w#@'-]+")
 
 def _words(text: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(text)]
+
+
+PAST_LIMIT = dt.timedelta(days=366)
+FUTURE_LIMIT = dt.timedelta(days=366 * 50)
+
+
+def check_ids_were_said(action: Action, command: str) -> None:
+    """A task id in an action must appear in the command's own words (small models invent ids)."""
+    task_id = getattr(getattr(action, "params", None), "task_id", None)
+    if task_id is not None and str(task_id) not in re.findall(r"\d+", command):
+        raise InvalidModelOutput(
+            f"the command was read as being about task {task_id}, but it mentions no task {task_id}; "
+            f"name the task by its id or by words of its title"
+        )
+
+
+def check_plausible_due(due: str | None, now: dt.datetime | None) -> None:
+    """A new due date more than a year in the past, or decades ahead, is a misreading, not a plan."""
+    if due is None:
+        return
+    moment = dt.datetime.fromisoformat(due_sort_key(due).removesuffix("Z")).replace(tzinfo=dt.UTC)
+    reference = now or dt.datetime.now(dt.UTC)
+    if moment < reference - PAST_LIMIT:
+        raise InvalidInput(f"the due date {due} is more than a year in the past; give the date again")
+    if moment > reference + FUTURE_LIMIT:
+        raise InvalidInput(f"the due date {due} is more than 50 years ahead; give the date again")
 
 
 class CommandExecutor:
@@ -73,14 +116,20 @@ class CommandExecutor:
             raise AmbiguousTask(f"{ref.task_title!r} matches several tasks: {shown}{more}; say which one by id")
         return matches[0]
 
-    async def prepare(self, action: Action, *, timezone: str, now: dt.datetime | None = None) -> Action:
+    async def prepare(
+        self, action: Action, *, timezone: str, now: dt.datetime | None = None, command: str | None = None
+    ) -> Action:
         """The action as it will run: due dates in ISO 8601, a task named by title resolved to its id.
-        A refusal is raised as CommandRefused."""
+        A refusal is raised as CommandRefused. Given the command text, guards against a model that
+        invents: a task id the text never mentions, a due date far in the past."""
         if isinstance(action, Refusal):
             raise CommandRefused(action.message)
+        if command is not None:
+            check_ids_were_said(action, command)
         if isinstance(action, CreateTask):
-            params = action.params.model_copy(update={"due": self._due(action.params.due, timezone, now)})
-            return action.model_copy(update={"params": params})
+            due = self._due(action.params.due, timezone, now)
+            check_plausible_due(due, now)
+            return action.model_copy(update={"params": action.params.model_copy(update={"due": due})})
         if isinstance(action, ListTasks):
             update = {
                 "due_before": self._due(action.params.due_before, timezone, now),
@@ -91,6 +140,7 @@ class CommandExecutor:
         update: dict[str, Any] = {"task_id": task.id, "task_title": None}
         if isinstance(action, UpdateTask):
             update["due"] = self._due(action.params.due, timezone, now)
+            check_plausible_due(update["due"], now)
         return action.model_copy(update={"params": action.params.model_copy(update=update)})
 
     # -- running -------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class Settings:
     allow_insecure_bind: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
-    backend: Literal["ollama", "none"] = "ollama"
+    backend: Literal["auto", "ollama", "rules", "none"] = "auto"
     ollama_host: str = "http://127.0.0.1:11434"
     model: str = "task-api-prod"
     model_timeout_s: float = 30.0
@@ -121,9 +121,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     env = os.environ
     parser.add_argument(
         "--backend",
-        choices=["ollama", "none"],
-        default=env.get("TASK_API_BACKEND", "ollama"),
-        help="what turns process_command text into actions (env TASK_API_BACKEND)",
+        choices=["auto", "ollama", "rules", "none"],
+        default=env.get("TASK_API_BACKEND", "auto"),
+        help="what turns process_command text into actions: auto (rules, then a ready model), ollama, rules "
+        "(deterministic shapes only) or none (env TASK_API_BACKEND)",
     )
     parser.add_argument(
         "--ollama-host",

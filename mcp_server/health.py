@@ -43,6 +43,9 @@ class CallCounters:
         }
 
 
+_COUNTS = ("calls", "invalid_outputs", "retries", "timeouts", "busy_refusals", "errors")
+
+
 @dataclass
 class ModelHealth:
     """What the command model is doing, and how its calls have gone since start."""
@@ -74,12 +77,52 @@ class ModelHealth:
         }
 
 
+class ModelsHealth:
+    """The command parsers as one component: ready when any model backend is ready (or when the
+    rules alone are configured), loading while one loads, else unavailable with every reason."""
+
+    def __init__(self, backends: list[ModelHealth] | None = None, *, rules: bool = False) -> None:
+        self.backends = backends or []
+        self.rules = rules
+
+    @property
+    def state(self) -> ComponentState:
+        states = [b.state for b in self.backends]
+        if not states:
+            return ComponentState.READY if self.rules else ComponentState.DISABLED
+        for wanted in (ComponentState.READY, ComponentState.LOADING):
+            if wanted in states:
+                return wanted
+        return ComponentState.UNAVAILABLE
+
+    @property
+    def active(self) -> str | None:
+        """The backend a command the rules cannot read goes to now."""
+        return next((b.backend for b in self.backends if b.state == ComponentState.READY), None)
+
+    @property
+    def detail(self) -> str:
+        if not self.backends:
+            return "rules only" if self.rules else "natural-language commands are not configured"
+        return "; ".join(b.detail for b in self.backends)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "status": self.state.value,
+            "detail": self.detail,
+            "active": self.active,
+            "rules": self.rules,
+            "backends": {b.backend or "model": b.snapshot() for b in self.backends},
+            **{key: sum(b.counts[key] for b in self.backends) for key in _COUNTS},
+        }
+
+
 class Health:
-    def __init__(self, store: TaskStore, model: ModelHealth | None = None) -> None:
+    def __init__(self, store: TaskStore, model: ModelsHealth | None = None) -> None:
         self.store = store
         self.started = time.monotonic()
         self.counters = CallCounters()
-        self.model = model or ModelHealth()
+        self.model = model or ModelsHealth()
 
     async def store_status(self) -> dict[str, Any]:
         try:

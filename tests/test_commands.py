@@ -8,7 +8,14 @@ import pytest
 
 from mcp_server.commands import CommandExecutor
 from mcp_server.domain import NewTask
-from mcp_server.errors import AmbiguousTask, CommandRefused, ConfirmationRequired, InvalidInput, TaskNotFound
+from mcp_server.errors import (
+    AmbiguousTask,
+    CommandRefused,
+    ConfirmationRequired,
+    InvalidInput,
+    InvalidModelOutput,
+    TaskNotFound,
+)
 from mcp_server.nlu.actions import TaskRef, parse_action
 from mcp_server.service import TaskService
 from mcp_server.store.sqlite import SQLiteTaskStore
@@ -90,3 +97,25 @@ async def test_update_with_nothing_to_change_is_refused(executor: CommandExecuto
     action = await executor.prepare(parse_action({"action": "update_task", "params": {"task_id": 1}}), timezone="UTC")
     with pytest.raises(InvalidInput, match="at least one field"):
         await executor.run(action)
+
+
+async def test_an_id_the_command_never_mentions_is_refused(executor: CommandExecutor) -> None:
+    await add(executor, "Thing")
+    invented = parse_action({"action": "complete_task", "params": {"task_id": 1}})
+    with pytest.raises(InvalidModelOutput, match="mentions no task 1"):
+        await executor.prepare(invented, timezone="UTC", command="I finished the thing")
+    said = await executor.prepare(invented, timezone="UTC", command="task 1 is done")
+    assert said.params.task_id == 1
+    by_title = parse_action({"action": "complete_task", "params": {"task_title": "thing"}})
+    assert (await executor.prepare(by_title, timezone="UTC", command="finished the thing")).params.task_id == 1
+
+
+async def test_due_dates_far_off_are_refused(executor: CommandExecutor) -> None:
+    old = parse_action({"action": "create_task", "params": {"title": "x", "due": "2019-03-01"}})
+    with pytest.raises(InvalidInput, match="more than a year in the past"):
+        await executor.prepare(old, timezone="UTC", now=NOW, command="x")
+    far = parse_action({"action": "create_task", "params": {"title": "x", "due": "2099-03-01"}})
+    with pytest.raises(InvalidInput, match="more than 50 years ahead"):
+        await executor.prepare(far, timezone="UTC", now=NOW, command="x")
+    overdue = parse_action({"action": "list_tasks", "params": {"due_before": "2019-03-01"}})
+    assert (await executor.prepare(overdue, timezone="UTC", now=NOW)).params.due_before == "2019-03-01"

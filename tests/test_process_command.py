@@ -330,3 +330,32 @@ async def test_delete_is_confirmed_through_elicitation_when_the_client_can(
     assert result.is_error is not deleted and remaining == (0 if deleted else 1)
     if not deleted:
         assert "was not confirmed" in result.content[0].text
+
+
+async def test_auto_answers_sure_shapes_by_rules_even_without_a_model(db_path: Path) -> None:
+    nobody = FakeOllama()  # never started: Ollama is down
+    async with open_app(settings_for(db_path, nobody, backend="auto")) as app:
+        await wait_for_model(app, ComponentState.UNAVAILABLE)
+        async with Client(app.server) as client:
+            created = await ok(client, "create a task: call mum")
+            done = await ok(client, f"mark task {created['result']['id']} as done")
+            message = await error(client, "remind me to call mum on Friday")
+            report = json.loads(await _read_health(app))
+    assert created["parser"] == done["parser"] == "rules" and created["model"] is None
+    assert done["result"]["status"] == "done"
+    assert "no command model is available" in message and "ollama create task-api-prod" in message
+    assert report["components"]["model"]["rules"] is True and report["components"]["model"]["active"] is None
+
+
+async def test_auto_hands_what_rules_cannot_read_to_the_ready_model(db_path: Path, ollama: FakeOllama) -> None:
+    ollama.script.answer("review pr", CREATE_PR)
+    async with open_app(settings_for(db_path, ollama, backend="auto")) as app:
+        await wait_for_model(app)
+        async with Client(app.server) as client:
+            by_model = await ok(client, "Create a task: review PR #42 by Friday, high priority")
+            by_rules = await ok(client, "list my high priority tasks")
+        report = json.loads(await _read_health(app))
+    assert by_model["parser"] == "ollama" and by_rules["parser"] == "rules"
+    assert by_rules["result"]["total"] == 1
+    assert report["components"]["model"]["active"] == "ollama"
+    assert len(ollama.script.requests) == 2  # the warm-up load and the one command the rules could not read

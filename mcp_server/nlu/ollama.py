@@ -53,7 +53,7 @@ class OllamaParser:
         *,
         host: str,
         model: str,
-        health: ModelHealth,
+        health: ModelHealth | None = None,
         timeout_s: float = 30.0,
         load_timeout_s: float = 600.0,
         max_concurrent: int = 2,
@@ -62,7 +62,7 @@ class OllamaParser:
         max_backoff_s: float = 30.0,
     ) -> None:
         self.host, self.model = host, model
-        self.health = health
+        self.health = health or ModelHealth()
         self.timeout_s, self.load_timeout_s = timeout_s, load_timeout_s
         self.keep_alive = keep_alive
         self.max_backoff_s = max_backoff_s
@@ -72,7 +72,8 @@ class OllamaParser:
         self._schema = action_json_schema()
         self._client = ollama.AsyncClient(host=host, timeout=httpx.Timeout(load_timeout_s, connect=5.0))
         self._wake = anyio.Event()
-        health.backend, health.model = self.name, model
+        self.health.backend, self.health.model = self.name, model
+        self.health.set(ComponentState.LOADING, f"loading {model} on Ollama at {host}")
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from mcp_server.health import ModelHealth
 from mcp_server.nlu.actions import Action
 
 PartialOutput = Callable[[str], Awaitable[None]]
@@ -32,3 +33,9 @@ class CommandParser(Protocol):
     async def parse(self, command: str, *, on_partial: PartialOutput | None = None) -> ParseOutcome:
         """One command to one validated action. Raises ModelUnavailable or InvalidModelOutput."""
         ...
+
+
+class ModelParser(CommandParser, Protocol):
+    """A parser backed by a model, whose readiness health reports."""
+
+    health: ModelHealth

@@ -1,0 +1,149 @@
+"""The deterministic fast path: commands whose shape leaves no doubt ("delete task 3", "mark task 2
+as done", "list my high priority tasks", "create a task: call mum").
+
+It answers only when sure. Anything with a shape it does not know, or words it would have to
+interpret (a date, a priority or a tag inside a new task's title), goes to the model instead:
+`parse` returns None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from mcp_server.nlu.actions import Action, parse_action
+from mcp_server.nlu.parser import ParseOutcome, PartialOutput
+
+NAME = "rules"
+
+_ID = r"#?(?P<id>\d{1,9})"
+_TASK = rf"(?:task|todo|item)\s+(?:number\s+|no\.?\s*)?{_ID}"
+_PLEASE = r"(?:(?:please|pls|can you|could you)\s+)?"
+_DONE = r"(?:done|complete|completed|finished)"
+_PRIORITY = r"(?P<priority>low|normal|high|urgent)"
+_STATUS_WORDS = {"open": "open", "pending": "open", "done": "done", "completed": "done", "finished": "done"}
+
+# Words that mean a new task's text carries more than a title: leave it to the model.
+_NEEDS_MODEL = re.compile(
+    r"\b(by|due|until|before|tomorrow|today|tonight|next|this|in\s+\d+|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|weekend|week|month|year|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|priority|urgent|"
+    r"important|asap|tag|tagged|remind|am|pm|noon|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2})\b|#|@",
+    re.IGNORECASE,
+)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.strip().rstrip(".!").split())
+
+
+def _title(text: str) -> str:
+    text = text.strip().strip("\"'“”‘’").strip()
+    return text[:1].upper() + text[1:]
+
+
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], dict[str, object] | None]]
+
+
+def _rule(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"^{_PLEASE}{pattern}$", re.IGNORECASE)
+
+
+def _create(match: re.Match[str]) -> dict[str, object] | None:
+    title = match["title"]
+    if _NEEDS_MODEL.search(title) or len(title) > 200:
+        return None
+    return {"action": "create_task", "params": {"title": _title(title)}}
+
+
+def _list(match: re.Match[str]) -> dict[str, object] | None:
+    params: dict[str, object] = {}
+    if match["status"]:
+        params["status"] = _STATUS_WORDS[match["status"].lower()]
+    if match["priority"]:
+        params["priority"] = match["priority"].lower()
+    if match["tag"]:
+        params["tag"] = match["tag"].lower()
+    return {"action": "list_tasks", "params": params}
+
+
+RULES: list[Rule] = [
+    (
+        _rule(rf"(?:delete|remove|erase|drop)\s+{_TASK}"),
+        lambda m: {"action": "delete_task", "params": {"task_id": int(m["id"])}},
+    ),
+    (
+        _rule(rf"(?:mark|set|flag)\s+{_TASK}\s+(?:as\s+)?{_DONE}"),
+        lambda m: {"action": "complete_task", "params": {"task_id": int(m["id"])}},
+    ),
+    (
+        _rule(rf"(?:complete|finish|close|check off|tick off)\s+{_TASK}"),
+        lambda m: {"action": "complete_task", "params": {"task_id": int(m["id"])}},
+    ),
+    (_rule(rf"{_TASK}\s+is\s+{_DONE}"), lambda m: {"action": "complete_task", "params": {"task_id": int(m["id"])}}),
+    (
+        _rule(rf"(?:reopen|re-open|undo)\s+{_TASK}"),
+        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "status": "open"}},
+    ),
+    (
+        _rule(rf"(?:mark|set)\s+{_TASK}\s+(?:as\s+)?(?:open|not done|undone|pending)"),
+        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "status": "open"}},
+    ),
+    (
+        _rule(rf"(?:set|change|make)\s+(?:the\s+)?priority\s+of\s+{_TASK}\s+(?:to\s+)?{_PRIORITY}"),
+        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "priority": m["priority"].lower()}},
+    ),
+    (
+        _rule(rf"(?:set|change|make)\s+{_TASK}(?:'s)?\s+(?:priority\s+(?:to\s+)?)?{_PRIORITY}(?:\s+priority)?"),
+        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "priority": m["priority"].lower()}},
+    ),
+    (
+        _rule(rf"(?:rename|retitle)\s+{_TASK}\s+(?:to|as)\s+(?P<title>.+)"),
+        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "title": _title(m["title"])}},
+    ),
+    (_rule(r"(?:create|add|new|make)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:task|todo|to-do)\s*:\s*(?P<title>.+)"), _create),
+    (
+        _rule(
+            r"(?:list|show|display|get)(?:\s+me)?\s+(?:all\s+)?(?:of\s+)?(?:my\s+|the\s+)?"
+            r"(?P<status>open|pending|done|completed|finished)?\s*"
+            r"(?:(?P<priority>low|normal|high|urgent)(?:[-\s]priority)?\s+)?(?:tasks|todos|to-dos)"
+            r"(?:\s+(?:tagged|with\s+(?:the\s+)?tag)\s+#?(?P<tag>[a-z0-9_-]{1,30}))?"
+        ),
+        _list,
+    ),
+]
+
+
+def parse_rules(command: str) -> Action | None:
+    """The action a command unambiguously names, or None."""
+    text = _clean(command)
+    for pattern, build in RULES:
+        match = pattern.match(text)
+        if match:
+            payload = build(match)
+            return parse_action(payload) if payload is not None else None
+    return None
+
+
+class RulesParser:
+    """The rules alone, as a backend: a command they cannot read is refused, not guessed."""
+
+    name = NAME
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        yield  # nothing to load
+
+    async def parse(self, command: str, *, on_partial: PartialOutput | None = None) -> ParseOutcome:
+        action = parse_rules(command)
+        if action is None:
+            action = parse_action(
+                {
+                    "action": "error",
+                    "message": (
+                        "The rules parser only understands fixed shapes such as 'delete task 3', 'mark task 2 as "
+                        "done', 'list my high priority tasks' or 'create a task: call mum'; enable a model for others."
+                    ),
+                }
+            )
+        return ParseOutcome(action=action, parser=self.name, model=None, attempts=1, raw_output="")
