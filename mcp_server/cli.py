@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
+import os
 import sqlite3
 import sys
+from pathlib import Path
+from typing import Any
 
 import anyio
 import uvicorn
 
 from mcp_server import __version__
+from mcp_server.app import build_parser as build_command_parser
 from mcp_server.app import open_app
 from mcp_server.config import ConfigError, Settings, add_model_arguments, add_serve_arguments, settings_from_args
 from mcp_server.errors import StoreUnavailable
+from mcp_server.evaluation import evaluate, load_dataset
+from mcp_server.health import ComponentState
 from mcp_server.http import build_http_app
 from mcp_server.logs import configure_logging
 from mcp_server.nlu.prompt import render_modelfile
@@ -62,6 +69,40 @@ async def serve(settings: Settings) -> None:
             logger.info("server_stop", extra={"transport": settings.transport})
 
 
+def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    try:
+        settings = Settings(
+            backend=args.backend,
+            ollama_host=args.ollama_host,
+            model=args.model,
+            model_timeout_s=args.model_timeout,
+            model_concurrency=1,
+            model_queue=0,
+            timezone=args.timezone,
+            log_level=args.log_level.upper(),
+        ).validate()
+        rows = load_dataset(args.dataset)
+    except (ConfigError, ValueError, OSError) as exc:
+        parser.exit(2, f"task-api-mcp eval: error: {exc}\n")
+    configure_logging(settings.log_level)
+    result = anyio.run(evaluate_with_backend, settings, rows, args.predictions, args.wait)
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+async def evaluate_with_backend(
+    settings: Settings, rows: list[dict[str, Any]], predictions: Path | None, wait_s: float
+) -> dict[str, Any]:
+    command_parser, models = build_command_parser(settings)
+    if command_parser is None:
+        raise SystemExit("task-api-mcp eval: error: --backend none has nothing to evaluate")
+    async with command_parser.running():
+        with anyio.move_on_after(wait_s):
+            while models.state == ComponentState.LOADING:  # noqa: ASYNC110 - the warm-up signals nothing
+                await anyio.sleep(0.2)
+        result = await evaluate(command_parser, rows, predictions)
+    return {"backend": settings.backend, "model_status": models.snapshot()["detail"], **result}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="task-api-mcp", description="A persistent task list for MCP clients.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -69,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the MCP server (stdio by default)")
     add_serve_arguments(serve_parser)
     add_model_arguments(serve_parser)
+    eval_parser = commands.add_parser("eval", help="measure a parser on a labelled dataset (JSON on stdout)")
+    eval_parser.add_argument("--dataset", type=Path, required=True, help="JSONL: command, expected, now, timezone")
+    eval_parser.add_argument("--predictions", type=Path, help="write one JSON line per command here")
+    eval_parser.add_argument("--wait", type=float, default=600, help="seconds to wait for the model to load")
+    eval_parser.add_argument("--log-level", default=os.environ.get("TASK_API_LOG_LEVEL", "WARNING"))
+    add_model_arguments(eval_parser)
     modelfile_parser = commands.add_parser("modelfile", help="print the Ollama Modelfile for the task model")
     modelfile_parser.add_argument(
         "--gguf", default="./models/task-api.gguf", help="the FROM line: a GGUF path or model"
@@ -81,6 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "modelfile":
         sys.stdout.write(render_modelfile(args.gguf))
+        return
+    if args.command == "eval":
+        run_eval(parser, args)
         return
     if args.command is None:
         args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])

@@ -75,19 +75,41 @@ def check_plausible_due(due: str | None, now: dt.datetime | None) -> None:
         raise InvalidInput(f"the due date {due} is more than 50 years ahead; give the date again")
 
 
+def _due(text: str | None, timezone: str, now: dt.datetime | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return resolve_due(text, timezone, now)
+    except DateError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def normalise(action: Action, *, timezone: str, now: dt.datetime | None = None, command: str | None = None) -> Action:
+    """An action as it would be executed, without reading the store: due dates in ISO 8601 in
+    `timezone` relative to `now`. A refusal is raised as CommandRefused. Given the command text,
+    guards against a model that invents: a task id the text never mentions, a far-off due date."""
+    if isinstance(action, Refusal):
+        raise CommandRefused(action.message)
+    if command is not None:
+        check_ids_were_said(action, command)
+    if isinstance(action, ListTasks):
+        update = {
+            "due_before": _due(action.params.due_before, timezone, now),
+            "due_after": _due(action.params.due_after, timezone, now),
+        }
+        return action.model_copy(update={"params": action.params.model_copy(update=update)})
+    if isinstance(action, (CreateTask, UpdateTask)):
+        due = _due(action.params.due, timezone, now)
+        check_plausible_due(due, now)
+        return action.model_copy(update={"params": action.params.model_copy(update={"due": due})})
+    return action
+
+
 class CommandExecutor:
     def __init__(self, service: TaskService) -> None:
         self.service = service
 
     # -- preparing: everything short of changing data ------------------------------------------
-
-    def _due(self, text: str | None, timezone: str, now: dt.datetime | None) -> str | None:
-        if text is None:
-            return None
-        try:
-            return resolve_due(text, timezone, now)
-        except DateError as exc:
-            raise InvalidInput(str(exc)) from exc
 
     async def resolve_task(self, ref: TaskRef) -> Task:
         """The one task a reference names: by id, or by words of its title (open tasks preferred,
@@ -119,29 +141,14 @@ class CommandExecutor:
     async def prepare(
         self, action: Action, *, timezone: str, now: dt.datetime | None = None, command: str | None = None
     ) -> Action:
-        """The action as it will run: due dates in ISO 8601, a task named by title resolved to its id.
-        A refusal is raised as CommandRefused. Given the command text, guards against a model that
-        invents: a task id the text never mentions, a due date far in the past."""
-        if isinstance(action, Refusal):
-            raise CommandRefused(action.message)
-        if command is not None:
-            check_ids_were_said(action, command)
-        if isinstance(action, CreateTask):
-            due = self._due(action.params.due, timezone, now)
-            check_plausible_due(due, now)
-            return action.model_copy(update={"params": action.params.model_copy(update={"due": due})})
-        if isinstance(action, ListTasks):
-            update = {
-                "due_before": self._due(action.params.due_before, timezone, now),
-                "due_after": self._due(action.params.due_after, timezone, now),
-            }
-            return action.model_copy(update={"params": action.params.model_copy(update=update)})
+        """The action as it will run: normalised (see `normalise`), and a task named by title resolved
+        to its id. A refusal is raised as CommandRefused."""
+        action = normalise(action, timezone=timezone, now=now, command=command)
+        if isinstance(action, (CreateTask, ListTasks)):
+            return action
         task = await self.resolve_task(action.params)
-        update: dict[str, Any] = {"task_id": task.id, "task_title": None}
-        if isinstance(action, UpdateTask):
-            update["due"] = self._due(action.params.due, timezone, now)
-            check_plausible_due(update["due"], now)
-        return action.model_copy(update={"params": action.params.model_copy(update=update)})
+        params = action.params.model_copy(update={"task_id": task.id, "task_title": None})
+        return action.model_copy(update={"params": params})
 
     # -- running -------------------------------------------------------------------------------
 

@@ -67,6 +67,12 @@ class ModelUnavailable(TaskError):
 
 
 class InvalidModelOutput(TaskError):
-    """The model's answer was not one valid action, even after a retry."""
+    """The model's answer was not one valid action, even after a retry (or it named what the command
+    never said)."""
 
     kind = "invalid_model_output"
+
+    def __init__(self, message: str, *, parser: str | None = None, raw_output: str | None = None) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.raw_output = raw_output

@@ -196,7 +196,11 @@ class OllamaParser:
                     ]
                 continue
             return ParseOutcome(action=action, parser=self.name, model=self.model, attempts=attempt, raw_output=output)
-        raise InvalidModelOutput(f"the model did not produce a valid action after a retry: {last_error}")
+        raise InvalidModelOutput(
+            f"the model did not produce a valid action after a retry: {last_error}",
+            parser=self.name,
+            raw_output=output,
+        )
 
     async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
         self.health.count("calls")

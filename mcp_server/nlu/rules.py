@@ -53,7 +53,10 @@ def _create(match: re.Match[str]) -> dict[str, object] | None:
     title = match["title"]
     if _NEEDS_MODEL.search(title) or len(title) > 200:
         return None
-    return {"action": "create_task", "params": {"title": _title(title)}}
+    params: dict[str, object] = {"title": _title(title)}
+    if "priority" in match.groupdict() and match["priority"]:
+        params["priority"] = match["priority"].lower()
+    return {"action": "create_task", "params": params}
 
 
 def _list(match: re.Match[str]) -> dict[str, object] | None:
@@ -67,41 +70,58 @@ def _list(match: re.Match[str]) -> dict[str, object] | None:
     return {"action": "list_tasks", "params": params}
 
 
+def _on_task(action: str, **fixed: object) -> Callable[[re.Match[str]], dict[str, object]]:
+    """An action on the task whose id the pattern captured, with fixed params and any captured
+    `priority`, `title`, `due` or `tag`."""
+
+    def build(match: re.Match[str]) -> dict[str, object]:
+        params: dict[str, object] = {"task_id": int(match["id"]), **fixed}
+        found = match.groupdict()
+        if found.get("priority"):
+            params["priority"] = found["priority"].lower()
+        if found.get("title"):
+            params["title"] = _title(found["title"])
+        if found.get("due"):
+            params["due"] = found["due"]
+        if found.get("tag"):
+            params["tags"] = [found["tag"].lower()]
+        return {"action": action, "params": params}
+
+    return build
+
+
+_DUE_TEXT = r"(?P<due>[\w :,-]{1,60})"
+_NEW_TASK = r"(?:create|add|new|make)\s+(?:a\s+|an\s+)?(?:new\s+)?"
+
 RULES: list[Rule] = [
-    (
-        _rule(rf"(?:delete|remove|erase|drop)\s+{_TASK}"),
-        lambda m: {"action": "delete_task", "params": {"task_id": int(m["id"])}},
-    ),
-    (
-        _rule(rf"(?:mark|set|flag)\s+{_TASK}\s+(?:as\s+)?{_DONE}"),
-        lambda m: {"action": "complete_task", "params": {"task_id": int(m["id"])}},
-    ),
-    (
-        _rule(rf"(?:complete|finish|close|check off|tick off)\s+{_TASK}"),
-        lambda m: {"action": "complete_task", "params": {"task_id": int(m["id"])}},
-    ),
-    (_rule(rf"{_TASK}\s+is\s+{_DONE}"), lambda m: {"action": "complete_task", "params": {"task_id": int(m["id"])}}),
-    (
-        _rule(rf"(?:reopen|re-open|undo)\s+{_TASK}"),
-        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "status": "open"}},
-    ),
+    (_rule(rf"(?:delete|remove|erase|drop|trash|get rid of)\s+{_TASK}"), _on_task("delete_task")),
+    (_rule(rf"(?:mark|set|flag)\s+{_TASK}\s+(?:as\s+)?{_DONE}"), _on_task("complete_task")),
+    (_rule(rf"(?:complete|finish|close|check off|tick off)\s+{_TASK}"), _on_task("complete_task")),
+    (_rule(rf"(?:finished|completed|did)\s+{_TASK}"), _on_task("complete_task")),
+    (_rule(rf"{_TASK}\s+is\s+{_DONE}"), _on_task("complete_task")),
+    (_rule(rf"done\s+with\s+(?:task\s+)?{_ID}"), _on_task("complete_task")),
+    (_rule(rf"(?:reopen|re-open|undo)\s+{_TASK}"), _on_task("update_task", status="open")),
     (
         _rule(rf"(?:mark|set)\s+{_TASK}\s+(?:as\s+)?(?:open|not done|undone|pending)"),
-        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "status": "open"}},
+        _on_task("update_task", status="open"),
     ),
     (
         _rule(rf"(?:set|change|make)\s+(?:the\s+)?priority\s+of\s+{_TASK}\s+(?:to\s+)?{_PRIORITY}"),
-        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "priority": m["priority"].lower()}},
+        _on_task("update_task"),
     ),
     (
         _rule(rf"(?:set|change|make)\s+{_TASK}(?:'s)?\s+(?:priority\s+(?:to\s+)?)?{_PRIORITY}(?:\s+priority)?"),
-        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "priority": m["priority"].lower()}},
+        _on_task("update_task"),
     ),
+    (_rule(rf"(?:move|postpone|push|reschedule)\s+{_TASK}\s+(?:to|until|till)\s+{_DUE_TEXT}"), _on_task("update_task")),
     (
-        _rule(rf"(?:rename|retitle)\s+{_TASK}\s+(?:to|as)\s+(?P<title>.+)"),
-        lambda m: {"action": "update_task", "params": {"task_id": int(m["id"]), "title": _title(m["title"])}},
+        _rule(rf"(?:set|change)\s+(?:the\s+)?(?:due date|deadline)\s+of\s+{_TASK}\s+to\s+{_DUE_TEXT}"),
+        _on_task("update_task"),
     ),
-    (_rule(r"(?:create|add|new|make)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:task|todo|to-do)\s*:\s*(?P<title>.+)"), _create),
+    (_rule(rf"tag\s+{_TASK}\s+(?:as|with)\s+#?(?P<tag>[a-z0-9_-]{{1,30}})"), _on_task("update_task")),
+    (_rule(rf"(?:rename|retitle)\s+{_TASK}\s+(?:to|as)\s+(?P<title>.+)"), _on_task("update_task")),
+    (_rule(rf"{_NEW_TASK}(?:task|todo|to-do)\s*:\s*(?P<title>.+)"), _create),
+    (_rule(rf"{_NEW_TASK}{_PRIORITY}(?:[-\s]priority)?\s+(?:task|todo|to-do)\s*:\s*(?P<title>.+)"), _create),
     (
         _rule(
             r"(?:list|show|display|get)(?:\s+me)?\s+(?:all\s+)?(?:of\s+)?(?:my\s+|the\s+)?"

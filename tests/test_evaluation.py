@@ -1,0 +1,141 @@
+"""`task-api-mcp eval`: metrics, predictions, and the comparison rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from mcp_server.evaluation import evaluate, load_dataset, params_match
+from mcp_server.nlu.ollama import OllamaParser
+from tests.ollama_server import FakeOllama
+
+pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).parent.parent
+NOW = {"now": "2026-11-28T15:00:00+01:00", "timezone": "Europe/Paris"}
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_params_compare_text_loosely_and_everything_else_exactly() -> None:
+    assert params_match({"title": "Review PR #42"}, {"title": "review pr #42."})
+    assert params_match({"tags": ["a", "b"]}, {"tags": ["B", "a"], "priority": None})
+    assert not params_match({"title": "Buy milk"}, {"title": "Buy milk", "priority": "high"})
+    assert not params_match({"due": "2026-12-04"}, {"due": "2026-12-05"})
+
+
+def test_eval_command_prints_metrics_and_writes_predictions(tmp_path: Path) -> None:
+    dataset = write(
+        tmp_path / "d.jsonl",
+        [
+            {"command": "delete task 3", "expected": {"action": "delete_task", "params": {"task_id": 3}}},
+            {
+                "command": "move task 2 to Friday",
+                "expected": {"action": "update_task", "params": {"task_id": 2, "due": "2026-12-04"}},
+                **NOW,
+            },
+            {
+                "command": "create a task: call mum",
+                "expected": {"action": "create_task", "params": {"title": "Call Mum"}},
+            },
+            {
+                "command": "list my high priority tasks",
+                "expected": {"action": "list_tasks", "params": {"priority": "low"}},
+            },
+            {"command": "what's the weather?", "expected": {"action": "error"}},
+            {
+                "command": "I finished the report",
+                "expected": {"action": "complete_task", "params": {"task_title": "report"}},
+            },
+        ],
+    )
+    predictions = tmp_path / "p.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mcp_server",
+            "eval",
+            "--dataset",
+            str(dataset),
+            "--backend",
+            "rules",
+            "--predictions",
+            str(predictions),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["n"] == 6
+    assert result["action_accuracy"] == round(5 / 6, 4)  # the report command is refused by the rules
+    assert result["params_accuracy"] == round(4 / 6, 4)  # and the list line is labelled "low"
+    assert result["per_action"]["list_tasks"] == {"n": 1, "action_accuracy": 1.0, "params_accuracy": 0.0}
+    assert result["by_parser"]["rules"]["share"] == 1.0
+    assert set(result["latency_ms"]) == {"p50", "p95", "p99"}
+    assert result["json_valid_rate"] == result["schema_valid_rate"] == 1.0
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert lines[1] == {
+        "command": "move task 2 to Friday",
+        "parser": "rules",
+        "action": {"action": "update_task", "params": {"task_id": 2, "due": "2026-12-04"}},
+        "error": None,
+        "latency_ms": lines[1]["latency_ms"],
+    }
+    assert lines[4]["action"] is None and "only understands fixed shapes" in lines[4]["error"]
+
+
+def test_a_broken_dataset_line_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"command": "x", "expected": {"action": "error"}}\nnot json\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: not a dataset line"):
+        load_dataset(bad)
+
+
+async def test_model_outputs_are_scored_for_json_and_schema_validity(tmp_path: Path) -> None:
+    fake = FakeOllama().start()
+    try:
+        fake.script.answer("milk", '{"action":"create_task","params":{"title":"Buy milk","due":"Friday"}}')
+        fake.script.answer("broken", "{not json")
+        fake.script.answer("invented", '{"action":"complete_task","params":{"task_id":7}}')
+        parser = OllamaParser(host=fake.host, model="task-api-prod", timeout_s=5)
+        rows = [
+            {
+                "command": "buy milk by friday",
+                **NOW,
+                "expected": {"action": "create_task", "params": {"title": "Buy milk", "due": "2026-12-04"}},
+            },
+            {"command": "broken one", "expected": {"action": "list_tasks", "params": {}}},
+            {"command": "the invented one is done", "expected": {"action": "error"}},
+        ]
+        async with parser.running():
+            while parser.health.state.value != "ready":  # noqa: ASYNC110
+                await anyio.sleep(0.02)
+            result = await evaluate(parser, rows)
+    finally:
+        fake.stop()
+    assert result["action_accuracy"] == round(2 / 3, 4) and result["params_accuracy"] == round(2 / 3, 4)
+    assert result["json_valid_rate"] == round(2 / 3, 4) and result["schema_valid_rate"] == round(2 / 3, 4)
+    assert result["by_parser"] == {
+        "ollama": {"n": 3, "action_accuracy": 0.6667, "params_accuracy": 0.6667, "share": 1.0}
+    }
+
+
+def test_shipped_dataset_is_large_varied_and_split() -> None:
+    dev = load_dataset(ROOT / "eval" / "dev.jsonl")
+    test = load_dataset(ROOT / "eval" / "test.jsonl")
+    assert len(dev) + len(test) >= 300 and abs(len(dev) - len(test)) <= 1
+    assert not {r["command"].lower() for r in dev} & {r["command"].lower() for r in test}
+    actions = {r["expected"]["action"] for r in dev + test}
+    assert actions == {"create_task", "list_tasks", "update_task", "delete_task", "complete_task", "error"}
