@@ -20,13 +20,13 @@ from typing import Any
 import anyio
 import httpx
 import ollama
-from pydantic import ValidationError
 
-from mcp_server.errors import InvalidModelOutput, ModelUnavailable
+from mcp_server.errors import ModelUnavailable
 from mcp_server.health import ComponentState, ModelHealth
-from mcp_server.nlu.actions import action_json_schema, parse_action
-from mcp_server.nlu.parser import ParseOutcome, PartialOutput
-from mcp_server.nlu.prompt import OPTIONS, messages_for
+from mcp_server.nlu.actions import action_json_schema
+from mcp_server.nlu.generation import GenerativeParser
+from mcp_server.nlu.parser import PartialOutput
+from mcp_server.nlu.prompt import OPTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +34,7 @@ _BUSY_STATUS = 503
 _NOT_FOUND_STATUS = 404
 
 
-def describe_invalid(exc: Exception) -> str:
-    """A short account of why an output is not a valid action, for the retry and the error."""
-    if isinstance(exc, ValidationError):
-        problems = [
-            f"{'.'.join(str(p) for p in error['loc']) or 'output'}: {error['msg']}"
-            for error in exc.errors(include_url=False)[:3]
-        ]
-        return "; ".join(problems)
-    return str(exc)[:200]
-
-
-class OllamaParser:
+class OllamaParser(GenerativeParser):
     name = "ollama"
 
     def __init__(
@@ -61,18 +50,14 @@ class OllamaParser:
         keep_alive: str = "30m",
         max_backoff_s: float = 30.0,
     ) -> None:
-        self.host, self.model = host, model
-        self.health = health or ModelHealth()
+        super().__init__(model=model, health=health, max_concurrent=max_concurrent, max_queued=max_queued)
+        self.host = host
         self.timeout_s, self.load_timeout_s = timeout_s, load_timeout_s
         self.keep_alive = keep_alive
         self.max_backoff_s = max_backoff_s
-        self.max_queued = max_queued
-        self._slots = anyio.Semaphore(max_concurrent)
-        self._waiting = 0
         self._schema = action_json_schema()
         self._client = ollama.AsyncClient(host=host, timeout=httpx.Timeout(load_timeout_s, connect=5.0))
         self._wake = anyio.Event()
-        self.health.backend, self.health.model = self.name, model
         self.health.set(ComponentState.LOADING, f"loading {model} on Ollama at {host}")
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -137,70 +122,6 @@ class OllamaParser:
         return f"Ollama at {self.host} failed: {type(exc).__name__}: {exc}"
 
     # -- parsing -------------------------------------------------------------------------------
-
-    def _refuse_if_not_ready(self) -> None:
-        if self.health.state == ComponentState.READY:
-            return
-        when = "in a few seconds" if self.health.state == ComponentState.LOADING else "once it is back"
-        raise ModelUnavailable(
-            f"the command model is {self.health.state.value} ({self.health.detail}); the task tools work "
-            f"meanwhile; retry process_command {when}"
-        )
-
-    async def parse(self, command: str, *, on_partial: PartialOutput | None = None) -> ParseOutcome:
-        self._refuse_if_not_ready()
-        await self._take_slot()
-        try:
-            return await self._parse_with_retry(command, on_partial)
-        finally:
-            self._slots.release()
-
-    async def _take_slot(self) -> None:
-        """A generation slot now, or a place in the bounded queue, or a fast 'busy'."""
-        try:
-            self._slots.acquire_nowait()
-            return
-        except anyio.WouldBlock:
-            pass
-        if self._waiting >= self.max_queued:
-            self.health.count("busy_refusals")
-            raise ModelUnavailable(
-                f"the command model is busy ({self._waiting} requests queued); retry in a few seconds"
-            )
-        self._waiting += 1
-        try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
-
-    async def _parse_with_retry(self, command: str, on_partial: PartialOutput | None) -> ParseOutcome:
-        messages: list[dict[str, Any]] = messages_for(command)
-        last_error = ""
-        for attempt in (1, 2):
-            output = await self._generate(messages, on_partial)
-            try:
-                action = parse_action(output)
-            except (ValidationError, ValueError) as exc:
-                self.health.count("invalid_outputs")
-                last_error = describe_invalid(exc)
-                logger.info("model_output_invalid", extra={"attempt": attempt, "error": last_error})
-                if attempt == 1:
-                    self.health.count("retries")
-                    messages = [
-                        *messages,
-                        {"role": "assistant", "content": output},
-                        {
-                            "role": "user",
-                            "content": f"That is not one valid action ({last_error}). Reply with one JSON action only.",
-                        },
-                    ]
-                continue
-            return ParseOutcome(action=action, parser=self.name, model=self.model, attempts=attempt, raw_output=output)
-        raise InvalidModelOutput(
-            f"the model did not produce a valid action after a retry: {last_error}",
-            parser=self.name,
-            raw_output=output,
-        )
 
     async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
         self.health.count("calls")

@@ -1,0 +1,112 @@
+"""What every model backend shares: a readiness gate, a bounded queue in front of a fixed number
+of generation slots, and validation of the output with one retry that says what was wrong."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+import anyio
+from pydantic import ValidationError
+
+from mcp_server.errors import InvalidModelOutput, ModelUnavailable
+from mcp_server.health import ComponentState, ModelHealth
+from mcp_server.nlu.actions import parse_action
+from mcp_server.nlu.parser import ParseOutcome, PartialOutput
+from mcp_server.nlu.prompt import messages_for
+
+logger = logging.getLogger(__name__)
+
+
+def describe_invalid(exc: Exception) -> str:
+    """A short account of why an output is not a valid action, for the retry and the error."""
+    if isinstance(exc, ValidationError):
+        problems = [
+            f"{'.'.join(str(p) for p in error['loc']) or 'output'}: {error['msg']}"
+            for error in exc.errors(include_url=False)[:3]
+        ]
+        return "; ".join(problems)
+    return str(exc)[:200]
+
+
+class GenerativeParser(ABC):
+    """A parser whose actions come from a model: subclasses say how to generate text."""
+
+    name: str
+
+    def __init__(self, *, model: str, health: ModelHealth | None, max_concurrent: int, max_queued: int) -> None:
+        self.model = model
+        self.health = health or ModelHealth()
+        self.health.backend, self.health.model = self.name, model
+        self.max_queued = max_queued
+        self._slots = anyio.Semaphore(max_concurrent)
+        self._waiting = 0
+
+    @abstractmethod
+    async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
+        """The model's whole answer to the messages, streaming it to on_partial as it comes."""
+
+    def _refuse_if_not_ready(self) -> None:
+        if self.health.state == ComponentState.READY:
+            return
+        when = "in a few seconds" if self.health.state == ComponentState.LOADING else "once it is back"
+        raise ModelUnavailable(
+            f"the command model is {self.health.state.value} ({self.health.detail}); the task tools work "
+            f"meanwhile; retry process_command {when}"
+        )
+
+    async def parse(self, command: str, *, on_partial: PartialOutput | None = None) -> ParseOutcome:
+        self._refuse_if_not_ready()
+        await self._take_slot()
+        try:
+            return await self._parse_with_retry(command, on_partial)
+        finally:
+            self._slots.release()
+
+    async def _take_slot(self) -> None:
+        """A generation slot now, or a place in the bounded queue, or a fast 'busy'."""
+        try:
+            self._slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
+        if self._waiting >= self.max_queued:
+            self.health.count("busy_refusals")
+            raise ModelUnavailable(
+                f"the command model is busy ({self._waiting} requests queued); retry in a few seconds"
+            )
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+
+    async def _parse_with_retry(self, command: str, on_partial: PartialOutput | None) -> ParseOutcome:
+        messages: list[dict[str, Any]] = messages_for(command)
+        last_error = ""
+        for attempt in (1, 2):
+            output = await self._generate(messages, on_partial)
+            try:
+                action = parse_action(output)
+            except (ValidationError, ValueError) as exc:
+                self.health.count("invalid_outputs")
+                last_error = describe_invalid(exc)
+                logger.info("model_output_invalid", extra={"attempt": attempt, "error": last_error})
+                if attempt == 1:
+                    self.health.count("retries")
+                    messages = [
+                        *messages,
+                        {"role": "assistant", "content": output},
+                        {
+                            "role": "user",
+                            "content": f"That is not one valid action ({last_error}). Reply with one JSON action only.",
+                        },
+                    ]
+                continue
+            return ParseOutcome(action=action, parser=self.name, model=self.model, attempts=attempt, raw_output=output)
+        raise InvalidModelOutput(
+            f"the model did not produce a valid action after a retry: {last_error}",
+            parser=self.name,
+            raw_output=output,
+        )
