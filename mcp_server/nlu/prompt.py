@@ -12,6 +12,8 @@ MODEL_NAME = "task-api-prod"
 
 # (command, the one action it must become). Every example is validated against the contract at import.
 EXAMPLES: list[tuple[str, dict[str, object]]] = [
+    ("what's the weather like?", {"action": "error", "message": "That is not a task command."}),
+    ("do the thing", {"action": "error", "message": "Which task do you mean? Name it by id or by its title."}),
     (
         "Create a task: review PR #42 by Friday, high priority",
         {"action": "create_task", "params": {"title": "Review PR #42", "due": "Friday", "priority": "high"}},
@@ -39,8 +41,6 @@ EXAMPLES: list[tuple[str, dict[str, object]]] = [
         {"action": "update_task", "params": {"task_id": 3, "title": "Call the landlord"}},
     ),
     ("delete task 12", {"action": "delete_task", "params": {"task_id": 12}}),
-    ("what's the weather like?", {"action": "error", "message": "That is not a task command."}),
-    ("do the thing", {"action": "error", "message": "Which task do you mean? Name it by id or by its title."}),
 ]
 
 SYSTEM_PROMPT = (

