@@ -16,7 +16,8 @@ from mcp_server.nlu import dates
 from mcp_server.nlu.chain import ChainParser
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model
 from mcp_server.nlu.ollama import OllamaParser
-from mcp_server.nlu.parser import CommandParser
+from mcp_server.nlu.openai_compat import OpenAICompatParser
+from mcp_server.nlu.parser import CommandParser, ModelParser
 from mcp_server.nlu.rules import RulesParser
 from mcp_server.server import build_server
 from mcp_server.service import TaskService
@@ -48,13 +49,30 @@ def build_parser(settings: Settings) -> tuple[CommandParser | None, ModelsHealth
     )
     if settings.backend == "ollama":
         return ollama, ModelsHealth([ollama.health])
+    remote = build_openai(settings)
+    if settings.backend == "openai":
+        assert remote is not None, "Settings.validate requires a base URL for this backend"
+        return remote, ModelsHealth([remote.health])
     embedded = build_embedded(settings)
     if settings.backend == "llamacpp":
         if embedded is None:
             raise ConfigError("--backend llamacpp needs a GGUF: --gguf PATH (or TASK_API_GGUF), or the test model")
         return embedded, ModelsHealth([embedded.health])
-    models = [ollama] if embedded is None else [ollama, embedded]
+    models: list[ModelParser] = [m for m in (ollama, remote, embedded) if m is not None]
     return ChainParser(models, rules=True, name="auto"), ModelsHealth([m.health for m in models], rules=True)
+
+
+def build_openai(settings: Settings) -> OpenAICompatParser | None:
+    if not settings.openai_base_url:
+        return None
+    return OpenAICompatParser(
+        base_url=settings.openai_base_url,
+        model=settings.model,
+        api_key=settings.openai_api_key,
+        timeout_s=settings.model_timeout_s,
+        max_concurrent=max(settings.model_concurrency, 1),
+        max_queued=settings.model_queue,
+    )
 
 
 def build_embedded(settings: Settings) -> LlamaCppParser | None:

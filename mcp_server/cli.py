@@ -74,6 +74,8 @@ def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         settings = Settings(
             backend=args.backend,
             gguf=args.gguf,
+            openai_base_url=args.openai_base_url,
+            openai_api_key=os.environ.get("TASK_API_OPENAI_API_KEY") or None,
             ollama_host=args.ollama_host,
             model=args.model,
             model_timeout_s=args.model_timeout,

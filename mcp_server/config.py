@@ -44,8 +44,10 @@ class Settings:
     allow_insecure_bind: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
-    backend: Literal["auto", "ollama", "llamacpp", "rules", "none"] = "auto"
+    backend: Literal["auto", "ollama", "llamacpp", "openai", "rules", "none"] = "auto"
     gguf: str | None = None
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
     ollama_host: str = "http://127.0.0.1:11434"
     model: str = "task-api-prod"
     model_timeout_s: float = 30.0
@@ -62,6 +64,8 @@ class Settings:
             zone(self.timezone)
         except DateError as exc:
             raise ConfigError(f"timezone: {exc}") from None
+        if self.backend == "openai" and not self.openai_base_url:
+            raise ConfigError("--backend openai needs --openai-base-url (or TASK_API_OPENAI_BASE_URL)")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0-65535, got {self.port}")
         if self.transport == "http" and not is_loopback(self.host) and not self.token and not self.allow_insecure_bind:
@@ -122,15 +126,21 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     env = os.environ
     parser.add_argument(
         "--backend",
-        choices=["auto", "ollama", "llamacpp", "rules", "none"],
+        choices=["auto", "ollama", "llamacpp", "openai", "rules", "none"],
         default=env.get("TASK_API_BACKEND", "auto"),
         help="what turns process_command text into actions: auto (rules, then a ready model), ollama, llamacpp "
-        "(in-process GGUF), rules (deterministic shapes only) or none (env TASK_API_BACKEND)",
+        "(in-process GGUF), openai (an OpenAI-compatible server), rules (deterministic shapes only) or none "
+        "(env TASK_API_BACKEND)",
     )
     parser.add_argument(
         "--gguf",
         default=env.get("TASK_API_GGUF"),
         help="GGUF file for the embedded backend (env TASK_API_GGUF); default: the test model if installed",
+    )
+    parser.add_argument(
+        "--openai-base-url",
+        default=env.get("TASK_API_OPENAI_BASE_URL"),
+        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env TASK_API_OPENAI_BASE_URL)",
     )
     parser.add_argument(
         "--ollama-host",
@@ -187,6 +197,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         allowed_origins=args.allowed_origin,
         backend=args.backend,
         gguf=args.gguf,
+        openai_base_url=args.openai_base_url,
+        openai_api_key=os.environ.get("TASK_API_OPENAI_API_KEY") or None,
         ollama_host=args.ollama_host,
         model=args.model,
         model_timeout_s=args.model_timeout,

@@ -4,7 +4,10 @@ of generation slots, and validation of the output with one retry that says what 
 from __future__ import annotations
 
 import logging
+import time
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -110,3 +113,81 @@ class GenerativeParser(ABC):
             parser=self.name,
             raw_output=output,
         )
+
+
+class RemoteModelParser(GenerativeParser):
+    """A model behind a server: warmed up in the background at start, and again whenever a call
+    finds it gone, with back-off between tries; its state and the reason are in health."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        health: ModelHealth | None,
+        max_concurrent: int,
+        max_queued: int,
+        load_timeout_s: float,
+        max_backoff_s: float,
+    ) -> None:
+        super().__init__(model=model, health=health, max_concurrent=max_concurrent, max_queued=max_queued)
+        self.load_timeout_s = load_timeout_s
+        self.max_backoff_s = max_backoff_s
+        self._wake = anyio.Event()
+        self.health.set(ComponentState.LOADING, f"loading {model} {self.where}")
+
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """Where the model is served, for messages: 'on Ollama at http://...'."""
+
+    @abstractmethod
+    async def _load(self) -> None:
+        """Make the model ready to answer (load it, or check the server has it)."""
+
+    @abstractmethod
+    def _reason(self, exc: BaseException) -> str:
+        """Why the model is unavailable, in words an operator can act on."""
+
+    async def _close(self) -> None:
+        """Release the client."""
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Keep the model warm in the background for as long as the server runs."""
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._keep_warm)
+                yield
+                group.cancel_scope.cancel()
+        finally:
+            await self._close()
+
+    def _mark_unavailable(self, reason: str) -> None:
+        if self.health.state != ComponentState.UNAVAILABLE or self.health.detail != reason:
+            logger.warning("model_unavailable", extra={"model": self.model, "reason": reason})
+        self.health.set(ComponentState.UNAVAILABLE, reason)
+        self._wake.set()  # let the warm-up loop try again now
+
+    async def _keep_warm(self) -> None:
+        backoff = 1.0
+        while True:
+            if self.health.state != ComponentState.READY:
+                if self.health.state != ComponentState.UNAVAILABLE:
+                    self.health.set(ComponentState.LOADING, f"loading {self.model} {self.where}")
+                started = time.perf_counter()
+                try:
+                    with anyio.fail_after(self.load_timeout_s):
+                        await self._load()
+                except Exception as exc:
+                    self._mark_unavailable(self._reason(exc))
+                    self._wake = anyio.Event()
+                    with anyio.move_on_after(backoff):
+                        await self._wake.wait()
+                    backoff = min(backoff * 2, self.max_backoff_s)
+                    continue
+                backoff = 1.0
+                self.health.set(ComponentState.READY, f"{self.model} ready {self.where}")
+                load_ms = round((time.perf_counter() - started) * 1000, 1)
+                logger.info("model_ready", extra={"model": self.model, "backend": self.name, "load_ms": load_ms})
+            self._wake = anyio.Event()
+            await self._wake.wait()

@@ -12,9 +12,6 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -22,9 +19,9 @@ import httpx
 import ollama
 
 from mcp_server.errors import ModelUnavailable
-from mcp_server.health import ComponentState, ModelHealth
+from mcp_server.health import ModelHealth
 from mcp_server.nlu.actions import action_json_schema
-from mcp_server.nlu.generation import GenerativeParser
+from mcp_server.nlu.generation import RemoteModelParser
 from mcp_server.nlu.parser import PartialOutput
 from mcp_server.nlu.prompt import OPTIONS
 
@@ -34,7 +31,7 @@ _BUSY_STATUS = 503
 _NOT_FOUND_STATUS = 404
 
 
-class OllamaParser(GenerativeParser):
+class OllamaParser(RemoteModelParser):
     name = "ollama"
 
     def __init__(
@@ -50,62 +47,32 @@ class OllamaParser(GenerativeParser):
         keep_alive: str = "30m",
         max_backoff_s: float = 30.0,
     ) -> None:
-        super().__init__(model=model, health=health, max_concurrent=max_concurrent, max_queued=max_queued)
         self.host = host
-        self.timeout_s, self.load_timeout_s = timeout_s, load_timeout_s
+        super().__init__(
+            model=model,
+            health=health,
+            max_concurrent=max_concurrent,
+            max_queued=max_queued,
+            load_timeout_s=load_timeout_s,
+            max_backoff_s=max_backoff_s,
+        )
+        self.timeout_s = timeout_s
         self.keep_alive = keep_alive
-        self.max_backoff_s = max_backoff_s
         self._schema = action_json_schema()
         self._client = ollama.AsyncClient(host=host, timeout=httpx.Timeout(load_timeout_s, connect=5.0))
-        self._wake = anyio.Event()
-        self.health.set(ComponentState.LOADING, f"loading {model} on Ollama at {host}")
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """Keep the model warm in the background for as long as the server runs."""
-        try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(self._keep_warm)
-                yield
-                group.cancel_scope.cancel()
-        finally:
-            await self._client._client.aclose()  # this ollama client version has no public close
+    @property
+    def where(self) -> str:
+        return f"on Ollama at {self.host}"
 
-    def _mark_unavailable(self, reason: str) -> None:
-        if self.health.state != ComponentState.UNAVAILABLE or self.health.detail != reason:
-            logger.warning("model_unavailable", extra={"model": self.model, "reason": reason})
-        self.health.set(ComponentState.UNAVAILABLE, reason)
-        self._wake.set()  # let the warm-up loop try again now
+    async def _load(self) -> None:
+        # An empty chat loads the model into memory and keeps it there (keep_alive).
+        await self._client.chat(model=self.model, messages=[], keep_alive=self.keep_alive)
 
-    async def _keep_warm(self) -> None:
-        """Load the model, and load it again whenever a call finds it gone; back off between tries."""
-        backoff = 1.0
-        while True:
-            if self.health.state != ComponentState.READY:
-                if self.health.state != ComponentState.UNAVAILABLE:
-                    self.health.set(ComponentState.LOADING, f"loading {self.model} on Ollama at {self.host}")
-                started = time.perf_counter()
-                try:
-                    with anyio.fail_after(self.load_timeout_s):
-                        # An empty chat loads the model into memory and keeps it there (keep_alive).
-                        await self._client.chat(model=self.model, messages=[], keep_alive=self.keep_alive)
-                except Exception as exc:
-                    self._mark_unavailable(self._reason(exc))
-                    self._wake = anyio.Event()
-                    with anyio.move_on_after(backoff):
-                        await self._wake.wait()
-                    backoff = min(backoff * 2, self.max_backoff_s)
-                    continue
-                backoff = 1.0
-                self.health.set(ComponentState.READY, f"{self.model} loaded on Ollama at {self.host}")
-                logger.info(
-                    "model_ready",
-                    extra={"model": self.model, "load_ms": round((time.perf_counter() - started) * 1000, 1)},
-                )
-            self._wake = anyio.Event()
-            await self._wake.wait()
+    async def _close(self) -> None:
+        await self._client._client.aclose()  # this ollama client version has no public close
 
     def _reason(self, exc: BaseException) -> str:
         if isinstance(exc, ollama.ResponseError):
