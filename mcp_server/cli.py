@@ -18,7 +18,14 @@ import uvicorn
 from mcp_server import __version__
 from mcp_server.app import build_parser as build_command_parser
 from mcp_server.app import open_app
-from mcp_server.config import ConfigError, Settings, add_model_arguments, add_serve_arguments, settings_from_args
+from mcp_server.config import (
+    ConfigError,
+    Settings,
+    add_model_arguments,
+    add_serve_arguments,
+    model_settings_from_args,
+    settings_from_args,
+)
 from mcp_server.errors import StoreUnavailable
 from mcp_server.evaluation import evaluate, load_dataset
 from mcp_server.health import ComponentState
@@ -71,19 +78,9 @@ async def serve(settings: Settings) -> None:
 
 def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     try:
-        settings = Settings(
-            backend=args.backend,
-            gguf=args.gguf,
-            openai_base_url=args.openai_base_url,
-            openai_api_key=os.environ.get("TASK_API_OPENAI_API_KEY") or None,
-            ollama_host=args.ollama_host,
-            model=args.model,
-            model_timeout_s=args.model_timeout,
-            model_concurrency=1,
-            model_queue=0,
-            timezone=args.timezone,
-            log_level=args.log_level.upper(),
-        ).validate()
+        # One command at a time, none queued: the latencies measure the parser, not a queue.
+        model = {**model_settings_from_args(args), "model_concurrency": 1, "model_queue": 0}
+        settings = Settings(log_level=args.log_level.upper(), **model).validate()
         rows = load_dataset(args.dataset)
     except (ConfigError, ValueError, OSError) as exc:
         parser.exit(2, f"task-api-mcp eval: error: {exc}\n")

@@ -9,7 +9,7 @@ import argparse
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 
@@ -195,14 +195,21 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         allow_insecure_bind=args.allow_insecure_bind,
         allowed_hosts=args.allowed_host,
         allowed_origins=args.allowed_origin,
-        backend=args.backend,
-        gguf=args.gguf,
-        openai_base_url=args.openai_base_url,
-        openai_api_key=os.environ.get("TASK_API_OPENAI_API_KEY") or None,
-        ollama_host=args.ollama_host,
-        model=args.model,
-        model_timeout_s=args.model_timeout,
-        model_concurrency=args.model_concurrency,
-        model_queue=args.model_queue,
-        timezone=args.timezone,
+        **model_settings_from_args(args),
     ).validate()
+
+
+def model_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The Settings fields that add_model_arguments defines, from parsed arguments."""
+    return {
+        "backend": args.backend,
+        "gguf": args.gguf,
+        "openai_base_url": args.openai_base_url,
+        "openai_api_key": os.environ.get("TASK_API_OPENAI_API_KEY") or None,
+        "ollama_host": args.ollama_host,
+        "model": args.model,
+        "model_timeout_s": args.model_timeout,
+        "model_concurrency": args.model_concurrency,
+        "model_queue": args.model_queue,
+        "timezone": args.timezone,
+    }
