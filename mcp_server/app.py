@@ -12,6 +12,7 @@ from mcp.server.mcpserver import MCPServer
 
 from mcp_server.config import ConfigError, Settings
 from mcp_server.health import Health, ModelsHealth
+from mcp_server.metrics import Metrics
 from mcp_server.nlu import dates
 from mcp_server.nlu.chain import ChainParser
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model
@@ -32,6 +33,7 @@ class App:
     health: Health
     server: MCPServer
     parser: CommandParser | None
+    metrics: Metrics
 
 
 def build_parser(settings: Settings) -> tuple[CommandParser | None, ModelsHealth]:
@@ -93,13 +95,16 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     service = TaskService(store)
     parser, models_health = build_parser(settings)
     health = Health(store, models_health)
-    server = build_server(service, health, parser=parser, default_timezone=settings.timezone)
+    metrics = Metrics(models_health)
+    for backend in models_health.backends:
+        backend.on_call = metrics.observe_model_call
+    server = build_server(service, health, parser=parser, default_timezone=settings.timezone, metrics=metrics)
     try:
         async with AsyncExitStack() as stack:
             if parser is not None:
                 await stack.enter_async_context(parser.running())
                 background = await stack.enter_async_context(anyio.create_task_group())
                 background.start_soon(anyio.to_thread.run_sync, dates.warm_up)
-            yield App(service=service, health=health, server=server, parser=parser)
+            yield App(service=service, health=health, server=server, parser=parser, metrics=metrics)
     finally:
         await store.close()

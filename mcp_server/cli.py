@@ -56,6 +56,7 @@ async def serve(settings: Settings) -> None:
                 asgi = build_http_app(
                     app.server,
                     app.health,
+                    metrics=app.metrics,
                     host=settings.host,
                     stateless=settings.stateless,
                     token=settings.token,

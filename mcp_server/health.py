@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -43,7 +44,8 @@ class CallCounters:
         }
 
 
-_COUNTS = ("calls", "invalid_outputs", "retries", "timeouts", "busy_refusals", "errors")
+MODEL_EVENTS = ("calls", "invalid_outputs", "retries", "timeouts", "busy_refusals", "errors")
+_COUNTS = MODEL_EVENTS
 
 
 @dataclass
@@ -55,6 +57,12 @@ class ModelHealth:
     backend: str | None = None
     model: str | None = None
     counts: Counter[str] = field(default_factory=Counter)
+    queued: int = 0
+    on_call: Callable[[str, float], None] | None = None  # (backend, seconds) after each generation
+
+    def observe_call(self, seconds: float) -> None:
+        if self.on_call is not None:
+            self.on_call(self.backend or "model", seconds)
 
     def set(self, state: ComponentState, detail: str) -> None:
         self.state, self.detail = state, detail

@@ -15,6 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.health import Health
+from mcp_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from mcp_server.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def build_http_app(
     server: MCPServer,
     health: Health,
     *,
+    metrics: Metrics | None = None,
     host: str = "127.0.0.1",
     stateless: bool = True,
     token: str | None = None,
@@ -90,6 +93,12 @@ def build_http_app(
             {"status": "not_ready", "reason": "; ".join(reasons), "components": report["components"]},
             status_code=503,
         )
+
+    if metrics is not None:
+
+        @server.custom_route("/metrics", methods=["GET"])
+        async def prometheus(_: Request) -> Response:
+            return Response(metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     app: Starlette = server.streamable_http_app(
         streamable_http_path="/mcp",

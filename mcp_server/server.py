@@ -38,6 +38,7 @@ from mcp_server.domain import (
 )
 from mcp_server.errors import InvalidInput, TaskNotFound
 from mcp_server.health import Health
+from mcp_server.metrics import Metrics
 from mcp_server.nlu.parser import CommandParser
 from mcp_server.notifications import ClientNotifier
 from mcp_server.service import TaskService
@@ -191,13 +192,16 @@ def build_server(
     parser: CommandParser | None = None,
     default_timezone: str = "UTC",
     notifier: ClientNotifier | None = None,
+    metrics: Metrics | None = None,
 ) -> MCPServer:
     notifier = notifier or ClientNotifier()
+    metrics = metrics or Metrics()
 
     async def observe_tool_call(
         tool: str, duration_ms: float, outcome: str, error_kind: str | None, ctx: Context[Any, Any]
     ) -> None:
         health.counters.record(tool, error=outcome != "ok")
+        metrics.record_tool_call(tool, duration_ms / 1000, outcome, error_kind)
         headers = ctx.headers or {}
         fields = {
             "tool": tool,

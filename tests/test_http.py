@@ -202,3 +202,17 @@ async def test_listen_stream_delivers_updates_over_stateless_http(http_server: H
             with anyio.fail_after(10):
                 event = await subscription.__anext__()
     assert getattr(event, "uri", None) == f"task://{task['id']}"
+
+
+async def test_metrics_count_tool_calls_by_outcome(http_server: HttpServer) -> None:
+    async with Client(http_server.mcp_url) as client:
+        await call(client, "create_task", title="measured")
+        await client.call_tool("complete_task", {"task_id": 404})
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"{http_server.base_url}/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'task_api_tool_calls_total{error_kind="",outcome="ok",tool="create_task"} 1.0' in text
+    assert 'task_api_tool_calls_total{error_kind="not_found",outcome="error",tool="complete_task"} 1.0' in text
+    assert 'task_api_tool_call_seconds_count{outcome="ok",tool="create_task"} 1.0' in text
+    assert "task_api_store_errors_total 0.0" in text

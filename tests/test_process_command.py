@@ -360,3 +360,15 @@ async def test_auto_hands_what_rules_cannot_read_to_the_ready_model(db_path: Pat
     assert by_rules["result"]["total"] == 1
     assert report["components"]["model"]["active"] == "ollama"
     assert len(ollama.script.requests) == 2  # the warm-up load and the one command the rules could not read
+
+
+async def test_model_metrics_follow_the_backend(ready_app: App, ollama: FakeOllama) -> None:
+    ollama.script.answer("review pr", "not json", CREATE_PR)
+    async with Client(ready_app.server) as client:
+        await ok(client, "review PR #42")
+    text = ready_app.metrics.exposition().decode()
+    assert 'task_api_model_events_total{backend="ollama",event="calls"} 2.0' in text
+    assert 'task_api_model_invalid_outputs_total{backend="ollama"} 1.0' in text
+    assert 'task_api_model_ready{backend="ollama"} 1.0' in text
+    assert 'task_api_model_queue_depth{backend="ollama"} 0.0' in text
+    assert 'task_api_model_call_seconds_count{backend="ollama"} 2.0' in text

@@ -80,16 +80,20 @@ class GenerativeParser(ABC):
                 f"the command model is busy ({self._waiting} requests queued); retry in a few seconds"
             )
         self._waiting += 1
+        self.health.queued = self._waiting
         try:
             await self._slots.acquire()
         finally:
             self._waiting -= 1
+            self.health.queued = self._waiting
 
     async def _parse_with_retry(self, command: str, on_partial: PartialOutput | None) -> ParseOutcome:
         messages: list[dict[str, Any]] = messages_for(command)
         last_error = ""
         for attempt in (1, 2):
+            started = time.perf_counter()
             output = await self._generate(messages, on_partial)
+            self.health.observe_call(time.perf_counter() - started)
             try:
                 action = parse_action(output)
             except (ValidationError, ValueError) as exc:
