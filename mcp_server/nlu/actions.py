@@ -30,8 +30,33 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _exactly_one_reference(schema: dict[str, Any]) -> None:
+    """State "task_id or task_title, exactly one" in the JSON schema itself, as two object variants,
+    so that grammar-constrained decoding cannot produce both or neither."""
+    properties = schema.pop("properties")
+    required = [name for name in schema.pop("required", []) if name not in ("task_id", "task_title")]
+    others = {name: spec for name, spec in properties.items() if name not in ("task_id", "task_title")}
+    variants = []
+    for name in ("task_id", "task_title"):
+        spec = next(s for s in properties[name]["anyOf"] if s.get("type") != "null")
+        described = {**spec, **{k: v for k, v in properties[name].items() if k == "description"}}
+        variants.append(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {name: described, **others},
+                "required": [name, *required],
+            }
+        )
+    schema.pop("type", None)
+    schema.pop("additionalProperties", None)
+    schema["anyOf"] = variants
+
+
 class TaskRef(_Strict):
     """Which task: by its id, or by words of its title when the user named it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_exactly_one_reference)
 
     task_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     task_title: Short | None = Field(default=None, description="Words of the task's title, when no id is given.")
