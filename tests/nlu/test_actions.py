@@ -2,6 +2,7 @@
 
 import json
 
+import jsonschema
 import pytest
 from pydantic import ValidationError
 
@@ -43,3 +44,20 @@ def test_schema_is_self_contained_and_strict() -> None:
     create = next(b for b in branches if b["properties"]["action"]["const"] == "create_task")
     assert create["properties"]["params"]["properties"]["title"]["maxLength"] == 200
     assert "title" in create["properties"]["params"]["properties"]  # a field named title survives
+
+
+@pytest.mark.parametrize(
+    ("params", "valid"),
+    [
+        ({"task_id": 3}, True),
+        ({"task_title": "milk"}, True),
+        ({"task_id": 3, "task_title": "milk"}, False),
+        ({}, False),
+        ({"task_id": None}, False),
+    ],
+)
+def test_schema_itself_demands_exactly_one_task_reference(params: dict[str, object], valid: bool) -> None:
+    """Constrained decoders see only the JSON schema, so the rule must live there, not only in pydantic."""
+    validator = jsonschema.Draft202012Validator(action_json_schema())
+    assert validator.is_valid({"action": "delete_task", "params": params}) is valid
+    assert validator.is_valid({"action": "update_task", "params": {**params, "priority": "high"}}) is valid
