@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcp_server.access_log import AccessLogMiddleware
 from mcp_server.health import Health
 from mcp_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from mcp_server.metrics import Metrics
@@ -107,6 +108,5 @@ def build_http_app(
         transport_security=transport_security(host, allowed_hosts or [], allowed_origins or []),
         host=host,
     )
-    if token:
-        return BearerTokenMiddleware(app, token)
-    return app
+    guarded: ASGIApp = BearerTokenMiddleware(app, token) if token else app
+    return AccessLogMiddleware(guarded)

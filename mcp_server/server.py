@@ -202,13 +202,12 @@ def build_server(
     ) -> None:
         health.counters.record(tool, error=outcome != "ok")
         metrics.record_tool_call(tool, duration_ms / 1000, outcome, error_kind)
-        headers = ctx.headers or {}
         fields = {
             "tool": tool,
             "duration_ms": round(duration_ms, 3),
             "outcome": outcome,
             "error_kind": error_kind,
-            "request_id": headers.get("x-request-id") or _request_id(ctx),
+            "request_id": _request_id(ctx),
         }
         logger.info("tool_call", extra=fields)
         await notifier.log(ctx.request_context, "error" if outcome != "ok" else "info", fields)
@@ -309,6 +308,10 @@ def build_server(
 
 
 def _request_id(ctx: Context[Any, Any]) -> str | None:
+    """The HTTP request's id (the access log's, from X-Request-ID or made), else the JSON-RPC id."""
+    http_state = getattr(ctx.request_context.request, "state", None)
+    if (from_http := getattr(http_state, "request_id", None)) is not None:
+        return str(from_http)
     try:
         return str(ctx.request_id)
     except (ValueError, AttributeError):

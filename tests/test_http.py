@@ -216,3 +216,19 @@ async def test_metrics_count_tool_calls_by_outcome(http_server: HttpServer) -> N
     assert 'task_api_tool_calls_total{error_kind="not_found",outcome="error",tool="complete_task"} 1.0' in text
     assert 'task_api_tool_call_seconds_count{outcome="ok",tool="create_task"} 1.0' in text
     assert "task_api_store_errors_total 0.0" in text
+
+
+async def test_every_http_request_gets_an_access_log_line_and_a_request_id(http_server: HttpServer) -> None:
+    async with httpx.AsyncClient() as http:
+        chosen = await http.get(f"{http_server.base_url}/healthz", headers={"X-Request-ID": "probe-7"})
+        made = await http.get(f"{http_server.base_url}/nope")
+        hostile = await http.get(f"{http_server.base_url}/healthz", headers={"X-Request-ID": "a b\\n{}"})
+    assert chosen.headers["x-request-id"] == "probe-7"
+    assert len(made.headers["x-request-id"]) == 32 and made.status_code == 404
+    assert hostile.headers["x-request-id"] != "a b\\n{}"
+    await anyio.sleep(0.2)
+    lines = [json.loads(line) for line in http_server.logs().splitlines() if '"http_request"' in line]
+    by_id = {line["request_id"]: line for line in lines}
+    assert by_id["probe-7"]["path"] == "/healthz" and by_id["probe-7"]["status"] == 200
+    assert by_id[made.headers["x-request-id"]]["status"] == 404
+    assert all(line["duration_ms"] >= 0 and line["client"].startswith("127.0.0.1:") for line in lines)
