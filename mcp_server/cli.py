@@ -57,6 +57,8 @@ async def serve(settings: Settings) -> None:
                     app.server,
                     app.health,
                     metrics=app.metrics,
+                    rate_limit=settings.rate_limit,
+                    max_body_bytes=settings.max_body_bytes,
                     host=settings.host,
                     stateless=settings.stateless,
                     token=settings.token,

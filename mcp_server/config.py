@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from limits import parse as parse_limit
 from platformdirs import user_data_dir
 
 from mcp_server.http import is_loopback
@@ -18,6 +19,7 @@ from mcp_server.logs import LEVELS
 from mcp_server.nlu.dates import DateError, zone
 
 APP_NAME = "task-api-mcp"
+DEFAULT_SHARED_RATE_LIMIT = "600/minute"
 
 
 def default_db_path() -> Path:
@@ -44,6 +46,8 @@ class Settings:
     allow_insecure_bind: bool = False
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
+    rate_limit: str | None = None
+    max_body_bytes: int = 1024 * 1024
     backend: Literal["auto", "ollama", "llamacpp", "openai", "rules", "none"] = "auto"
     gguf: str | None = None
     openai_base_url: str | None = None
@@ -66,6 +70,13 @@ class Settings:
             raise ConfigError(f"timezone: {exc}") from None
         if self.backend == "openai" and not self.openai_base_url:
             raise ConfigError("--backend openai needs --openai-base-url (or TASK_API_OPENAI_BASE_URL)")
+        if self.rate_limit:
+            try:
+                parse_limit(self.rate_limit)
+            except ValueError:
+                raise ConfigError(f"rate limit must look like '600/minute', got {self.rate_limit!r}") from None
+        if self.max_body_bytes < 1024:
+            raise ConfigError(f"max body bytes must be at least 1024, got {self.max_body_bytes}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0-65535, got {self.port}")
         if self.transport == "http" and not is_loopback(self.host) and not self.token and not self.allow_insecure_bind:
@@ -102,6 +113,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--token-file", type=Path, help="file holding the bearer token for HTTP (or env TASK_API_TOKEN)"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        default=env.get("TASK_API_RATE_LIMIT"),
+        help="requests per client over HTTP, e.g. 600/minute, or off; default off on a loopback bind, "
+        f"{DEFAULT_SHARED_RATE_LIMIT} otherwise (env TASK_API_RATE_LIMIT)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=int(env.get("TASK_API_MAX_BODY_BYTES", str(1024 * 1024))),
+        help="largest HTTP request body accepted (env TASK_API_MAX_BODY_BYTES)",
     )
     parser.add_argument(
         "--allow-insecure-bind",
@@ -175,6 +198,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def rate_limit_for(given: str | None, host: str) -> str | None:
+    """The rate limit in force: the one given ('off' for none), else none for a local (loopback)
+    server and DEFAULT_SHARED_RATE_LIMIT for one that others reach."""
+    if given is not None:
+        return None if given.strip().lower() in ("off", "none", "") else given.strip()
+    return None if is_loopback(host) else DEFAULT_SHARED_RATE_LIMIT
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     token = os.environ.get("TASK_API_TOKEN") or None
     if args.token_file is not None:
@@ -195,6 +226,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         allow_insecure_bind=args.allow_insecure_bind,
         allowed_hosts=args.allowed_host,
         allowed_origins=args.allowed_origin,
+        rate_limit=rate_limit_for(args.rate_limit, args.host),
+        max_body_bytes=args.max_body_bytes,
         **model_settings_from_args(args),
     ).validate()
 

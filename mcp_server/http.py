@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcp_server.abuse_limits import BodySizeLimitMiddleware, RateLimitMiddleware
 from mcp_server.access_log import AccessLogMiddleware
+from mcp_server.errors_http import error_response
 from mcp_server.health import Health
 from mcp_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from mcp_server.metrics import Metrics
@@ -55,9 +57,10 @@ class BearerTokenMiddleware:
             return
         given = dict(scope["headers"]).get(b"authorization", b"")
         if not hmac.compare_digest(given, self._expected):
-            response = JSONResponse(
-                {"error": {"code": "unauthorized", "message": "missing or wrong bearer token"}},
-                status_code=401,
+            response = error_response(
+                401,
+                "unauthorized",
+                "missing or wrong bearer token",
                 headers={"WWW-Authenticate": 'Bearer realm="task-api-mcp"'},
             )
             await response(scope, receive, send)
@@ -75,7 +78,11 @@ def build_http_app(
     token: str | None = None,
     allowed_hosts: list[str] | None = None,
     allowed_origins: list[str] | None = None,
+    rate_limit: str | None = None,
+    max_body_bytes: int = 1024 * 1024,
 ) -> ASGIApp:
+    """The ASGI app, outermost first: access log, body size limit, rate limit, bearer token, routes."""
+
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "alive"})
@@ -109,4 +116,6 @@ def build_http_app(
         host=host,
     )
     guarded: ASGIApp = BearerTokenMiddleware(app, token) if token else app
-    return AccessLogMiddleware(guarded)
+    if rate_limit:
+        guarded = RateLimitMiddleware(guarded, rate_limit)
+    return AccessLogMiddleware(BodySizeLimitMiddleware(guarded, max_body_bytes))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from mcp_server.config import default_db_path
+from mcp_server.config import DEFAULT_SHARED_RATE_LIMIT, default_db_path, rate_limit_for
 
 pytestmark = pytest.mark.anyio
 
@@ -138,3 +138,12 @@ def test_a_store_that_cannot_open_is_a_clear_error_not_a_traceback(tmp_path: Pat
     assert "Traceback" not in done.stderr
     failure = json.loads(done.stderr.splitlines()[-1])
     assert failure["event"] == "server_failed" and failure["store"] == str(blocker / "tasks.db")
+
+
+def test_rate_limit_defaults_to_off_locally_and_on_for_shared_binds() -> None:
+    assert rate_limit_for(None, "127.0.0.1") is None
+    assert rate_limit_for(None, "0.0.0.0") == DEFAULT_SHARED_RATE_LIMIT
+    assert rate_limit_for("off", "0.0.0.0") is None
+    assert rate_limit_for("10/second", "127.0.0.1") == "10/second"
+    done = run_cli("serve", "--rate-limit", "lots", "--db", "/tmp/unused.db")
+    assert done.returncode == 2 and "rate limit must look like '600/minute'" in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,30 @@ async def test_every_http_request_gets_an_access_log_line_and_a_request_id(http_
     assert by_id["probe-7"]["path"] == "/healthz" and by_id["probe-7"]["status"] == 200
     assert by_id[made.headers["x-request-id"]]["status"] == 404
     assert all(line["duration_ms"] >= 0 and line["client"].startswith("127.0.0.1:") for line in lines)
+
+
+async def chunked(piece: bytes, times: int) -> AsyncIterator[bytes]:
+    """A body without Content-Length, so the limit must be enforced while reading."""
+    for _ in range(times):
+        yield piece
+
+
+async def test_body_too_large_is_413_and_rate_limit_is_429(db_path: Path, tmp_path: Path) -> None:
+    server = start_http_server(
+        db_path, tmp_path / "limits.log", "--backend", "none", "--rate-limit", "5/minute", "--max-body-bytes", "2048"
+    )
+    try:
+        async with httpx.AsyncClient() as http:
+            big = await http.post(server.mcp_url, content=b"x" * 5000, headers=MCP_HEADERS)
+            chunks = await http.post(server.mcp_url, content=chunked(b"x" * 1500, 3), headers=MCP_HEADERS)
+            answers = [await http.post(server.mcp_url, json=INITIALIZE, headers=MCP_HEADERS) for _ in range(6)]
+            probe = await http.get(f"{server.base_url}/healthz")
+    finally:
+        server.stop()
+    assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
+    assert chunks.status_code == 413
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(429) >= 1 and statuses[0] == 200, statuses
+    limited = next(a for a in answers if a.status_code == 429)
+    assert limited.json()["error"]["code"] == "rate_limited" and int(limited.headers["retry-after"]) >= 1
+    assert probe.status_code == 200
