@@ -23,7 +23,7 @@ from mcp_server.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/health"})
 
 
 def is_loopback(host: str) -> bool:
@@ -101,6 +101,21 @@ def build_http_app(
             {"status": "not_ready", "reason": "; ".join(reasons), "components": report["components"]},
             status_code=503,
         )
+
+    @server.custom_route("/health", methods=["GET"])
+    async def spec_health(_: Request) -> Response:
+        """The service spec's health document: 200 when ready, 503 while the model loads or is away."""
+        report: dict[str, Any] = await health.report()
+        model = report["components"]["model"]
+        body = {
+            "status": report["status"],
+            "model": model.get("active") or model["status"],
+            "model_status": model["status"],
+            "uptime_seconds": report["uptime_seconds"],
+            "request_count": report["tool_calls"]["total"],
+            "is_ready": report["ready"],
+        }
+        return JSONResponse(body, status_code=200 if report["ready"] else 503)
 
     if metrics is not None:
 

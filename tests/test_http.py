@@ -108,6 +108,11 @@ async def test_probes(http_server: HttpServer) -> None:
         assert (await http.get("/healthz")).json() == {"status": "alive"}
         ready = await http.get("/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        spec = await http.get("/health")
+    assert spec.status_code == 200
+    body = spec.json()
+    assert body["is_ready"] is True and body["status"] == "ok" and body["model_status"] == "disabled"
+    assert body["uptime_seconds"] >= 0 and body["request_count"] == 0
 
 
 async def test_readyz_is_503_with_a_reason_when_the_store_is_down(app: App) -> None:

@@ -48,6 +48,10 @@ async def test_readyz_is_503_while_the_model_loads_and_tools_work(
     server = serve_with(ollama, db_path, tmp_path)
     try:
         loading = await readyz(server)
+        async with httpx.AsyncClient() as http:
+            spec_loading = await http.get(f"{server.base_url}/health")
+        assert spec_loading.status_code == 503 and spec_loading.json()["is_ready"] is False
+        assert spec_loading.json()["model_status"] == "loading"
         assert loading.status_code == 503
         assert loading.json()["status"] == "not_ready" and "model: loading task-api-prod" in loading.json()["reason"]
         async with Client(server.mcp_url) as client:
