@@ -152,9 +152,12 @@ async def test_bearer_token_guards_mcp_but_not_probes(db_path: Path, tmp_path: P
                 server.mcp_url, json=INITIALIZE, headers={**MCP_HEADERS, "Authorization": "Bearer nope"}
             )
             probe = await http.get(f"{server.base_url}/healthz")
+            spec_probe = await http.get(f"{server.base_url}/health")
+            metrics = await http.get(f"{server.base_url}/metrics")
         assert missing.status_code == 401 and wrong.status_code == 401
         assert missing.json()["error"]["code"] == "unauthorized"
-        assert probe.status_code == 200
+        assert probe.status_code == 200 and spec_probe.status_code == 200
+        assert metrics.status_code == 401
         async with http_client_with_headers(server.mcp_url, {"Authorization": "Bearer s3cret-token"}) as client:
             assert (await call(client, "create_task", title="authorised"))["id"] == 1
     finally:
@@ -256,6 +259,8 @@ async def test_body_too_large_is_413_and_rate_limit_is_429(db_path: Path, tmp_pa
             chunks = await http.post(server.mcp_url, content=chunked(b"x" * 1500, 3), headers=MCP_HEADERS)
             answers = [await http.post(server.mcp_url, json=INITIALIZE, headers=MCP_HEADERS) for _ in range(6)]
             probe = await http.get(f"{server.base_url}/healthz")
+            spec_probe = await http.get(f"{server.base_url}/health")
+            metrics = await http.get(f"{server.base_url}/metrics")
     finally:
         server.stop()
     assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
