@@ -3,18 +3,14 @@
 Kept apart from the five plain task tools: it is the only tool that talks to a model, streams
 progress, and may ask the user to confirm."""
 
-import time
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field, StringConstraints
 
-from mcp_server.commands import CommandExecutor, CommandResult
-from mcp_server.errors import ConfirmationRequired, InvalidInput, ModelUnavailable
-from mcp_server.nlu.actions import ACTION_ADAPTER, DeleteTask
-from mcp_server.nlu.dates import DateError, zone
-from mcp_server.nlu.parser import CommandParser
+from mcp_server.commands import CommandResult, CommandRunner
+from mcp_server.domain import Task
 from mcp_server.tooling import ManagedTool, ToolObserver
 
 COMMAND_MAX = 1000
@@ -30,17 +26,18 @@ def _can_elicit(ctx: Context[Any, Any]) -> bool:
     return bool(capabilities and capabilities.elicitation and session.can_send_request)
 
 
-async def _confirmed_by_user(ctx: Context[Any, Any], question: str) -> bool:
-    """Ask through MCP elicitation when the client can answer; otherwise the caller must pass confirm=true."""
+async def _confirmed_by_user(ctx: Context[Any, Any], question: str) -> bool | None:
+    """Ask through MCP elicitation when the client can answer (None when it cannot: then the caller
+    must pass confirm=true)."""
     if not _can_elicit(ctx):
-        return False
+        return None
     answer = await ctx.elicit(question, ConfirmDelete)
     return answer.action == "accept" and answer.data is not None and answer.data.confirm
 
 
-def build_process_command(
-    executor: CommandExecutor, parser: CommandParser | None, default_timezone: str, observer: ToolObserver
-) -> ManagedTool:
+def build_process_command(runner: CommandRunner, observer: ToolObserver) -> ManagedTool:
+    default_timezone = runner.default_timezone
+
     async def process_command(
         command: Annotated[
             str,
@@ -57,42 +54,15 @@ def build_process_command(
         confirm: Annotated[bool, Field(description="Confirms a delete asked for in words.")] = False,
     ) -> CommandResult:
         """Do one thing with the task list, asked for in plain words. Returns the action taken and its result."""
-        started = time.perf_counter()
-        if parser is None:
-            raise ModelUnavailable(
-                "natural-language commands are not configured on this server (backend none); use the task tools"
-            )
-        tz = timezone or default_timezone
-        try:
-            zone(tz)  # refuse a bad timezone before spending a model call on it
-        except DateError as exc:
-            raise InvalidInput(str(exc)) from exc
 
         async def report(partial: str) -> None:
             await ctx.report_progress(len(partial), None, partial)
 
-        outcome = await parser.parse(command, on_partial=report)
-        action = await executor.prepare(outcome.action, timezone=tz, command=command)
-        result = None
-        if not dry_run:
-            confirmed = confirm
-            if isinstance(action, DeleteTask) and not confirmed:
-                task = await executor.service.get_task(action.params.task_id or 0)
-                confirmed = await _confirmed_by_user(ctx, f"Delete task #{task.id} {task.title!r} for good?")
-                if not confirmed and _can_elicit(ctx):
-                    raise ConfirmationRequired(
-                        f"not deleted: deleting task #{task.id} {task.title!r} was not confirmed"
-                    )
-            result = await executor.run(action, confirmed=confirmed)
-        return CommandResult(
-            command=command,
-            action=ACTION_ADAPTER.dump_python(action, mode="json", exclude_none=True),
-            executed=not dry_run,
-            result=result,
-            parser=outcome.parser,
-            model=outcome.model,
-            attempts=outcome.attempts,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        async def ask(task: Task) -> bool | None:
+            return await _confirmed_by_user(ctx, f"Delete task #{task.id} {task.title!r} for good?")
+
+        return await runner.run_command(
+            command, dry_run=dry_run, timezone=timezone, confirm=confirm, on_partial=report, ask_confirmation=ask
         )
 
     return ManagedTool.create(

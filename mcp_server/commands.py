@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -26,9 +28,11 @@ from mcp_server.errors import (
     ConfirmationRequired,
     InvalidInput,
     InvalidModelOutput,
+    ModelUnavailable,
     TaskNotFound,
 )
 from mcp_server.nlu.actions import (
+    ACTION_ADAPTER,
     Action,
     CompleteTask,
     CreateTask,
@@ -38,7 +42,8 @@ from mcp_server.nlu.actions import (
     TaskRef,
     UpdateTask,
 )
-from mcp_server.nlu.dates import DateError, resolve_due
+from mcp_server.nlu.dates import DateError, resolve_due, zone
+from mcp_server.nlu.parser import CommandParser, PartialOutput
 from mcp_server.service import TaskService
 
 CANDIDATES_SHOWN = 5
@@ -195,3 +200,62 @@ class CommandResult(BaseModel):
     model: str | None = None
     attempts: int = Field(description="Model calls it took: 2 when the first answer was invalid.")
     latency_ms: float
+
+
+AskConfirmation = Callable[[Task], Awaitable[bool | None]]
+"""Asks the user to confirm deleting a task: True or False as answered, None when it cannot ask."""
+
+
+class CommandRunner:
+    """One command in words, end to end: parse, normalise and resolve, confirm a delete, run.
+    Shared by the process_command tool and the REST API, so both follow the same rules."""
+
+    def __init__(self, executor: CommandExecutor, parser: CommandParser | None, default_timezone: str) -> None:
+        self.executor = executor
+        self.parser = parser
+        self.default_timezone = default_timezone
+
+    async def run_command(
+        self,
+        command: str,
+        *,
+        dry_run: bool = False,
+        timezone: str | None = None,
+        confirm: bool = False,
+        on_partial: PartialOutput | None = None,
+        ask_confirmation: AskConfirmation | None = None,
+    ) -> CommandResult:
+        started = time.perf_counter()
+        if self.parser is None:
+            raise ModelUnavailable(
+                "natural-language commands are not configured on this server (backend none); use the task tools"
+            )
+        tz = timezone or self.default_timezone
+        try:
+            zone(tz)  # refuse a bad timezone before spending a model call on it
+        except DateError as exc:
+            raise InvalidInput(str(exc)) from exc
+        outcome = await self.parser.parse(command, on_partial=on_partial)
+        action = await self.executor.prepare(outcome.action, timezone=tz, command=command)
+        result = None
+        if not dry_run:
+            confirmed = confirm
+            if isinstance(action, DeleteTask) and not confirmed and ask_confirmation is not None:
+                task = await self.executor.service.get_task(action.params.task_id or 0)
+                answer = await ask_confirmation(task)
+                if answer is False:
+                    raise ConfirmationRequired(
+                        f"not deleted: deleting task #{task.id} {task.title!r} was not confirmed"
+                    )
+                confirmed = bool(answer)
+            result = await self.executor.run(action, confirmed=confirmed)
+        return CommandResult(
+            command=command,
+            action=ACTION_ADAPTER.dump_python(action, mode="json", exclude_none=True),
+            executed=not dry_run,
+            result=result,
+            parser=outcome.parser,
+            model=outcome.model,
+            attempts=outcome.attempts,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        )

@@ -16,7 +16,7 @@ from pydantic import Field, StringConstraints
 
 from mcp_server import __version__
 from mcp_server.command_tool import build_process_command
-from mcp_server.commands import CommandExecutor
+from mcp_server.commands import CommandExecutor, CommandRunner
 from mcp_server.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
@@ -193,6 +193,7 @@ def build_server(
     default_timezone: str = "UTC",
     notifier: ClientNotifier | None = None,
     metrics: Metrics | None = None,
+    runner: CommandRunner | None = None,
 ) -> MCPServer:
     notifier = notifier or ClientNotifier()
     metrics = metrics or Metrics()
@@ -219,7 +220,9 @@ def build_server(
         instructions=INSTRUCTIONS,
         tools=[
             *build_tools(service, observe_tool_call),
-            build_process_command(CommandExecutor(service), parser, default_timezone, observe_tool_call),
+            build_process_command(
+                runner or CommandRunner(CommandExecutor(service), parser, default_timezone), observe_tool_call
+            ),
         ],
         subscriptions=notifier.bus,
     )
