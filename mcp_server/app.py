@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 from mcp.server.mcpserver import MCPServer
 
+from mcp_server.commands import CommandExecutor, CommandRunner
 from mcp_server.config import ConfigError, Settings
 from mcp_server.health import Health, ModelsHealth
 from mcp_server.metrics import Metrics
@@ -34,6 +35,7 @@ class App:
     server: MCPServer
     parser: CommandParser | None
     metrics: Metrics
+    runner: CommandRunner
 
 
 def build_parser(settings: Settings) -> tuple[CommandParser | None, ModelsHealth]:
@@ -98,13 +100,16 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     metrics = Metrics(models_health)
     for backend in models_health.backends:
         backend.on_call = metrics.observe_model_call
-    server = build_server(service, health, parser=parser, default_timezone=settings.timezone, metrics=metrics)
+    runner = CommandRunner(CommandExecutor(service), parser, settings.timezone)
+    server = build_server(
+        service, health, parser=parser, default_timezone=settings.timezone, metrics=metrics, runner=runner
+    )
     try:
         async with AsyncExitStack() as stack:
             if parser is not None:
                 await stack.enter_async_context(parser.running())
                 background = await stack.enter_async_context(anyio.create_task_group())
                 background.start_soon(anyio.to_thread.run_sync, dates.warm_up)
-            yield App(service=service, health=health, server=server, parser=parser, metrics=metrics)
+            yield App(service=service, health=health, server=server, parser=parser, metrics=metrics, runner=runner)
     finally:
         await store.close()

@@ -32,6 +32,7 @@ from mcp_server.health import ComponentState
 from mcp_server.http import build_http_app
 from mcp_server.logs import configure_logging
 from mcp_server.nlu.prompt import render_modelfile
+from mcp_server.rest import build_rest_app
 
 logger = logging.getLogger("mcp_server")
 
@@ -59,6 +60,7 @@ async def serve(settings: Settings) -> None:
                     metrics=app.metrics,
                     rate_limit=settings.rate_limit,
                     max_body_bytes=settings.max_body_bytes,
+                    rest=build_rest_app(app.service, app.runner),
                     host=settings.host,
                     stateless=settings.stateless,
                     token=settings.token,

@@ -181,7 +181,7 @@ class CommandExecutor:
                     task = await self.service.get_task(task_id)
                     raise ConfirmationRequired(
                         f"deleting task #{task.id} {task.title!r} needs confirmation: "
-                        f"call process_command again with confirm=true"
+                        f"send the command again with confirm=true"
                     )
                 return await self.service.delete_task(task_id)
             fields = action.params.model_dump(exclude={"task_id", "task_title"}, exclude_none=True)

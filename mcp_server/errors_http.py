@@ -3,8 +3,15 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+async def unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+    """For Starlette's last-resort handler: a JSON 500 naming the request id, never a traceback."""
+    request_id = getattr(request.state, "request_id", None)
+    return error_response(500, "internal", f"internal error; request id {request_id}")

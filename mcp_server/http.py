@@ -12,11 +12,12 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.abuse_limits import BodySizeLimitMiddleware, RateLimitMiddleware
 from mcp_server.access_log import AccessLogMiddleware
-from mcp_server.errors_http import error_response
+from mcp_server.errors_http import error_response, unhandled_error
 from mcp_server.health import Health
 from mcp_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from mcp_server.metrics import Metrics
@@ -80,6 +81,7 @@ def build_http_app(
     allowed_origins: list[str] | None = None,
     rate_limit: str | None = None,
     max_body_bytes: int = 1024 * 1024,
+    rest: ASGIApp | None = None,
 ) -> ASGIApp:
     """The ASGI app, outermost first: access log, body size limit, rate limit, bearer token, routes."""
 
@@ -130,6 +132,9 @@ def build_http_app(
         transport_security=transport_security(host, allowed_hosts or [], allowed_origins or []),
         host=host,
     )
+    app.add_exception_handler(Exception, unhandled_error)
+    if rest is not None:  # after the MCP routes and probes: /v1/..., /openapi.json, /docs
+        app.router.routes.append(Mount("", app=rest))
     guarded: ASGIApp = BearerTokenMiddleware(app, token) if token else app
     if rate_limit:
         guarded = RateLimitMiddleware(guarded, rate_limit)

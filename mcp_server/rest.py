@@ -1,0 +1,224 @@
+"""The REST API of the service spec, for clients that do not speak MCP: the same TaskService and
+CommandRunner as the MCP tools, described by FastAPI's OpenAPI at /openapi.json and /docs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio
+from fastapi import FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, StringConstraints
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from mcp_server import __version__
+from mcp_server.commands import CommandResult, CommandRunner
+from mcp_server.domain import (
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    SEARCH_MAX,
+    TAG_MAX,
+    DeletedTask,
+    Due,
+    NewTask,
+    Priority,
+    Status,
+    Task,
+    TaskPage,
+    TaskPatch,
+    TaskQuery,
+)
+from mcp_server.errors import TaskError
+from mcp_server.errors_http import error_response, unhandled_error
+from mcp_server.service import TaskService
+
+TaskIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="The task's numeric id.")]
+
+# The status each kind of domain error answers with.
+STATUS_BY_KIND = {
+    "not_found": 404,
+    "conflict": 409,
+    "ambiguous": 409,
+    "confirmation_required": 409,
+    "invalid_input": 422,
+    "refused": 422,
+    "invalid_model_output": 502,
+    "model_unavailable": 503,
+    "store_unavailable": 503,
+}
+# Outcomes of a command that are answers to it, not failures of the service.
+SOFT_KINDS = frozenset({"not_found", "ambiguous", "confirmation_required", "invalid_input", "refused"})
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class CommandRequest(BaseModel):
+    command: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    stream: bool = Field(default=False, description="Answer with server-sent events: tokens, then the response.")
+    dry_run: bool = False
+    timezone: str | None = None
+    confirm: bool = Field(default=False, description="Confirms a delete asked for in words.")
+
+
+class TaskResponse(BaseModel):
+    """The spec's response to one command."""
+
+    action: str | None = Field(description="The action taken, or null when the command was not run.")
+    params: dict[str, Any] = Field(default_factory=dict)
+    success: bool
+    message: str
+    latency_ms: float
+    executed: bool = False
+    result: Task | TaskPage | DeletedTask | None = None
+    parser: str | None = None
+    model: str | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 404, 409, 413, 422, 429, 502, 503)
+}
+
+
+def _success(result: CommandResult) -> TaskResponse:
+    action = result.action.get("action")
+    return TaskResponse(
+        action=action,
+        params=result.action.get("params", {}),
+        success=True,
+        message="dry run: nothing changed" if not result.executed else f"{action} done",
+        latency_ms=result.latency_ms,
+        executed=result.executed,
+        result=result.result,
+        parser=result.parser,
+        model=result.model,
+    )
+
+
+def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
+    app = FastAPI(
+        title="Task API",
+        version=__version__,
+        description="Tasks for agents and people: plain CRUD, and one command in words turned into one action.",
+        responses=ERRORS,
+    )
+
+    @app.exception_handler(TaskError)
+    async def task_error(_: Request, exc: TaskError) -> JSONResponse:
+        return error_response(STATUS_BY_KIND.get(exc.kind, 500), exc.kind, str(exc))
+
+    app.add_exception_handler(Exception, unhandled_error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        return error_response(422, "invalid_input", problems)
+
+    @app.get("/v1/tasks", response_model=TaskPage, summary="List tasks")
+    async def list_tasks(
+        status: Status | None = None,
+        priority: Priority | None = None,
+        tag: Annotated[str | None, Query(min_length=1, max_length=TAG_MAX)] = None,
+        due_before: Due | None = None,
+        due_after: Due | None = None,
+        search: Annotated[str | None, Query(min_length=1, max_length=SEARCH_MAX)] = None,
+        limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+        cursor: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> TaskPage:
+        query = TaskQuery(
+            status=status, priority=priority, tag=tag, due_before=due_before, due_after=due_after, search=search
+        )
+        return await service.list_tasks(query, limit=limit, cursor=cursor)
+
+    @app.post("/v1/tasks", response_model=Task, status_code=201, summary="Create a task")
+    async def create_task(
+        new: NewTask,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+    ) -> Task:
+        return await service.create_task(new, idempotency_key=idempotency_key)
+
+    @app.get("/v1/tasks/{task_id}", response_model=Task, summary="Get a task")
+    async def get_task(task_id: TaskIdPath) -> Task:
+        return await service.get_task(task_id)
+
+    @app.patch("/v1/tasks/{task_id}", response_model=Task, summary="Change some fields of a task")
+    async def update_task(
+        task_id: TaskIdPath,
+        patch: TaskPatch,
+        expected_version: Annotated[int | None, Query(ge=1)] = None,
+    ) -> Task:
+        return await service.update_task(task_id, patch, expected_version=expected_version)
+
+    @app.delete("/v1/tasks/{task_id}", response_model=DeletedTask, summary="Delete a task")
+    async def delete_task(task_id: TaskIdPath) -> DeletedTask:
+        return await service.delete_task(task_id)
+
+    @app.post("/v1/tasks/{task_id}/complete", response_model=Task, summary="Mark a task done")
+    async def complete_task(task_id: TaskIdPath) -> Task:
+        return await service.complete_task(task_id)
+
+    async def answer(request: CommandRequest, on_partial: Any = None) -> TaskResponse:
+        try:
+            result = await runner.run_command(
+                request.command,
+                dry_run=request.dry_run,
+                timezone=request.timezone,
+                confirm=request.confirm,
+                on_partial=on_partial,
+            )
+        except TaskError as exc:
+            if exc.kind not in SOFT_KINDS:
+                raise
+            return TaskResponse(action=None, success=False, message=str(exc), latency_ms=0.0)
+        return _success(result)
+
+    @app.post(
+        "/v1/task",
+        response_model=TaskResponse,
+        summary="Do one thing asked for in words",
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
+    async def task_command(request: CommandRequest) -> Any:
+        if not request.stream:
+            return await answer(request)
+        return EventSourceResponse(_stream(request, answer))
+
+    return app
+
+
+async def _stream(request: CommandRequest, answer: Any) -> AsyncIterator[ServerSentEvent]:
+    """Events: `token` with each new piece of the model's output, then `response` (or `error`)."""
+    sender, receiver = anyio.create_memory_object_stream[ServerSentEvent](max_buffer_size=256)
+    sent = 0
+
+    async def on_partial(text: str) -> None:
+        nonlocal sent
+        piece, sent = text[sent:], len(text)
+        if piece:
+            await sender.send(ServerSentEvent(data=json.dumps({"token": piece}), event="token"))
+
+    async def produce() -> None:
+        async with sender:
+            try:
+                response = await answer(request, on_partial)
+                await sender.send(ServerSentEvent(data=response.model_dump_json(), event="response"))
+            except TaskError as exc:
+                body = {"error": {"code": exc.kind, "message": str(exc)}}
+                await sender.send(ServerSentEvent(data=json.dumps(body), event="error"))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(produce)
+        async with receiver:
+            async for event in receiver:
+                yield event
