@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 
 TITLE_MAX = 500
@@ -151,6 +152,13 @@ class TaskPatch(_Strict):
     priority: Priority | None = None
     tags: Tags | None = None
     status: Status | None = None
+
+    @model_validator(mode="after")
+    def _only_optional_fields_cleared(self) -> TaskPatch:
+        for name in ("title", "priority", "tags", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null; leave it out to keep it as it is")
+        return self
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

@@ -66,3 +66,9 @@ def test_patch_reports_only_fields_that_were_set() -> None:
 
 def test_query_tag_compares_lowercase() -> None:
     assert TaskQuery(tag="Work").normalised().tag == "work"
+
+
+@pytest.mark.parametrize("field", ["title", "priority", "tags", "status"])
+def test_patch_refuses_null_for_fields_a_task_must_have(field: str) -> None:
+    with pytest.raises(ValidationError, match=f"{field} cannot be null"):
+        TaskPatch.model_validate({field: None})
