@@ -61,6 +61,8 @@ async def serve(settings: Settings) -> None:
                     rate_limit=settings.rate_limit,
                     max_body_bytes=settings.max_body_bytes,
                     rest=build_rest_app(app.service, app.runner),
+                    # Room for one model call and its retry, plus the work around them.
+                    request_timeout_s=2 * settings.model_timeout_s + 30,
                     host=settings.host,
                     stateless=settings.stateless,
                     token=settings.token,

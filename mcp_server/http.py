@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcp_server.abuse_limits import BodySizeLimitMiddleware, RateLimitMiddleware
+from mcp_server.abuse_limits import BodySizeLimitMiddleware, RateLimitMiddleware, RequestTimeoutMiddleware
 from mcp_server.access_log import AccessLogMiddleware
 from mcp_server.errors_http import error_response, unhandled_error
 from mcp_server.health import Health
@@ -82,6 +82,7 @@ def build_http_app(
     rate_limit: str | None = None,
     max_body_bytes: int = 1024 * 1024,
     rest: ASGIApp | None = None,
+    request_timeout_s: float = 120.0,
 ) -> ASGIApp:
     """The ASGI app, outermost first: access log, body size limit, rate limit, bearer token, routes."""
 
@@ -135,7 +136,8 @@ def build_http_app(
     app.add_exception_handler(Exception, unhandled_error)
     if rest is not None:  # after the MCP routes and probes: /v1/..., /openapi.json, /docs
         app.router.routes.append(Mount("", app=rest))
-    guarded: ASGIApp = BearerTokenMiddleware(app, token) if token else app
+    guarded: ASGIApp = RequestTimeoutMiddleware(app, request_timeout_s)
+    guarded = BearerTokenMiddleware(guarded, token) if token else guarded
     if rate_limit:
         guarded = RateLimitMiddleware(guarded, rate_limit)
     return AccessLogMiddleware(BodySizeLimitMiddleware(guarded, max_body_bytes))
