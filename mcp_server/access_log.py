@@ -12,12 +12,14 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("mcp_server.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
+RequestObserver = Callable[[str, str, int, float], None]  # method, path, status, seconds
 _SANE_ID = re.compile(rb"^[A-Za-z0-9._:@/+=-]{1,128}$")
 
 
@@ -27,8 +29,9 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, on_request: RequestObserver | None = None) -> None:
         self.app = app
+        self.on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,6 +52,9 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            duration = time.perf_counter() - started
+            if self.on_request is not None:
+                self.on_request(scope["method"], scope["path"], status, duration)
             client = scope.get("client")
             logger.info(
                 "http_request",
@@ -57,7 +63,7 @@ class AccessLogMiddleware:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(duration * 1000, 2),
                     "client": f"{client[0]}:{client[1]}" if client else None,
                 },
             )

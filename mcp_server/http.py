@@ -140,4 +140,5 @@ def build_http_app(
     guarded = BearerTokenMiddleware(guarded, token) if token else guarded
     if rate_limit:
         guarded = RateLimitMiddleware(guarded, rate_limit)
-    return AccessLogMiddleware(BodySizeLimitMiddleware(guarded, max_body_bytes))
+    observe = metrics.record_http_request if metrics is not None else None
+    return AccessLogMiddleware(BodySizeLimitMiddleware(guarded, max_body_bytes), on_request=observe)

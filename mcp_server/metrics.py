@@ -7,6 +7,7 @@ histograms, labels of small fixed sets only (tool, outcome, error kind, backend)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -21,6 +22,28 @@ TOOL_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.
 MODEL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+_KNOWN_ROUTES = (
+    "/mcp",
+    "/v1/task",
+    "/v1/tasks",
+    "/healthz",
+    "/readyz",
+    "/health",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+)
+_TASK_PATH = re.compile(r"^/v1/tasks/[^/]+(?P<rest>/complete)?$")
+
+
+def route_of(path: str) -> str:
+    """A route template for a path, so that metric labels stay a small fixed set (never an id)."""
+    if path in _KNOWN_ROUTES:
+        return path
+    if match := _TASK_PATH.match(path):
+        return "/v1/tasks/{task_id}" + (match["rest"] or "")
+    return "other"
 
 
 class ModelCollector(Collector):
@@ -70,6 +93,19 @@ class Metrics:
             buckets=TOOL_BUCKETS,
             registry=self.registry,
         )
+        self.http_requests = Counter(
+            "task_api_http_requests_total",
+            "HTTP requests by method, route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_seconds = Histogram(
+            "task_api_http_request_seconds",
+            "Time to answer an HTTP request (to the end of its body).",
+            ["method", "route"],
+            buckets=TOOL_BUCKETS,
+            registry=self.registry,
+        )
         self.model_seconds = Histogram(
             "task_api_model_call_seconds",
             "Time a model backend took to answer one generation.",
@@ -85,6 +121,11 @@ class Metrics:
 
     def observe_model_call(self, backend: str, seconds: float) -> None:
         self.model_seconds.labels(backend).observe(seconds)
+
+    def record_http_request(self, method: str, path: str, status: int, seconds: float) -> None:
+        route = route_of(path)
+        self.http_requests.labels(method, route, str(status)).inc()
+        self.http_seconds.labels(method, route).observe(seconds)
 
     def record_tool_call(self, tool: str, seconds: float, outcome: str, error_kind: str | None) -> None:
         self.tool_calls.labels(tool, outcome, error_kind or "").inc()

@@ -225,6 +225,7 @@ async def test_metrics_count_tool_calls_by_outcome(http_server: HttpServer) -> N
     assert 'task_api_tool_calls_total{error_kind="not_found",outcome="error",tool="complete_task"} 1.0' in text
     assert 'task_api_tool_call_seconds_count{outcome="ok",tool="create_task"} 1.0' in text
     assert "task_api_store_errors_total 0.0" in text
+    assert 'task_api_http_requests_total{method="POST",route="/mcp",status="200"}' in text
 
 
 async def test_every_http_request_gets_an_access_log_line_and_a_request_id(http_server: HttpServer) -> None:
