@@ -26,7 +26,9 @@ def ollama() -> Iterator[FakeOllama]:
 
 
 def serve_with(ollama: FakeOllama, db_path: Path, tmp_path: Path) -> HttpServer:
-    return start_http_server(db_path, tmp_path / "server.log", "--ollama-host", ollama.host, "--model-timeout", "5")
+    return start_http_server(
+        db_path, tmp_path / "server.log", "--backend", "ollama", "--ollama-host", ollama.host, "--model-timeout", "5"
+    )
 
 
 async def readyz(server: HttpServer) -> httpx.Response:
@@ -59,6 +61,10 @@ async def test_readyz_is_503_while_the_model_loads_and_tools_work(
             busy = await client.call_tool("process_command", {"command": "anything"})
             assert busy.is_error and "loading" in busy.content[0].text
         assert (await wait_ready(server)).status_code == 200
+        async with httpx.AsyncClient() as http:
+            spec_ready = await http.get(f"{server.base_url}/health")
+        assert spec_ready.status_code == 200 and spec_ready.json()["is_ready"] is True
+        assert spec_ready.json()["model"] == "ollama"
     finally:
         server.stop()
 
