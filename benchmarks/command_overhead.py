@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +27,8 @@ from mcp import Client, ClientSession
 from benchmarks.http_latency import _skip_output_validation, percentile
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.prompt import OPTIONS, messages_for
-from tests.servers import free_port, spawn_http_server, start_http_server
+from tests.ollama_server import spawn_fake_ollama
+from tests.servers import start_http_server
 
 ANSWER = '{"action":"create_task","params":{"title":"Review PR #42","due":"Friday","priority":"high"}}'
 COMMAND = "Create a task: review PR #42 by Friday, high priority"
@@ -73,23 +73,7 @@ async def tool_calls(url: str, calls: int) -> list[float]:
 async def measure(calls: int, latency: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         logs = Path(folder)
-        ollama_port = free_port()
-        fake = spawn_http_server(
-            [
-                sys.executable,
-                "-m",
-                "tests.ollama_server",
-                "--port",
-                str(ollama_port),
-                "--latency",
-                str(latency),
-                "--answer",
-                ANSWER,
-            ],
-            ollama_port,
-            logs / "ollama.log",
-            health_path="/api/version",
-        )
+        fake = spawn_fake_ollama(logs / "ollama.log", latency_s=latency, answer=ANSWER)
         server = start_http_server(
             logs / "bench.db", logs / "server.log", "--ollama-host", fake.base_url, "--log-level", "WARNING"
         )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +23,8 @@ from mcp import ClientSession
 
 from benchmarks.http_latency import _skip_output_validation, percentile
 from tests.conftest import http_client_with_headers
-from tests.servers import HttpServer, free_port, spawn_http_server, start_http_server
+from tests.ollama_server import spawn_fake_ollama
+from tests.servers import HttpServer, start_http_server
 
 TOKEN = "benchmark-token-0123456789"
 ROUNDS = 2
@@ -81,23 +81,7 @@ async def wait_ready(server: HttpServer, headers: dict[str, str]) -> None:
 async def measure(clients: int, calls: int, latency: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         logs = Path(folder)
-        port = free_port()
-        fake = spawn_http_server(
-            [
-                sys.executable,
-                "-m",
-                "tests.ollama_server",
-                "--port",
-                str(port),
-                "--latency",
-                str(latency),
-                "--answer",
-                ANSWER,
-            ],
-            port,
-            logs / "ollama.log",
-            health_path="/api/version",
-        )
+        fake = spawn_fake_ollama(logs / "ollama.log", latency_s=latency, answer=ANSWER)
         # A high model concurrency, so that the queue does not dominate what auth might add.
         common = ("--ollama-host", fake.base_url, "--log-level", "WARNING", "--model-concurrency", str(clients))
         open_server = start_http_server(logs / "open.db", logs / "open.log", *common)

@@ -12,6 +12,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
+from tests.ollama_server import FakeOllama
 from tests.servers import HttpServer, start_http_server
 
 
@@ -50,3 +51,11 @@ def http_client_with_headers(url: str, headers: dict[str, str], **options: objec
     """An mcp Client over streamable HTTP that sends extra headers (a token, a request id)."""
     transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers))
     return Client(transport, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def ollama() -> Iterator[FakeOllama]:
+    """A test server speaking Ollama's HTTP API, started on a free loopback port."""
+    fake = FakeOllama().start()
+    yield fake
+    fake.stop()

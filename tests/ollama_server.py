@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -25,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.servers import free_port
+from tests.servers import HttpServer, free_port, spawn_http_server
 
 BUSY_MESSAGE = "server busy, please try again.  maximum pending requests exceeded"
 VERSION = "0.12.6"
@@ -244,6 +246,24 @@ class FakeOllama:
 
     async def version(self, _: Request) -> Response:
         return JSONResponse({"version": VERSION})
+
+
+def spawn_fake_ollama(log_path: Path, *, latency_s: float, answer: str) -> HttpServer:
+    """The fake in its own process (so that it does not share a CPU-bound event loop with what it
+    measures), answering every command with `answer` after `latency_s`."""
+    port = free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "tests.ollama_server",
+        "--port",
+        str(port),
+        "--latency",
+        str(latency_s),
+        "--answer",
+        answer,
+    ]
+    return spawn_http_server(args, port, log_path, health_path="/api/version")
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -16,13 +15,6 @@ from tests.servers import HttpServer, start_http_server
 pytestmark = pytest.mark.anyio
 
 CREATE = '{"action":"create_task","params":{"title":"Review PR #42","due":"Friday","priority":"high"}}'
-
-
-@pytest.fixture
-def ollama() -> Iterator[FakeOllama]:
-    fake = FakeOllama().start()
-    yield fake
-    fake.stop()
 
 
 def serve_with(ollama: FakeOllama, db_path: Path, tmp_path: Path) -> HttpServer:

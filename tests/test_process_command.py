@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,6 @@ from tests.ollama_server import FakeOllama
 pytestmark = pytest.mark.anyio
 
 CREATE_PR = '{"action":"create_task","params":{"title":"Review PR #42","due":"Friday","priority":"high"}}'
-
-
-@pytest.fixture
-def ollama() -> Iterator[FakeOllama]:
-    fake = FakeOllama().start()
-    yield fake
-    fake.stop()
 
 
 def settings_for(db_path: Path, ollama: FakeOllama, **overrides: Any) -> Settings:
