@@ -50,6 +50,23 @@ class GenerativeParser(ABC):
     async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
         """The model's whole answer to the messages, streaming it to on_partial as it comes."""
 
+    @staticmethod
+    async def _gather(pieces: AsyncIterator[str | None], on_partial: PartialOutput | None) -> str:
+        """Join streamed pieces into the answer, handing the text so far to on_partial as it grows."""
+        parts: list[str] = []
+        async for piece in pieces:
+            if piece:
+                parts.append(piece)
+                if on_partial is not None:
+                    await on_partial("".join(parts))
+        return "".join(parts)
+
+    def _timed_out(self, timeout_s: float) -> ModelUnavailable:
+        self.health.count("timeouts")
+        return ModelUnavailable(
+            f"the command model did not answer within {timeout_s:.0f} s; retry, or use the task tools"
+        )
+
     def _refuse_if_not_ready(self) -> None:
         if self.health.state == ComponentState.READY:
             return

@@ -182,7 +182,4 @@ class LlamaCppParser(GenerativeParser):
                         return await anyio.to_thread.run_sync(self._stream_blocking, prompt, send)
         except TimeoutError:
             self._cancel.set()  # stop the worker at its next token
-            self.health.count("timeouts")
-            raise ModelUnavailable(
-                f"the embedded model did not answer within {self.timeout_s:.0f} s; retry, or use the task tools"
-            ) from None
+            raise self._timed_out(self.timeout_s) from None

@@ -92,7 +92,6 @@ class OllamaParser(RemoteModelParser):
 
     async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
         self.health.count("calls")
-        parts: list[str] = []
         try:
             with anyio.fail_after(self.timeout_s):
                 stream = await self._client.chat(
@@ -103,17 +102,9 @@ class OllamaParser(RemoteModelParser):
                     options=OPTIONS,
                     keep_alive=self.keep_alive,
                 )
-                async for chunk in stream:
-                    piece = chunk.message.content or ""
-                    if piece:
-                        parts.append(piece)
-                        if on_partial is not None:
-                            await on_partial("".join(parts))
+                return await self._gather((chunk.message.content async for chunk in stream), on_partial)
         except TimeoutError:
-            self.health.count("timeouts")
-            raise ModelUnavailable(
-                f"the command model did not answer within {self.timeout_s:.0f} s; retry, or use the task tools"
-            ) from None
+            raise self._timed_out(self.timeout_s) from None
         except ollama.ResponseError as exc:
             self.health.count("errors")
             if exc.status_code == _BUSY_STATUS:
@@ -129,4 +120,3 @@ class OllamaParser(RemoteModelParser):
         except httpx.TransportError as exc:  # the connection dropped in the middle of an answer
             self.health.count("errors")
             raise ModelUnavailable(f"the connection to Ollama broke mid-answer ({type(exc).__name__}); retry") from exc
-        return "".join(parts)

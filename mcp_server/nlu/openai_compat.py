@@ -79,7 +79,6 @@ class OpenAICompatParser(RemoteModelParser):
 
     async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
         self.health.count("calls")
-        parts: list[str] = []
         try:
             with anyio.fail_after(self.timeout_s):
                 stream = await self._client.chat.completions.create(
@@ -92,17 +91,10 @@ class OpenAICompatParser(RemoteModelParser):
                     stop=list(STOP_TOKENS),
                     stream=True,
                 )
-                async for chunk in stream:
-                    piece = chunk.choices[0].delta.content if chunk.choices else None
-                    if piece:
-                        parts.append(piece)
-                        if on_partial is not None:
-                            await on_partial("".join(parts))
+                pieces = (chunk.choices[0].delta.content if chunk.choices else None async for chunk in stream)
+                return await self._gather(pieces, on_partial)
         except (TimeoutError, openai.APITimeoutError):
-            self.health.count("timeouts")
-            raise ModelUnavailable(
-                f"the command model did not answer within {self.timeout_s:.0f} s; retry, or use the task tools"
-            ) from None
+            raise self._timed_out(self.timeout_s) from None
         except openai.APIConnectionError as exc:
             self.health.count("errors")
             self._mark_unavailable(self._reason(exc))
@@ -118,4 +110,3 @@ class OpenAICompatParser(RemoteModelParser):
         except httpx.TransportError as exc:
             self.health.count("errors")
             raise ModelUnavailable(f"the connection broke mid-answer ({type(exc).__name__}); retry") from exc
-        return "".join(parts)
