@@ -96,7 +96,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     await store.open()
     service = TaskService(store)
     parser, models_health = build_parser(settings)
-    health = Health(store, models_health)
+    health = Health(store, models_health, readiness=settings.readiness)
     metrics = Metrics(models_health)
     for backend in models_health.backends:
         backend.on_call = metrics.observe_model_call

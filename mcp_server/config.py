@@ -58,6 +58,7 @@ class Settings:
     model_concurrency: int = 2
     model_queue: int = 16
     timezone: str = "UTC"
+    readiness: Literal["all", "store"] = "all"
 
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
@@ -142,6 +143,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=_csv(env.get("TASK_API_ALLOWED_ORIGINS")),
         help="extra Origin to accept, e.g. https://app.example.com (repeatable)",
+    )
+    parser.add_argument(
+        "--readiness",
+        choices=["all", "store"],
+        default=env.get("TASK_API_READINESS", "all"),
+        help="what /readyz waits for: all (store and model) or store (replicas take task traffic while "
+        "the model loads) (env TASK_API_READINESS)",
     )
 
 
@@ -228,6 +236,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         allowed_origins=args.allowed_origin,
         rate_limit=rate_limit_for(args.rate_limit, args.host),
         max_body_bytes=args.max_body_bytes,
+        readiness=args.readiness,
         **model_settings_from_args(args),
     ).validate()
 

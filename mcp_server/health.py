@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from mcp_server import __version__
 from mcp_server.store.base import TaskStore
@@ -125,9 +125,17 @@ class ModelsHealth:
         }
 
 
+Readiness = Literal["all", "store"]
+
+
 class Health:
-    def __init__(self, store: TaskStore, model: ModelsHealth | None = None) -> None:
+    """Overall health. `readiness` says what "ready" needs: "all" (store and model) suits one
+    server; "store" suits replicas behind a load balancer, which should take task traffic while
+    the model loads (process_command then answers "loading", the task tools keep working)."""
+
+    def __init__(self, store: TaskStore, model: ModelsHealth | None = None, *, readiness: Readiness = "all") -> None:
         self.store = store
+        self.readiness = readiness
         self.started = time.monotonic()
         self.counters = CallCounters()
         self.model = model or ModelsHealth()
@@ -143,7 +151,7 @@ class Health:
         """The health document: overall status, components, version, uptime, call counts."""
         store = await self.store_status()
         model_usable = self.model.state in (ComponentState.READY, ComponentState.DISABLED)
-        ready = store["status"] == "up" and model_usable
+        ready = store["status"] == "up" and (model_usable or self.readiness == "store")
         if store["status"] != "up":
             overall = "down"
         elif not model_usable:
@@ -153,6 +161,7 @@ class Health:
         return {
             "status": overall,
             "ready": ready,
+            "readiness": self.readiness,
             "version": __version__,
             "uptime_seconds": round(time.monotonic() - self.started, 3),
             "components": {

@@ -116,9 +116,9 @@ def build_http_app(
             "model_status": model["status"],
             "uptime_seconds": report["uptime_seconds"],
             "request_count": report["tool_calls"]["total"],
-            "is_ready": report["ready"],
+            "is_ready": report["status"] == "ok",
         }
-        return JSONResponse(body, status_code=200 if report["ready"] else 503)
+        return JSONResponse(body, status_code=200 if body["is_ready"] else 503)
 
     if metrics is not None:
 

@@ -61,6 +61,25 @@ async def test_readyz_is_503_while_the_model_loads_and_tools_work(
         server.stop()
 
 
+async def test_store_readiness_takes_traffic_while_the_model_loads(
+    ollama: FakeOllama, db_path: Path, tmp_path: Path
+) -> None:
+    """Replicas behind a load balancer: ready once the store answers; the model's state stays visible."""
+    ollama.script.load_s = 2.0
+    server = start_http_server(
+        db_path, tmp_path / "server.log", "--backend", "ollama", "--ollama-host", ollama.host, "--readiness", "store"
+    )
+    try:
+        ready = await readyz(server)
+        assert ready.status_code == 200
+        assert ready.json()["components"]["model"]["status"] == "loading"
+        async with httpx.AsyncClient() as http:
+            spec = await http.get(f"{server.base_url}/health")
+        assert spec.status_code == 503 and spec.json()["model_status"] == "loading"
+    finally:
+        server.stop()
+
+
 async def test_readyz_names_the_missing_model(ollama: FakeOllama, db_path: Path, tmp_path: Path) -> None:
     ollama.script.models = {"some-other-model"}
     server = serve_with(ollama, db_path, tmp_path)
