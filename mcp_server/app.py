@@ -23,7 +23,7 @@ from mcp_server.nlu.parser import CommandParser, ModelParser
 from mcp_server.nlu.rules import RulesParser
 from mcp_server.server import build_server
 from mcp_server.service import TaskService
-from mcp_server.store.sqlite import SQLiteTaskStore
+from mcp_server.store import store_for
 
 
 @dataclass
@@ -92,7 +92,7 @@ def build_embedded(settings: Settings) -> LlamaCppParser | None:
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Open the store, start the model's warm-up in the background (never waited for), build the server."""
-    store = SQLiteTaskStore(settings.db)
+    store = store_for(settings.db, pool_size=settings.db_pool_size)
     await store.open()
     service = TaskService(store)
     parser, models_health = build_parser(settings)

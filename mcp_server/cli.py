@@ -33,6 +33,7 @@ from mcp_server.http import build_http_app
 from mcp_server.logs import configure_logging
 from mcp_server.nlu.prompt import render_modelfile
 from mcp_server.rest import build_rest_app
+from mcp_server.store import describe
 
 logger = logging.getLogger("mcp_server")
 
@@ -156,5 +157,5 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, f"task-api-mcp: error: {exc}\n")
     except (StoreUnavailable, OSError, sqlite3.Error) as exc:
         # A store that cannot open is an operator's problem to fix, not a crash: say what and where.
-        logger.error("server_failed", extra={"error": str(exc), "store": settings.db})
+        logger.error("server_failed", extra={"error": str(exc), "store": describe(settings.db)})
         sys.exit(1)

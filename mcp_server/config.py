@@ -59,6 +59,7 @@ class Settings:
     model_queue: int = 16
     timezone: str = "UTC"
     readiness: Literal["all", "store"] = "all"
+    db_pool_size: int = 10
 
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
@@ -78,6 +79,8 @@ class Settings:
                 raise ConfigError(f"rate limit must look like '600/minute', got {self.rate_limit!r}") from None
         if self.max_body_bytes < 1024:
             raise ConfigError(f"max body bytes must be at least 1024, got {self.max_body_bytes}")
+        if self.db_pool_size < 1:
+            raise ConfigError(f"db pool size must be at least 1, got {self.db_pool_size}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0-65535, got {self.port}")
         if self.transport == "http" and not is_loopback(self.host) and not self.token and not self.allow_insecure_bind:
@@ -98,7 +101,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         default=env.get("TASK_API_DB") or str(default_db_path()),
-        help="SQLite file (env TASK_API_DB; default under the user data directory)",
+        help="SQLite file, or a postgresql://user:password@host:port/dbname URL to share one store between "
+        "replicas (env TASK_API_DB; default: a SQLite file under the user data directory)",
+    )
+    parser.add_argument(
+        "--db-pool-size",
+        type=int,
+        default=int(env.get("TASK_API_DB_POOL_SIZE", "10")),
+        help="most PostgreSQL connections this server opens (env TASK_API_DB_POOL_SIZE)",
     )
     parser.add_argument(
         "--log-level",
@@ -237,6 +247,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         rate_limit=rate_limit_for(args.rate_limit, args.host),
         max_body_bytes=args.max_body_bytes,
         readiness=args.readiness,
+        db_pool_size=args.db_pool_size,
         **model_settings_from_args(args),
     ).validate()
 

@@ -1,4 +1,5 @@
-"""Fixtures that start the real thing: a SQLite file, the MCP server in memory, over stdio, over HTTP."""
+"""Fixtures that start the real thing: a SQLite file, a PostgreSQL server, the MCP server in memory,
+over stdio, over HTTP."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
 from tests.ollama_server import FakeOllama
+from tests.postgres_server import PostgresServer
 from tests.servers import HttpServer, start_http_server
 
 
@@ -59,3 +61,17 @@ def ollama() -> Iterator[FakeOllama]:
     fake = FakeOllama().start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session (initdb + pg_ctl on a free loopback port)."""
+    server = PostgresServer().init().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres.create_database()

@@ -68,8 +68,8 @@ def spawn_http_server(
     raise RuntimeError(f"server did not answer {health_path} within 30 s:\n{server.logs()}")
 
 
-def start_http_server(db: Path, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> HttpServer:
-    """`task-api-mcp serve --transport http` on a free loopback port and the given SQLite file."""
+def start_http_server(db: Path | str, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> HttpServer:
+    """`task-api-mcp serve --transport http` on a free loopback port and the given SQLite file or database URL."""
     port = free_port()
     args = [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--port", str(port), "--db", str(db)]
     return spawn_http_server([*args, *extra], port, log_path, env)

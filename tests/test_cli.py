@@ -12,6 +12,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from mcp_server.config import DEFAULT_SHARED_RATE_LIMIT, default_db_path, rate_limit_for
+from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -138,6 +139,17 @@ def test_a_store_that_cannot_open_is_a_clear_error_not_a_traceback(tmp_path: Pat
     assert "Traceback" not in done.stderr
     failure = json.loads(done.stderr.splitlines()[-1])
     assert failure["event"] == "server_failed" and failure["store"] == str(blocker / "tasks.db")
+
+
+def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None:
+    port = free_port()
+    done = run_cli("serve", "--db", f"postgresql://tasks:hunter2@127.0.0.1:{port}/tasks", "--backend", "none")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+    failure = json.loads(done.stderr.splitlines()[-1])
+    assert failure["event"] == "server_failed"
+    assert failure["store"] == f"postgresql://tasks@127.0.0.1:{port}/tasks"
+    assert "cannot connect to the task database" in failure["error"]
 
 
 def test_rate_limit_defaults_to_off_locally_and_on_for_shared_binds() -> None:

@@ -23,6 +23,10 @@ class TaskStore(Protocol):
 
     async def close(self) -> None: ...
 
+    async def schema_version(self) -> int:
+        """How many migrations the data has had."""
+        ...
+
     async def ping(self) -> None:
         """Raise if the store cannot answer a trivial query."""
         ...

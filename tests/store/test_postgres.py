@@ -1,0 +1,91 @@
+"""What only the PostgreSQL store has: a server that can go away and come back, several stores
+(replicas) on one database, and a URL whose password must not leak."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import anyio
+import pytest
+
+from mcp_server.domain import NewTask, TaskQuery
+from mcp_server.errors import StoreUnavailable
+from mcp_server.store import PostgresTaskStore, store_for
+from mcp_server.store.postgres import MIGRATIONS, redacted
+from tests.postgres_server import PostgresServer
+from tests.servers import free_port
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def own_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test's own, free to be stopped and restarted."""
+    server = PostgresServer().init().start()
+    yield server
+    server.destroy()
+
+
+def test_the_url_chooses_the_store() -> None:
+    assert isinstance(store_for("postgresql://u@h:5432/d"), PostgresTaskStore)
+    assert isinstance(store_for("postgres://u@h/d"), PostgresTaskStore)
+    assert not isinstance(store_for("/tmp/tasks.db"), PostgresTaskStore)
+
+
+def test_description_never_shows_the_password() -> None:
+    assert redacted("postgresql://tasks:s3cret@db.internal:6543/tasks?sslmode=require") == (
+        "postgresql://tasks@db.internal:6543/tasks"
+    )
+    assert "s3cret" not in PostgresTaskStore("postgresql://tasks:s3cret@db/tasks").description
+
+
+async def test_an_unreachable_database_is_a_clear_error_at_open() -> None:
+    store = PostgresTaskStore(f"postgresql://postgres@127.0.0.1:{free_port()}/tasks", acquire_timeout_s=1)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="cannot connect to the task database at postgresql://postgres@127"):
+        await store.open()
+    assert time.monotonic() - started < 15
+
+
+async def test_replicas_opening_together_migrate_once(pg_url: str) -> None:
+    stores = [PostgresTaskStore(pg_url) for _ in range(4)]
+    async with anyio.create_task_group() as group:
+        for store in stores:
+            group.start_soon(store.open)
+    try:
+        assert {await s.schema_version() for s in stores} == {len(MIGRATIONS)}
+        created, _ = await stores[0].create(NewTask(title="seen by all"))
+        assert all([await s.get(created.id) == created for s in stores])
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_database_restart_fails_calls_clearly_then_they_recover(own_server: PostgresServer) -> None:
+    url = own_server.create_database()
+    store = PostgresTaskStore(url, acquire_timeout_s=2)
+    await store.open()
+    try:
+        before, _ = await store.create(NewTask(title="before the restart"))
+        own_server.stop()
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match=r"task database at postgresql://postgres@127\.0\.0\.1:\d+/tasks_"):
+            await store.get(before.id)
+        with pytest.raises(StoreUnavailable):
+            await store.ping()
+        assert time.monotonic() - started < 10, "calls must fail fast while the database is away"
+        own_server.start()
+        with anyio.fail_after(15):
+            while True:
+                try:
+                    await store.ping()
+                    break
+                except StoreUnavailable:
+                    await anyio.sleep(0.2)
+        assert await store.get(before.id) == before
+        after, _ = await store.create(NewTask(title="after the restart"))
+        tasks, total = await store.list_page(TaskQuery(), after_id=None, limit=10)
+        assert total == 2 and [t.id for t in tasks] == [before.id, after.id]
+    finally:
+        await store.close()
