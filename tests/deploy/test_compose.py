@@ -83,3 +83,24 @@ def test_prometheus_scrapes_the_server_with_the_token() -> None:
     assert job["static_configs"][0]["targets"] == ["server:8000"]
     assert job["metrics_path"] == "/metrics"
     assert job["authorization"]["credentials_file"] == "/run/secrets/task_api_token"
+
+
+def test_postgres_profile_matches_the_url_the_readme_gives() -> None:
+    url = "postgresql://tasks:tasks@postgres:5432/tasks"
+    result = run(
+        tool("docker-compose"),
+        "-f",
+        "compose.yaml",
+        "--profile",
+        "postgres",
+        "config",
+        "--format",
+        "json",
+        env={**ENV, "TASK_API_DB": url},
+    )
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    services = json.loads(result.stdout)["services"]
+    assert services["server"]["environment"]["TASK_API_DB"] == url
+    database = services["postgres"]["environment"]
+    assert (database["POSTGRES_USER"], database["POSTGRES_PASSWORD"], database["POSTGRES_DB"]) == ("tasks",) * 3
+    assert services["server"]["depends_on"]["postgres"]["condition"] == "service_healthy"

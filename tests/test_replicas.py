@@ -1,0 +1,143 @@
+"""Several server replicas on one PostgreSQL database, as the Kubernetes manifests run them: real
+server processes, real MCP clients over HTTP, and the database restarted under them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from mcp import Client
+
+from tests.postgres_server import PostgresServer
+from tests.servers import HttpServer, start_http_server
+
+pytestmark = pytest.mark.anyio
+
+CLIENTS = 10
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+@pytest.fixture
+def replicas(pg_url: str, tmp_path: Path) -> Iterator[list[HttpServer]]:
+    servers = [start_http_server(pg_url, tmp_path / f"replica{n}.log", "--backend", "none") for n in range(2)]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+async def test_two_replicas_and_ten_clients_lose_nothing_and_duplicate_nothing(replicas: list[HttpServer]) -> None:
+    """Clients spread over both replicas: read-modify-write on shared tasks with expected_version,
+    creates retried on the other replica with the same idempotency key, completions, and one key that
+    all clients race for. Then pages walked across both replicas."""
+    first, second = replicas
+    async with httpx.AsyncClient() as http:
+        for replica in replicas:
+            ready = (await http.get(f"{replica.base_url}/readyz", timeout=5)).json()
+            assert ready["components"]["store"]["backend"].startswith("postgresql://postgres@127.0.0.1:")
+    async with Client(first.mcp_url) as setup:
+        shared = [(await call(setup, "create_task", title=f"shared {n}"))["id"] for n in range(3)]
+    conflicts = 0
+    raced: list[int] = []
+
+    async def worker(n: int) -> None:
+        nonlocal conflicts
+        home, other = (first, second) if n % 2 == 0 else (second, first)
+        async with Client(home.mcp_url) as client, Client(other.mcp_url) as retry:
+            for task_id in shared:
+                while True:
+                    current = json.loads((await client.read_resource(f"task://{task_id}")).contents[0].text)
+                    result = await client.call_tool(
+                        "update_task",
+                        {
+                            "task_id": task_id,
+                            "tags": [*current["tags"], f"c{n}"],
+                            "expected_version": current["version"],
+                        },
+                    )
+                    if not result.is_error:
+                        break
+                    assert "expected_version" in result.content[0].text, result.content
+                    conflicts += 1
+            own: dict[str, Any] = {}
+            arguments = {"title": f"own {n}", "idempotency_key": f"own-{n}"}
+
+            async def create_on(target: Client, slot: str) -> None:
+                own[slot] = await call(target, "create_task", **arguments)
+
+            async with anyio.create_task_group() as both:  # the first try and its retry, on both replicas at once
+                both.start_soon(create_on, client, "first")
+                both.start_soon(create_on, retry, "retry")
+            assert own["first"]["id"] == own["retry"]["id"]
+            await call(client, "complete_task", task_id=own["first"]["id"])
+            raced.append((await call(retry, "create_task", title="raced", idempotency_key="race"))["id"])
+
+    with anyio.fail_after(180):
+        async with anyio.create_task_group() as group:
+            for n in range(CLIENTS):
+                group.start_soon(worker, n)
+
+    async with Client(second.mcp_url) as check_b, Client(first.mcp_url) as check_a:
+        for task_id in shared:
+            task = json.loads((await check_a.read_resource(f"task://{task_id}")).contents[0].text)
+            assert sorted(task["tags"]) == sorted(f"c{n}" for n in range(CLIENTS)) and task["version"] == CLIENTS + 1
+        assert len(set(raced)) == 1
+        seen: list[int] = []
+        cursor = None
+        for page_number in range(100):
+            checker = check_a if page_number % 2 == 0 else check_b
+            page = await call(checker, "list_tasks", limit=4, **({"cursor": cursor} if cursor else {}))
+            seen.extend(task["id"] for task in page["tasks"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        done = await call(check_b, "list_tasks", status="done", limit=50)
+    expected = len(shared) + CLIENTS + 1
+    assert len(seen) == len(set(seen)) == expected and seen == sorted(seen)
+    assert page["total"] == expected
+    assert sorted(t["title"] for t in done["tasks"]) == sorted(f"own {n}" for n in range(CLIENTS))
+    print(f"replicas=2 clients={CLIENTS} tasks={expected} version conflicts retried={conflicts}")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().init().start()
+    yield server
+    server.destroy()
+
+
+async def test_a_database_restart_mid_run_fails_calls_clearly_then_recovers(
+    own_postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = own_postgres.create_database()
+    server = start_http_server(url, tmp_path / "server.log", "--backend", "none")
+    try:
+        async with Client(server.mcp_url) as client, httpx.AsyncClient(base_url=server.base_url) as http:
+            before = await call(client, "create_task", title="before")
+            assert (await http.get("/readyz")).status_code == 200
+            own_postgres.stop()
+            failed = await client.call_tool("list_tasks", {})
+            assert failed.is_error and "task database" in failed.content[0].text, failed.content
+            down = await http.get("/readyz", timeout=15)
+            assert down.status_code == 503 and "store" in down.json()["reason"]
+            rest = await http.get("/v1/tasks", timeout=15)
+            assert rest.status_code == 503 and rest.json()["error"]["code"] == "store_unavailable"
+            own_postgres.start()
+            with anyio.fail_after(20):
+                while (await http.get("/readyz", timeout=15)).status_code != 200:  # noqa: ASYNC110 - polling a process
+                    await anyio.sleep(0.2)
+            page = await call(client, "list_tasks")
+            assert [t["id"] for t in page["tasks"]] == [before["id"]]
+            await call(client, "create_task", title="after")
+        assert "Traceback" not in server.logs()
+    finally:
+        server.stop()
