@@ -3,6 +3,8 @@
 Kept apart from the five plain task tools: it is the only tool that talks to a model, streams
 progress, and may ask the user to confirm."""
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -14,6 +16,7 @@ from mcp_server.domain import Task
 from mcp_server.tooling import ManagedTool, ToolObserver
 
 COMMAND_MAX = 1000
+PROGRESS_INTERVAL_S = 0.05
 
 
 class ConfirmDelete(BaseModel):
@@ -33,6 +36,31 @@ async def _confirmed_by_user(ctx: Context[Any, Any], question: str) -> bool | No
         return None
     answer = await ctx.elicit(question, ConfirmDelete)
     return answer.action == "accept" and answer.data is not None and answer.data.confirm
+
+
+class ProgressThrottle:
+    """Progress notifications for the model's partial output, at most one per PROGRESS_INTERVAL_S and
+    the latest once it is done. A model streams a token every few milliseconds; a notification per
+    token cost the server and the client more than the command's own work and still redrew the same
+    line."""
+
+    def __init__(self, send: Callable[[str], Awaitable[None]]) -> None:
+        self._send = send
+        self._sent_at = -PROGRESS_INTERVAL_S
+        self._latest: str | None = None
+        self._sent: str | None = None
+
+    async def __call__(self, partial: str) -> None:
+        self._latest = partial
+        now = time.monotonic()
+        if now - self._sent_at >= PROGRESS_INTERVAL_S:
+            self._sent_at, self._sent = now, partial
+            await self._send(partial)
+
+    async def flush(self) -> None:
+        if self._latest is not None and self._latest != self._sent:
+            self._sent = self._latest
+            await self._send(self._latest)
 
 
 def build_process_command(runner: CommandRunner, observer: ToolObserver) -> ManagedTool:
@@ -55,15 +83,18 @@ def build_process_command(runner: CommandRunner, observer: ToolObserver) -> Mana
     ) -> CommandResult:
         """Do one thing with the task list, asked for in plain words. Returns the action taken and its result."""
 
-        async def report(partial: str) -> None:
+        async def send(partial: str) -> None:
             await ctx.report_progress(len(partial), None, partial)
 
         async def ask(task: Task) -> bool | None:
             return await _confirmed_by_user(ctx, f"Delete task #{task.id} {task.title!r} for good?")
 
-        return await runner.run_command(
-            command, dry_run=dry_run, timezone=timezone, confirm=confirm, on_partial=report, ask_confirmation=ask
+        progress = ProgressThrottle(send)
+        result = await runner.run_command(
+            command, dry_run=dry_run, timezone=timezone, confirm=confirm, on_partial=progress, ask_confirmation=ask
         )
+        await progress.flush()
+        return result
 
     return ManagedTool.create(
         process_command,

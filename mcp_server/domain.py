@@ -26,6 +26,9 @@ TAGS_MAX = 20
 SEARCH_MAX = 200
 PAGE_DEFAULT = 20
 PAGE_MAX = 100
+# A list's total counts matches up to this many; beyond it, total says this and total_exact is false.
+# Counting every match is O(matches): on a 100k-task store it cost more than the page itself.
+TOTAL_COUNT_LIMIT = 1000
 
 
 class Status(StrEnum):
@@ -200,7 +203,12 @@ class TaskPage(BaseModel):
 
     tasks: list[Task]
     next_cursor: str | None = Field(description="Pass as cursor to get the next page; null on the last page.")
-    total: int = Field(description="How many tasks match the filters, over all pages.")
+    total: int = Field(
+        description=f"How many tasks match the filters, over all pages, counted up to {TOTAL_COUNT_LIMIT}."
+    )
+    total_exact: bool = Field(
+        default=True, description=f"False when more than {TOTAL_COUNT_LIMIT} tasks match: total is then a floor."
+    )
 
 
 class DeletedTask(BaseModel):

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from mcp_server.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
+    TOTAL_COUNT_LIMIT,
     DeletedTask,
     NewTask,
     Status,
@@ -96,11 +97,14 @@ class TaskService:
             raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}, got {limit}; page with next_cursor")
         after_id = decode_cursor(cursor, query) if cursor else None
         # One extra row tells whether another page exists without a second query.
-        tasks, total = await self.store.list_page(query, after_id=after_id, limit=limit + 1)
+        tasks, total = await self.store.list_page(
+            query, after_id=after_id, limit=limit + 1, count_limit=TOTAL_COUNT_LIMIT + 1
+        )
         has_more = len(tasks) > limit
         tasks = tasks[:limit]
         next_cursor = encode_cursor(tasks[-1].id, query) if has_more else None
-        return TaskPage(tasks=tasks, next_cursor=next_cursor, total=total)
+        exact = total <= TOTAL_COUNT_LIMIT
+        return TaskPage(tasks=tasks, next_cursor=next_cursor, total=min(total, TOTAL_COUNT_LIMIT), total_exact=exact)
 
     async def suggest_tags(self, prefix: str, limit: int = 20) -> list[str]:
         return await self.store.suggest_tags(prefix.strip().lower(), limit)

@@ -5,18 +5,19 @@ Kept in one Tool subclass so that each tool function in server.py holds only its
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pydantic_core
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcp_server.errors import TaskError
+from mcp_server.schemas import compact_input_schema, compact_output_schema
 
 ToolObserver = Callable[[str, float, str, str | None, Context[Any, Any]], Awaitable[None]]
 
@@ -58,7 +59,9 @@ class ManagedTool(Tool):
         tool = cls.from_function(fn, title=title, annotations=annotations)
         assert isinstance(tool, ManagedTool)
         tool.fn_metadata.arg_model = _forbid_extra(tool.fn_metadata.arg_model)  # type: ignore[assignment]
-        tool.parameters["additionalProperties"] = False
+        tool.parameters = compact_input_schema({**tool.parameters, "additionalProperties": False})
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
         tool.observer = observer
         return tool
 
@@ -68,7 +71,9 @@ class ManagedTool(Tool):
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
         started = time.perf_counter()
         try:
-            result = await super().run(arguments, context, convert_result)
+            result = await super().run(arguments, context, convert_result=False)
+            if convert_result:
+                result = self._call_result(result)
         except ToolError as exc:
             error = self._client_error(exc)
             await self._observe(started, "error", error_kind(exc), context)
@@ -76,7 +81,29 @@ class ManagedTool(Tool):
                 raise
             raise error from exc.__cause__
         await self._observe(started, "ok", None, context)
-        return compact_text(result)
+        return result
+
+    def _call_result(self, result: Any) -> Any:
+        """The CallToolResult for what the tool returned. A result that already is an instance of
+        the tool's declared output model was typed and validated when it was built, so it is dumped
+        once instead of being validated again and rendered twice; anything else takes the SDK's path."""
+        metadata = self.fn_metadata
+        model = metadata.output_model
+        direct = (
+            metadata.output_schema is not None
+            and not metadata.wrap_output
+            and isinstance(model, type)
+            and issubclass(model, BaseModel)
+            and isinstance(result, model)
+        )
+        try:
+            if not direct:
+                return compact_text(metadata.convert_result(result))
+            structured = result.model_dump(mode="json", by_alias=True)
+        except Exception as exc:  # a result that does not fit its schema is the server's bug, not the caller's
+            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+        text = TextContent(type="text", text=compact_json(structured))
+        return CallToolResult(content=[text], structured_content=structured)
 
     def _client_error(self, exc: ToolError) -> ToolError:
         """The error the client sees: the service's own message, or each bad argument named."""
@@ -92,11 +119,16 @@ class ManagedTool(Tool):
             await self.observer(self.name, (time.perf_counter() - started) * 1000, outcome, kind, context)
 
 
+def compact_json(data: Any) -> str:
+    """JSON without whitespace, non-ASCII kept as is (fewer tokens for an agent than indented JSON)."""
+    return pydantic_core.to_json(data).decode()
+
+
 def compact_text(result: Any) -> Any:
     """Mirror structured content as compact JSON text: clients that read only the text get the same
     data, and an agent's context is not spent on indentation."""
     if isinstance(result, CallToolResult) and result.structured_content is not None:
-        text = json.dumps(result.structured_content, separators=(",", ":"), ensure_ascii=False)
+        text = compact_json(result.structured_content)
         return result.model_copy(update={"content": [TextContent(type="text", text=text)]})
     return result
 

@@ -95,7 +95,7 @@ async def test_readyz_names_the_missing_model(ollama: FakeOllama, db_path: Path,
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_command_over_http_streams_progress(ollama: FakeOllama, db_path: Path, tmp_path: Path, mode: str) -> None:
     ollama.script.answer("review pr", CREATE)
-    ollama.script.token_delay_s = 0.01
+    ollama.script.token_delay_s = 0.02
     server = serve_with(ollama, db_path, tmp_path)
     partials: list[str] = []
 

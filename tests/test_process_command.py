@@ -174,6 +174,7 @@ async def test_schema_invalid_output_twice_is_a_clear_error(ready_app: App, olla
 
 async def test_progress_notifications_carry_the_partial_output(ready_app: App, ollama: FakeOllama) -> None:
     ollama.script.answer("review pr", CREATE_PR)
+    ollama.script.token_delay_s = 0.03  # a model's pace: notifications are spaced at most 20 a second
     seen: list[str] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -184,6 +185,7 @@ async def test_progress_notifications_carry_the_partial_output(ready_app: App, o
     assert not result.is_error
     assert len(seen) >= 5
     assert all(CREATE_PR.startswith(partial) for partial in seen) and seen[-1] == CREATE_PR
+    assert len(seen) < len(CREATE_PR) / 4, "one notification per streamed piece: not throttled"
 
 
 async def test_model_timeout_is_a_clear_error(db_path: Path, ollama: FakeOllama) -> None:

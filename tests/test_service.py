@@ -51,6 +51,18 @@ async def test_pages_walk_every_task_once(service: TaskService) -> None:
     assert seen == [f"t{n}" for n in range(7)]
 
 
+async def test_totals_past_the_counting_limit_say_so(service: TaskService, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mcp_server.service.TOTAL_COUNT_LIMIT", 3)
+    for n in range(3):
+        await service.create_task(NewTask(title=f"t{n}"))
+    exact = await service.list_tasks(TaskQuery(), limit=1)
+    assert (exact.total, exact.total_exact) == (3, True)
+    await service.create_task(NewTask(title="one too many"))
+    floor = await service.list_tasks(TaskQuery(), limit=1)
+    assert (floor.total, floor.total_exact) == (3, False)
+    assert floor.next_cursor is not None
+
+
 async def test_exactly_full_last_page_has_no_cursor(service: TaskService) -> None:
     for n in range(4):
         await service.create_task(NewTask(title=f"t{n}"))

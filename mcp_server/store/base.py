@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from mcp_server.domain import NewTask, Status, Task, TaskQuery
+from mcp_server.domain import NewTask, Priority, Status, Task, TaskQuery
 from mcp_server.errors import IdempotencyConflict, TaskNotFound
 
 
@@ -43,8 +43,11 @@ class TaskStore(Protocol):
 
     async def get(self, task_id: int) -> Task | None: ...
 
-    async def list_page(self, query: TaskQuery, *, after_id: int | None, limit: int) -> tuple[list[Task], int]:
-        """Tasks matching the query with id > after_id, in id order, and the total that match."""
+    async def list_page(
+        self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
+    ) -> tuple[list[Task], int]:
+        """Tasks matching the query with id > after_id, in id order, and how many match in all,
+        counting no further than count_limit when it is given."""
         ...
 
     async def update(
@@ -67,6 +70,37 @@ class TaskStore(Protocol):
     async def suggest_ids(self, prefix: str, limit: int) -> list[int]:
         """Ids of open tasks whose decimal form starts with prefix, newest first."""
         ...
+
+
+def stored_task(
+    *,
+    id: int,
+    title: str,
+    description: str | None,
+    status: str,
+    priority: str,
+    due: str | None,
+    tags: list[str],
+    created_at: dt.datetime,
+    updated_at: dt.datetime,
+    completed_at: dt.datetime | None,
+    version: int,
+) -> Task:
+    """A Task from values a store wrote itself, validated on their way in, built without validating
+    them again: pages of tasks are the hot path, and re-validation was most of their cost."""
+    return Task.model_construct(
+        id=id,
+        title=title,
+        description=description,
+        status=Status(status),
+        priority=Priority(priority),
+        due=due,
+        tags=tags,
+        created_at=created_at,
+        updated_at=updated_at,
+        completed_at=completed_at,
+        version=version,
+    )
 
 
 def utc_now() -> dt.datetime:

@@ -18,9 +18,10 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from mcp_server.domain import NewTask, Status, Task, TaskQuery, due_bound_key, due_sort_key
+from mcp_server.domain import NewTask, Status, Task, TaskQuery, due_sort_key
 from mcp_server.errors import StoreUnavailable, TaskNotFound, VersionConflict
-from mcp_server.store.base import apply_changes, replay_create, utc_now
+from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
+from mcp_server.store.selection import COLUMNS, escape_like, select
 
 T = TypeVar("T")
 
@@ -62,8 +63,6 @@ MIGRATIONS: list[str] = [
 # Arbitrary constant: the advisory lock all replicas take while migrating.
 MIGRATION_LOCK = 0x7461736B  # "task"
 
-_COLUMNS = "id, title, description, status, priority, due, tags, created_at, updated_at, completed_at, version"
-
 
 def is_postgres_url(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
@@ -79,36 +78,7 @@ def redacted(url: str) -> str:
 
 
 def _row_to_task(row: DictRow) -> Task:
-    return Task(**row)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _where(query: TaskQuery) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    args: list[Any] = []
-    if query.status:
-        clauses.append("status = %s")
-        args.append(query.status.value)
-    if query.priority:
-        clauses.append("priority = %s")
-        args.append(query.priority.value)
-    if query.tag:
-        clauses.append("id IN (SELECT task_id FROM task_tags WHERE tag = %s)")
-        args.append(query.tag)
-    if query.due_before:
-        clauses.append("due_key < %s")
-        args.append(due_bound_key(query.due_before, upper=True))
-    if query.due_after:
-        clauses.append("due_key >= %s")
-        args.append(due_bound_key(query.due_after, upper=False))
-    if query.search:
-        clauses.append("(title ILIKE %s ESCAPE '\\' OR coalesce(description, '') ILIKE %s ESCAPE '\\')")
-        pattern = f"%{_escape_like(query.search)}%"
-        args.extend([pattern, pattern])
-    return (" AND ".join(clauses) or "TRUE"), args
+    return stored_task(**row)
 
 
 class PostgresTaskStore:
@@ -235,24 +205,23 @@ class PostgresTaskStore:
     @staticmethod
     async def _get(conn: AsyncConnection[DictRow], task_id: int, *, lock: bool = False) -> Task | None:
         suffix = " FOR UPDATE" if lock else ""
-        cursor = await conn.execute(f"SELECT {_COLUMNS} FROM tasks WHERE id = %s{suffix}", (task_id,))  # type: ignore[arg-type]
+        cursor = await conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = %s{suffix}", (task_id,))  # type: ignore[arg-type]
         row = await cursor.fetchone()
         return _row_to_task(row) if row else None
 
     async def get(self, task_id: int) -> Task | None:
         return await self._run(lambda conn: self._get(conn, task_id))
 
-    async def list_page(self, query: TaskQuery, *, after_id: int | None, limit: int) -> tuple[list[Task], int]:
-        where, args = _where(query)
+    async def list_page(
+        self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
+    ) -> tuple[list[Task], int]:
+        selection = select(query, placeholder="%s", ilike="ILIKE")
 
         async def read(conn: AsyncConnection[DictRow]) -> tuple[list[Task], int]:
-            rows = await (
-                await conn.execute(
-                    f"SELECT {_COLUMNS} FROM tasks WHERE {where} AND id > %s ORDER BY id LIMIT %s",  # type: ignore[arg-type]
-                    [*args, after_id or 0, limit],
-                )
-            ).fetchall()
-            total = await (await conn.execute(f"SELECT count(*) AS n FROM tasks WHERE {where}", args)).fetchone()  # type: ignore[arg-type]
+            page = await conn.execute(selection.page_sql("%s"), [*selection.args, after_id or 0, limit])  # type: ignore[arg-type]
+            rows = await page.fetchall()
+            counted = await conn.execute(selection.count_sql("%s"), [*selection.args, count_limit])  # type: ignore[arg-type]
+            total = await counted.fetchone()
             return [_row_to_task(row) for row in rows], int(total["n"] if total else 0)
 
         return await self._snapshot(read)
@@ -272,7 +241,7 @@ class PostgresTaskStore:
                 await conn.execute(
                     "SELECT tag FROM task_tags WHERE tag LIKE %s ESCAPE '\\' GROUP BY tag"
                     ' ORDER BY count(*) DESC, tag COLLATE "C" LIMIT %s',
-                    (_escape_like(prefix.lower()) + "%", limit),
+                    (escape_like(prefix.lower()) + "%", limit),
                 )
             ).fetchall()
             return [row["tag"] for row in rows]
@@ -285,7 +254,7 @@ class PostgresTaskStore:
                 await conn.execute(
                     "SELECT id FROM tasks WHERE status = 'open' AND id::text LIKE %s ESCAPE '\\'"
                     " ORDER BY id DESC LIMIT %s",
-                    (_escape_like(prefix) + "%", limit),
+                    (escape_like(prefix) + "%", limit),
                 )
             ).fetchall()
             return [int(row["id"]) for row in rows]
@@ -295,13 +264,16 @@ class PostgresTaskStore:
     # -- writes --------------------------------------------------------------------------------
 
     @staticmethod
-    async def _write_tags(conn: AsyncConnection[DictRow], task_id: int, tags: list[str]) -> None:
-        await conn.execute("DELETE FROM task_tags WHERE task_id = %s", (task_id,))
+    async def _insert_tags(conn: AsyncConnection[DictRow], task_id: int, tags: list[str]) -> None:
         if tags:
             async with conn.cursor() as cursor:
                 await cursor.executemany(
                     "INSERT INTO task_tags (task_id, tag) VALUES (%s, %s)", [(task_id, t) for t in tags]
                 )
+
+    async def _write_tags(self, conn: AsyncConnection[DictRow], task_id: int, tags: list[str]) -> None:
+        await conn.execute("DELETE FROM task_tags WHERE task_id = %s", (task_id,))
+        await self._insert_tags(conn, task_id, tags)
 
     async def create(
         self, new: NewTask, *, idempotency_key: str | None = None, fingerprint: str | None = None
@@ -322,7 +294,7 @@ class PostgresTaskStore:
             cursor = await conn.execute(
                 "INSERT INTO tasks (title, description, status, priority, due, due_key, tags,"
                 " created_at, updated_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 1)"
-                f" RETURNING {_COLUMNS}",  # type: ignore[arg-type]
+                f" RETURNING {COLUMNS}",  # type: ignore[arg-type]
                 (
                     new.title,
                     new.description,
@@ -338,7 +310,7 @@ class PostgresTaskStore:
             row = await cursor.fetchone()
             assert row is not None
             task = _row_to_task(row)
-            await self._write_tags(conn, task.id, new.tags)
+            await self._insert_tags(conn, task.id, new.tags)
             if idempotency_key is not None:
                 await conn.execute(
                     "INSERT INTO idempotency_keys (key, fingerprint, task_id, created_at) VALUES (%s, %s, %s, %s)",
@@ -387,7 +359,7 @@ class PostgresTaskStore:
     async def delete(self, task_id: int) -> Task:
         async def remove(conn: AsyncConnection[DictRow]) -> Task:
             row = await (
-                await conn.execute(f"DELETE FROM tasks WHERE id = %s RETURNING {_COLUMNS}", (task_id,))  # type: ignore[arg-type]
+                await conn.execute(f"DELETE FROM tasks WHERE id = %s RETURNING {COLUMNS}", (task_id,))  # type: ignore[arg-type]
             ).fetchone()
             if row is None:
                 raise TaskNotFound(task_id)

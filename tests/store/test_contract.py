@@ -218,6 +218,17 @@ async def test_pages_walk_every_match_once(store: TaskStore) -> None:
     assert len(seen) == len(set(seen)) == 12 and seen == sorted(seen)
 
 
+async def test_the_total_counts_no_further_than_asked(store: TaskStore) -> None:
+    for n in range(6):
+        await store.create(NewTask(title=f"t{n}", tags=["many"], priority="high" if n % 2 else "low"))
+    page, total = await store.list_page(TaskQuery(tag="many"), after_id=None, limit=2, count_limit=4)
+    assert total == 4 and len(page) == 2
+    _, everything = await store.list_page(TaskQuery(tag="many"), after_id=None, limit=2)
+    assert everything == 6
+    _, high = await store.list_page(TaskQuery(tag="many", priority="high"), after_id=None, limit=2, count_limit=10)
+    assert high == 3
+
+
 async def test_counts_by_status(store: TaskStore) -> None:
     assert await store.count_by_status() == {"open": 0, "done": 0}
     a, _ = await store.create(NewTask(title="a"))

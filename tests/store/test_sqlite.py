@@ -24,3 +24,28 @@ async def test_open_creates_the_file_and_its_folder_in_wal_mode(tmp_path: Path) 
             assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     finally:
         await store.close()
+
+
+async def test_a_store_from_an_older_version_is_migrated_forward_with_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(MIGRATIONS[0])
+        conn.execute(
+            "INSERT INTO tasks (title, status, priority, tags, created_at, updated_at, version)"
+            " VALUES ('kept', 'open', 'high', '[\"x\"]', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00', 1)"
+        )
+        conn.execute("INSERT INTO task_tags (task_id, tag) VALUES (1, 'x')")
+        conn.execute("PRAGMA user_version = 1")
+    store = SQLiteTaskStore(path)
+    await store.open()
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        kept = await store.get(1)
+        assert kept is not None and kept.title == "kept" and kept.tags == ["x"]
+        await store.update(1, {"tags": ["y"]})
+        with sqlite3.connect(path) as conn:
+            plan = conn.execute("EXPLAIN QUERY PLAN DELETE FROM task_tags WHERE task_id = 1").fetchall()
+            assert "task_tags_task" in str([tuple(row) for row in plan])
+            assert conn.execute("SELECT tag FROM task_tags").fetchall() == [("y",)]
+    finally:
+        await store.close()

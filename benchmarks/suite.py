@@ -1,0 +1,402 @@
+"""The benchmark suite: every scenario, N concurrent MCP clients over streamable HTTP, one table.
+
+    python -m benchmarks [--clients 10] [--calls 30] [--duration SECONDS] [--skip SCENARIO ...]
+
+Scenarios, each against real server processes started for the run:
+- baseline: a bare MCP server with one no-op tool, same SDK, transport and uvicorn settings.
+- crud: each client creates a task, renames it, lists a filtered page, completes it, deletes it.
+- list@10k, list@100k: list_tasks with filters (status+tag, priority, due range, text search) on
+  SQLite stores holding 10,000 and 100,000 tasks.
+- command via ollama: process_command with the Ollama test server answering after a fixed latency
+  (--model-latency), and, in the same run, the same chat sent straight to that server with the
+  official ollama client by the same number of concurrent callers: the model's own latency.
+- command via rules: process_command answered by the deterministic fast path.
+- command via embedded: process_command answered by the in-process model (the test GGUF), when
+  the embedded extra and the test model are installed.
+- tools/list: the size of the tool list an agent loads into its context, in bytes and in tokens
+  (o200k_base, counted offline with bpe-openai).
+
+Prints P50/P95/P99, throughput and errors per scenario with ratios to the baseline, checks the
+targets, and ends with one JSON line of everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import ollama
+from mcp import Client, ClientSession
+
+from benchmarks.http_latency import _skip_output_validation, percentile
+from benchmarks.seed import seed_sqlite
+from mcp_server.nlu.actions import action_json_schema
+from mcp_server.nlu.prompt import OPTIONS, messages_for
+from tests.ollama_server import spawn_fake_ollama
+from tests.servers import HttpServer, free_port, spawn_http_server, start_http_server
+
+NOOP_SERVER = Path(__file__).with_name("noop_server.py")
+OLLAMA_ANSWER = '{"action":"create_task","params":{"title":"Review PR #42","due":"Friday","priority":"high"}}'
+OLLAMA_COMMAND = "Create a task: review PR #42 by Friday, high priority"
+LIST_FILTERS: list[dict[str, Any]] = [
+    {"status": "open", "tag": "work"},
+    {"priority": "urgent"},
+    {"due_after": "2026-06-01", "due_before": "2026-06-30"},
+    {"search": "invoice"},
+]
+CRUD_TOOLS = ("create_task", "update_task", "list_tasks", "complete_task", "delete_task")
+RULES_COMMANDS = ["Create a task: buy milk", "list my open tasks", "list my high priority tasks"]
+EMBEDDED_COMMAND = "Create a task: call the dentist"
+
+Step = Callable[[Client, int], Awaitable[None]]
+
+
+@dataclass
+class Scenario:
+    name: str
+    samples: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def figures(self) -> dict[str, Any]:
+        ok = self.samples
+        return {
+            "n": len(ok),
+            "errors": self.errors,
+            "p50_ms": round(percentile(ok, 50), 2) if ok else None,
+            "p95_ms": round(percentile(ok, 95), 2) if ok else None,
+            "p99_ms": round(percentile(ok, 99), 2) if ok else None,
+            "throughput_per_s": round(len(ok) / self.seconds, 1) if self.seconds else None,
+        }
+
+
+class Load:
+    """Runs `step` from N concurrent clients (one MCP session each) for a number of calls or seconds."""
+
+    def __init__(self, clients: int, calls: int, duration: float | None) -> None:
+        self.clients, self.calls, self.duration = clients, calls, duration
+
+    async def run(self, url: str | None, scenario: Scenario, step: Step, *, calls: int | None = None) -> Scenario:
+        """Each client holds one MCP session to `url` (none when url is None: the step calls
+        something else) and calls `step` back to back; every successful call is timed."""
+        per_client = calls if calls is not None else self.calls
+        deadline = time.monotonic() + self.duration if self.duration else None
+
+        async def calls_from(client: Any, n: int) -> None:
+            i = 0
+            while (i < per_client) if deadline is None else (time.monotonic() < deadline):
+                started = time.perf_counter()
+                try:
+                    await step(client, n * 1_000_000 + i)
+                    scenario.samples.append((time.perf_counter() - started) * 1000)
+                except Exception:
+                    scenario.errors += 1
+                i += 1
+
+        async def worker(n: int) -> None:
+            if url is None:
+                await calls_from(None, n)
+                return
+            async with Client(url) as client:
+                await calls_from(client, n)
+
+        started = time.perf_counter()
+        async with anyio.create_task_group() as group:
+            for n in range(self.clients):
+                group.start_soon(worker, n)
+        scenario.seconds += time.perf_counter() - started
+        return scenario
+
+
+async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    if result.is_error:
+        raise RuntimeError(f"{tool}: {result.content[0].text if result.content else result}")
+    return result.structured_content or {}
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+
+async def crud(load: Load, url: str) -> dict[str, Scenario]:
+    """One life cycle per iteration; every call is timed under its own tool's name."""
+    ops = {
+        name: Scenario(name) for name in ("create_task", "update_task", "list_tasks", "complete_task", "delete_task")
+    }
+
+    async def timed(name: str, client: Client, arguments: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            result = await call(client, name, arguments)
+        except Exception:
+            ops[name].errors += 1
+            raise
+        ops[name].samples.append((time.perf_counter() - started) * 1000)
+        return result
+
+    async def cycle(client: Client, i: int) -> None:
+        task = await timed("create_task", client, {"title": f"task {i}", "priority": "high", "tags": ["bench"]})
+        await timed("update_task", client, {"task_id": task["id"], "title": f"task {i} renamed"})
+        await timed("list_tasks", client, {"tag": "bench", "status": "open", "limit": 20})
+        await timed("complete_task", client, {"task_id": task["id"]})
+        await timed("delete_task", client, {"task_id": task["id"]})
+
+    whole = await load.run(url, Scenario("crud cycle"), cycle)
+    for scenario in ops.values():
+        scenario.seconds = whole.seconds
+    return ops
+
+
+async def list_filtered(load: Load, url: str, name: str) -> Scenario:
+    async def step(client: Client, i: int) -> None:
+        await call(client, "list_tasks", {**LIST_FILTERS[i % len(LIST_FILTERS)], "limit": 20})
+
+    return await load.run(url, Scenario(name), step)
+
+
+async def command_via_ollama(load: Load, url: str, ollama_url: str) -> tuple[Scenario, Scenario]:
+    """process_command and, as its baseline, the model's own answer at the same concurrency."""
+    schema = action_json_schema()
+    model = ollama.AsyncClient(host=ollama_url)
+
+    async def direct(_: Any, i: int) -> None:
+        stream = await model.chat(
+            model="task-api-prod", messages=messages_for(OLLAMA_COMMAND), stream=True, format=schema, options=OPTIONS
+        )
+        text = "".join([chunk.message.content async for chunk in stream])
+        if text != OLLAMA_ANSWER:
+            raise RuntimeError(f"unexpected model answer {text!r}")
+
+    async def tool(client: Client, i: int) -> None:
+        await call(client, "process_command", {"command": OLLAMA_COMMAND})
+
+    model_only = await load.run(None, Scenario("model alone (ollama)"), direct)
+    through_tool = await load.run(url, Scenario("command via ollama"), tool)
+    return model_only, through_tool
+
+
+async def command_via(load: Load, url: str, name: str, commands: list[str], calls: int | None = None) -> Scenario:
+    async def step(client: Client, i: int) -> None:
+        await call(client, "process_command", {"command": commands[i % len(commands)]})
+
+    return await load.run(url, Scenario(name), step, calls=calls)
+
+
+async def tools_list_size(url: str) -> dict[str, Any]:
+    """What `tools/list` costs an agent's context: the JSON of the tools as the client receives it."""
+    async with Client(url) as client:
+        tools = (await client.list_tools()).tools
+    text = json.dumps(
+        [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], separators=(",", ":")
+    )
+    figures: dict[str, Any] = {"tools": len(tools), "bytes": len(text.encode())}
+    try:
+        import bpe_openai
+
+        figures["tokens_o200k"] = len(bpe_openai.get_encoding("o200k_base").encode(text))
+    except ImportError:
+        figures["tokens_o200k"] = None
+    return figures
+
+
+# -- orchestration -----------------------------------------------------------------------------
+
+
+def embedded_available() -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+
+        from mcp_server.nlu.llamacpp import installed_test_model
+    except ImportError:
+        return False
+    return installed_test_model() is not None
+
+
+async def wait_ready(server: HttpServer, seconds: float = 120) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        with anyio.fail_after(seconds):
+            while (await http.get("/readyz")).status_code != 200:  # noqa: ASYNC110 - polling a process
+                await anyio.sleep(0.2)
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    load = Load(args.clients, args.calls, args.duration)
+    folder = Path(tempfile.mkdtemp(prefix="task-api-bench-"))
+    quiet = ("--log-level", "WARNING")
+    servers: list[HttpServer] = []
+    results: dict[str, Any] = {}
+    scenarios: list[Scenario] = []
+
+    def started(server: HttpServer) -> HttpServer:
+        servers.append(server)
+        return server
+
+    try:
+        noop_port = free_port()
+        noop = started(
+            spawn_http_server([sys.executable, str(NOOP_SERVER), str(noop_port)], noop_port, folder / "noop.log")
+        )
+        tasks = started(start_http_server(folder / "crud.db", folder / "crud.log", *quiet, "--backend", "none"))
+        results["tools_list"] = await tools_list_size(tasks.mcp_url)
+
+        async def noop_step(client: Client, _: int) -> None:
+            await call(client, "noop", {})
+
+        await load.run(noop.mcp_url, Scenario("warm-up"), noop_step, calls=3)
+        baseline = await load.run(noop.mcp_url, Scenario("baseline (no-op tool)"), noop_step)
+        scenarios.append(baseline)
+
+        if "crud" not in args.skip:
+            scenarios.extend((await crud(load, tasks.mcp_url)).values())
+        if "list" not in args.skip:
+            for size, label in ((args.small_store, "list@10k"), (args.large_store, "list@100k")):
+                path = folder / f"seeded-{size}.db"
+                await seed_sqlite(path, size)
+                server = started(start_http_server(path, folder / f"list-{size}.log", *quiet, "--backend", "none"))
+                await list_filtered(Load(args.clients, 2, None), server.mcp_url, "warm-up")
+                scenarios.append(await list_filtered(load, server.mcp_url, label))
+        if "ollama" not in args.skip:
+            fake = started(spawn_fake_ollama(folder / "ollama.log", latency_s=args.model_latency, answer=OLLAMA_ANSWER))
+            server = started(
+                start_http_server(
+                    folder / "ollama.db",
+                    folder / "command-ollama.log",
+                    *quiet,
+                    "--backend",
+                    "ollama",
+                    "--ollama-host",
+                    fake.base_url,
+                    # Ollama serves OLLAMA_NUM_PARALLEL requests at once; the server may send as many.
+                    "--model-concurrency",
+                    str(args.clients),
+                )
+            )
+            await wait_ready(server)
+            model_only, through_tool = await command_via_ollama(load, server.mcp_url, fake.base_url)
+            scenarios.extend([model_only, through_tool])
+        if "rules" not in args.skip:
+            server = started(
+                start_http_server(folder / "rules.db", folder / "command-rules.log", *quiet, "--backend", "rules")
+            )
+            scenarios.append(await command_via(load, server.mcp_url, "command via rules", RULES_COMMANDS))
+        if "embedded" not in args.skip and embedded_available():
+            server = started(
+                start_http_server(
+                    folder / "embedded.db", folder / "command-embedded.log", *quiet, "--backend", "llamacpp"
+                )
+            )
+            await wait_ready(server, 300)
+            embedded_load = Load(args.clients, args.embedded_calls, None)
+            scenarios.append(
+                await command_via(embedded_load, server.mcp_url, "command via embedded", [EMBEDDED_COMMAND])
+            )
+    finally:
+        for server in servers:
+            server.stop()
+
+    base = baseline.figures()
+    table = {}
+    for scenario in scenarios:
+        figures = scenario.figures()
+        if figures["n"] and base["p50_ms"]:
+            figures["p50_vs_baseline"] = round(figures["p50_ms"] / base["p50_ms"], 2)
+            figures["p99_vs_baseline"] = round(figures["p99_ms"] / base["p99_ms"], 2)
+        table[scenario.name] = figures
+    results["scenarios"] = table
+    results["targets"] = targets(table, results["tools_list"], args.tools_budget)
+    results["settings"] = {
+        "clients": args.clients,
+        "calls_per_client": None if args.duration else args.calls,
+        "duration_s": args.duration,
+        "model_latency_s": args.model_latency,
+        "stores": [args.small_store, args.large_store],
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    return results
+
+
+def targets(table: dict[str, dict[str, Any]], tools: dict[str, Any], tools_budget: int) -> list[dict[str, Any]]:
+    """The performance targets, each with the figure measured and whether it is met."""
+    checks: list[dict[str, Any]] = []
+
+    def check(name: str, value: float | None, limit: float) -> None:
+        if value is not None:
+            checks.append({"target": name, "value": value, "limit": limit, "met": value <= limit})
+
+    for tool in CRUD_TOOLS:
+        if tool in table and table[tool]["n"]:
+            check(f"{tool} P50 / baseline P50", table[tool]["p50_vs_baseline"], 1.5)
+            check(f"{tool} P99 / baseline P99", table[tool]["p99_vs_baseline"], 1.5)
+    model, command = table.get("model alone (ollama)"), table.get("command via ollama")
+    if model and command and model["n"] and command["n"]:
+        check("process_command P50 / model P50", round(command["p50_ms"] / model["p50_ms"], 3), 1.05)
+        check("process_command P99 / model P99", round(command["p99_ms"] / model["p99_ms"], 3), 1.05)
+    small, large = table.get("list@10k"), table.get("list@100k")
+    if small and large and small["n"] and large["n"]:
+        check("list P99 on 100k / on 10k", round(large["p99_ms"] / small["p99_ms"], 2), 2.0)
+    if tools.get("tokens_o200k") is not None:
+        check("tools/list tokens (o200k)", tools["tokens_o200k"], tools_budget)
+    return checks
+
+
+def print_report(results: dict[str, Any]) -> None:
+    settings = results["settings"]
+    print(
+        f"{settings['clients']} concurrent MCP clients over streamable HTTP; {settings['machine']}; "
+        f"model latency {settings['model_latency_s'] * 1000:.0f} ms"
+    )
+    header = (
+        f"{'scenario':<24}{'n':>6}{'err':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'per s':>8}{'p50/b':>7}{'p99/b':>7}"
+    )
+    print(header)
+    for name, f in results["scenarios"].items():
+        print(
+            f"{name:<24}{f['n']:>6}{f['errors']:>5}{f['p50_ms'] or '-':>9}{f['p95_ms'] or '-':>9}"
+            f"{f['p99_ms'] or '-':>9}{f['throughput_per_s'] or '-':>8}"
+            f"{f.get('p50_vs_baseline', '-'):>7}{f.get('p99_vs_baseline', '-'):>7}"
+        )
+    tools = results["tools_list"]
+    print(f"tools/list: {tools['tools']} tools, {tools['bytes']} bytes, {tools['tokens_o200k']} tokens (o200k_base)")
+    for check in results["targets"]:
+        verdict = "met" if check["met"] else "NOT met"
+        print(f"target {check['target']}: {check['value']} (limit {check['limit']}) {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--calls", type=int, default=30, help="calls per client per scenario")
+    parser.add_argument("--duration", type=float, help="seconds per scenario instead of a call count")
+    parser.add_argument("--model-latency", type=float, default=0.2, help="the Ollama test server's latency, seconds")
+    parser.add_argument("--embedded-calls", type=int, default=2, help="calls per client for the in-process model")
+    parser.add_argument("--small-store", type=int, default=10_000)
+    parser.add_argument("--large-store", type=int, default=100_000)
+    parser.add_argument("--tools-budget", type=int, default=2500, help="most tokens tools/list may cost")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["crud", "list", "ollama", "rules", "embedded"],
+        help="scenarios to leave out",
+    )
+    args = parser.parse_args()
+    ClientSession.validate_tool_result = _skip_output_validation  # type: ignore[method-assign]
+    results = anyio.run(measure, args)
+    print_report(results)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
