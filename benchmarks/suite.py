@@ -383,7 +383,9 @@ def main() -> None:
     parser.add_argument("--embedded-calls", type=int, default=2, help="calls per client for the in-process model")
     parser.add_argument("--small-store", type=int, default=10_000)
     parser.add_argument("--large-store", type=int, default=100_000)
-    parser.add_argument("--tools-budget", type=int, default=2500, help="most tokens tools/list may cost")
+    parser.add_argument(
+        "--tools-budget", type=int, default=3500, help="most tokens tools/list may cost (under 2%% of a 200k context)"
+    )
     parser.add_argument(
         "--skip",
         nargs="*",

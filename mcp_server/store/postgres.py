@@ -2,7 +2,7 @@
 
 The same rules as the SQLite store (store/base.py), with PostgreSQL's own means of keeping them
 across processes: row locks for read-modify-write, an advisory lock per idempotency key, an advisory
-lock around migrations, and a repeatable-read snapshot for a page and its total.
+lock around migrations, and one statement (one snapshot, one round trip) for a page and its total.
 """
 
 from __future__ import annotations
@@ -124,6 +124,9 @@ class PostgresTaskStore:
     async def _configure(conn: AsyncConnection[Any]) -> None:
         conn.row_factory = dict_row
         await conn.execute("SET TIME ZONE 'UTC'")
+        # psycopg prepares a statement after a few runs; a generic plan for a page (LIMIT and keyset
+        # bounds as parameters) sorted every match, doubling list latency. Plan with the real values.
+        await conn.execute("SET plan_cache_mode = force_custom_plan")
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -150,12 +153,6 @@ class PostgresTaskStore:
     async def _write(self, fn: Callable[[AsyncConnection[DictRow]], Awaitable[T]]) -> T:
         """fn in one transaction: all of it commits, or none of it."""
         async with self._connection() as conn, conn.transaction():
-            return await fn(conn)
-
-    async def _snapshot(self, fn: Callable[[AsyncConnection[DictRow]], Awaitable[T]]) -> T:
-        """fn in one read-only, repeatable-read transaction: every query sees the same snapshot."""
-        async with self._connection() as conn, conn.transaction():
-            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             return await fn(conn)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -216,15 +213,20 @@ class PostgresTaskStore:
         self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
     ) -> tuple[list[Task], int]:
         selection = select(query, placeholder="%s", ilike="ILIKE")
+        # One statement sees one snapshot: the page and its total in one round trip, no transaction.
+        sql = selection.page_sql("%s").replace(" FROM ", f", ({selection.count_sql('%s')}) AS total_matches FROM ", 1)
+        args = [*selection.args, count_limit, *selection.args, after_id or 0, limit]
 
         async def read(conn: AsyncConnection[DictRow]) -> tuple[list[Task], int]:
-            page = await conn.execute(selection.page_sql("%s"), [*selection.args, after_id or 0, limit])  # type: ignore[arg-type]
-            rows = await page.fetchall()
-            counted = await conn.execute(selection.count_sql("%s"), [*selection.args, count_limit])  # type: ignore[arg-type]
-            total = await counted.fetchone()
-            return [_row_to_task(row) for row in rows], int(total["n"] if total else 0)
+            rows = await (await conn.execute(sql, args)).fetchall()  # type: ignore[arg-type]
+            if not rows:  # past the last page: the total still counts
+                counted = await conn.execute(selection.count_sql("%s"), [*selection.args, count_limit])  # type: ignore[arg-type]
+                row = await counted.fetchone()
+                return [], int(row["n"] if row else 0)
+            total = int(rows[0]["total_matches"])
+            return [_row_to_task({k: v for k, v in row.items() if k != "total_matches"}) for row in rows], total
 
-        return await self._snapshot(read)
+        return await self._run(read)
 
     async def count_by_status(self) -> dict[str, int]:
         async def read(conn: AsyncConnection[DictRow]) -> dict[str, int]:

@@ -229,6 +229,15 @@ async def test_the_total_counts_no_further_than_asked(store: TaskStore) -> None:
     assert high == 3
 
 
+async def test_a_page_past_the_end_is_empty_but_still_counts(store: TaskStore) -> None:
+    last = None
+    for n in range(3):
+        last, _ = await store.create(NewTask(title=f"t{n}", tags=["x"]))
+    assert last is not None
+    assert await store.list_page(TaskQuery(tag="x"), after_id=last.id, limit=5) == ([], 3)
+    assert await store.list_page(TaskQuery(), after_id=last.id, limit=5, count_limit=2) == ([], 2)
+
+
 async def test_counts_by_status(store: TaskStore) -> None:
     assert await store.count_by_status() == {"open": 0, "done": 0}
     a, _ = await store.create(NewTask(title="a"))
