@@ -15,6 +15,7 @@ from mcp import Client
 
 from mcp_server.app import App
 from mcp_server.http import build_http_app
+from tests.clients import add_tag_until_it_lands, call
 from tests.conftest import http_client_with_headers
 from tests.servers import HttpServer, start_http_server
 
@@ -27,12 +28,6 @@ INITIALIZE = {
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
 }
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    return result.structured_content
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
@@ -75,20 +70,7 @@ async def test_ten_clients_updating_the_same_tasks_lose_nothing(http_server: Htt
         nonlocal conflicts
         async with Client(http_server.mcp_url) as client:
             for task_id in task_ids:
-                while True:
-                    current = json.loads((await client.read_resource(f"task://{task_id}")).contents[0].text)
-                    result = await client.call_tool(
-                        "update_task",
-                        {
-                            "task_id": task_id,
-                            "tags": [*current["tags"], f"c{n}"],
-                            "expected_version": current["version"],
-                        },
-                    )
-                    if not result.is_error:
-                        break
-                    assert "expected_version" in result.content[0].text
-                    conflicts += 1
+                conflicts += await add_tag_until_it_lands(client, task_id, f"c{n}")
 
     with anyio.fail_after(120):
         async with anyio.create_task_group() as group:

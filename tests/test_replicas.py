@@ -13,18 +13,13 @@ import httpx
 import pytest
 from mcp import Client
 
+from tests.clients import add_tag_until_it_lands, call
 from tests.postgres_server import PostgresServer
 from tests.servers import HttpServer, start_http_server
 
 pytestmark = pytest.mark.anyio
 
 CLIENTS = 10
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    return result.structured_content
 
 
 @pytest.fixture
@@ -54,20 +49,7 @@ async def test_two_replicas_and_ten_clients_lose_nothing_and_duplicate_nothing(r
         home, other = (first, second) if n % 2 == 0 else (second, first)
         async with Client(home.mcp_url) as client, Client(other.mcp_url) as retry:
             for task_id in shared:
-                while True:
-                    current = json.loads((await client.read_resource(f"task://{task_id}")).contents[0].text)
-                    result = await client.call_tool(
-                        "update_task",
-                        {
-                            "task_id": task_id,
-                            "tags": [*current["tags"], f"c{n}"],
-                            "expected_version": current["version"],
-                        },
-                    )
-                    if not result.is_error:
-                        break
-                    assert "expected_version" in result.content[0].text, result.content
-                    conflicts += 1
+                conflicts += await add_tag_until_it_lands(client, task_id, f"c{n}")
             own: dict[str, Any] = {}
             arguments = {"title": f"own {n}", "idempotency_key": f"own-{n}"}
 

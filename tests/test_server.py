@@ -13,16 +13,11 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from mcp_server.app import App
+from tests.clients import call
 
 pytestmark = pytest.mark.anyio
 
 TOOLS = {"create_task", "list_tasks", "update_task", "delete_task", "complete_task", "process_command"}
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    return result.structured_content
 
 
 async def call_error(client: Client, tool: str, **arguments: Any) -> str:

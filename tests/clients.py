@@ -1,0 +1,32 @@
+"""What tests do with an MCP client again and again: call a tool that must succeed, and change a
+task by read-modify-write with expected_version until the change lands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp import Client
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    """The structured result of a tool call that must not fail."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+async def add_tag_until_it_lands(client: Client, task_id: int, tag: str) -> int:
+    """Read the task, write its tags plus `tag` with expected_version, retry on a version conflict;
+    returns how many conflicts it met."""
+    conflicts = 0
+    while True:
+        current = json.loads((await client.read_resource(f"task://{task_id}")).contents[0].text)
+        result = await client.call_tool(
+            "update_task",
+            {"task_id": task_id, "tags": [*current["tags"], tag], "expected_version": current["version"]},
+        )
+        if not result.is_error:
+            return conflicts
+        assert "expected_version" in result.content[0].text, result.content
+        conflicts += 1
