@@ -4,6 +4,7 @@ The behaviour both stores share is in test_contract.py."""
 import sqlite3
 from pathlib import Path
 
+import anyio
 import pytest
 
 from mcp_server.domain import NewTask
@@ -48,4 +49,32 @@ async def test_a_store_from_an_older_version_is_migrated_forward_with_its_data(t
             assert "task_tags_task" in str([tuple(row) for row in plan])
             assert conn.execute("SELECT tag FROM task_tags").fetchall() == [("y",)]
     finally:
+        await store.close()
+
+
+async def test_a_write_that_finds_the_file_busy_waits_its_turn_off_the_event_loop(tmp_path: Path) -> None:
+    """Another process holds the write lock: the write falls back to a worker thread, waits with the
+    busy timeout, and lands once the lock is released, while reads keep answering meanwhile."""
+
+    path = tmp_path / "busy.db"
+    store = SQLiteTaskStore(path)
+    await store.open()
+    first, _ = await store.create(NewTask(title="before"))
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        async with anyio.create_task_group() as group:
+            created = []
+
+            async def write() -> None:
+                created.append((await store.create(NewTask(title="waited")))[0])
+
+            group.start_soon(write)
+            await anyio.sleep(0.3)
+            assert created == []  # still waiting for the lock
+            assert (await store.get(first.id)) == first  # reads are not blocked
+            other.execute("COMMIT")
+        assert created[0].title == "waited"
+    finally:
+        other.close()
         await store.close()
