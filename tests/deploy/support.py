@@ -16,6 +16,7 @@ import yaml
 
 from mcp_server.cli import build_parser
 from mcp_server.config import settings_from_args
+from tests.servers import HttpServer, free_port, spawn_http_server
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
@@ -93,3 +94,22 @@ def of_kind(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> l
 def containers(pod_spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from pod_spec.get("initContainers", [])
     yield from pod_spec["containers"]
+
+
+def serve_as_deployed(
+    serve_args: list[str], deployed_env: Mapping[str, str], workdir: Path, **overrides: str
+) -> tuple[HttpServer, dict[str, str]]:
+    """`task-api-mcp <serve_args>` with a deployment's environment, made local for a test: loopback,
+    a free port, a SQLite file in `workdir`, a token (and any other overrides). Returns the running
+    server and the environment it got."""
+    port = free_port()
+    env = {
+        **deployed_env,
+        "TASK_API_HOST": "127.0.0.1",
+        "TASK_API_PORT": str(port),
+        "TASK_API_DB": str(workdir / "tasks.db"),
+        "TASK_API_TOKEN": "t" * 32,
+        **overrides,
+    }
+    args = [sys.executable, "-m", "mcp_server", *serve_args]
+    return spawn_http_server(args, port, workdir / "server.log", env), env

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.support import ROOT, env_vars_read_by_serve, run, serve_args_parse, tool
-from tests.servers import free_port, spawn_http_server
+from tests.deploy.support import ROOT, env_vars_read_by_serve, run, serve_args_parse, serve_as_deployed, tool
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -91,17 +90,7 @@ def test_healthcheck_command_passes_against_the_server_started_as_the_image_star
     health = next(a for o, a in RUNTIME if o == "HEALTHCHECK")
     check = json.loads(health.split("CMD", 1)[1])
     assert check[0] == "python"
-    port = free_port()
-    env = {
-        **runtime_env(),
-        "TASK_API_HOST": "127.0.0.1",
-        "TASK_API_PORT": str(port),
-        "TASK_API_DB": str(tmp_path / "tasks.db"),
-        "TASK_API_TOKEN": "t" * 32,
-        "TASK_API_BACKEND": "none",
-    }
-    args = [sys.executable, "-m", "mcp_server", *exec_form("CMD")]
-    server = spawn_http_server(args, port, tmp_path / "server.log", env)
+    server, env = serve_as_deployed(exec_form("CMD"), runtime_env(), tmp_path, TASK_API_BACKEND="none")
     try:
         ok = subprocess.run([sys.executable, *check[1:]], env=env, capture_output=True, timeout=10, check=False)
         assert ok.returncode == 0, ok.stderr

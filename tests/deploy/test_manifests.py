@@ -20,9 +20,9 @@ from tests.deploy.support import (
     render_manifests,
     run,
     serve_args_parse,
+    serve_as_deployed,
     tool,
 )
-from tests.servers import free_port, spawn_http_server
 
 
 @pytest.fixture(scope="module")
@@ -123,17 +123,9 @@ def test_a_server_started_with_the_configmap_answers_every_probe(
 ) -> None:
     """The ConfigMap's settings as the pod gets them (loopback port and a temporary SQLite file here,
     no Ollama reachable): every probe answers 200, readiness included, as the pod needs to take traffic."""
-    port = free_port()
-    env = {
-        **config_env(docs),
-        "TASK_API_HOST": "127.0.0.1",
-        "TASK_API_PORT": str(port),
-        "TASK_API_DB": str(tmp_path / "tasks.db"),
-        "TASK_API_TOKEN": "k" * 32,
-        "OLLAMA_HOST": "http://127.0.0.1:9",
-    }
-    args = [sys.executable, "-m", "mcp_server", *server_container["args"]]
-    server = spawn_http_server(args, port, tmp_path / "server.log", env)
+    server, _ = serve_as_deployed(
+        server_container["args"], config_env(docs), tmp_path, OLLAMA_HOST="http://127.0.0.1:9"
+    )
     try:
         for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
             path = server_container[probe]["httpGet"]["path"]
