@@ -1,0 +1,119 @@
+"""The training commands: valid, varied, reproducible, and never an evaluation command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from mcp_server.commands import check_ids_were_said
+from mcp_server.nlu.actions import ACTION_NAMES, parse_action
+from mcp_server.nlu.dates import resolve_due
+from mcp_server.training.data import (
+    BULK,
+    DATES,
+    INJECTION,
+    NOT_A_TASK,
+    WHICH_TASK,
+    Example,
+    action_counts,
+    generate,
+    held_out_commands,
+    normalised,
+    typo,
+)
+
+EVAL = Path(__file__).parents[2] / "eval"
+HELD_OUT = [EVAL / "dev.jsonl", EVAL / "test.jsonl"]
+
+
+@pytest.fixture(scope="module")
+def examples() -> list[Example]:
+    return generate(2000, seed=7, exclude=held_out_commands(HELD_OUT))
+
+
+def test_every_label_is_a_valid_action_and_every_command_distinct(examples: list[Example]) -> None:
+    assert len({normalised(e.command) for e in examples}) == len(examples) == 2000
+    for example in examples:
+        assert parse_action(example.target()).action == example.action["action"]
+
+
+def test_no_evaluation_command_is_trained_on(examples: list[Example]) -> None:
+    held_out = held_out_commands(HELD_OUT)
+    assert len(held_out) > 300
+    assert not {normalised(e.command) for e in examples} & held_out
+
+
+def test_an_excluded_command_is_never_generated() -> None:
+    first = generate(50, seed=3)
+    again = generate(50, seed=3, exclude={normalised(first[0].command)})
+    assert normalised(first[0].command) not in {normalised(e.command) for e in again}
+
+
+def test_the_same_seed_gives_the_same_data() -> None:
+    assert generate(300, seed=11) == generate(300, seed=11)
+    assert generate(300, seed=11) != generate(300, seed=12)
+
+
+def test_every_action_and_every_kind_of_refusal_is_well_represented(examples: list[Example]) -> None:
+    counts = action_counts(examples)
+    assert set(counts) == set(ACTION_NAMES)
+    assert min(counts.values()) >= 0.05 * len(examples)
+    messages = {e.action["message"] for e in examples if e.action["action"] == "error"}
+    assert messages == {NOT_A_TASK, WHICH_TASK, BULK, INJECTION}
+
+
+def test_params_vary_as_the_contract_allows(examples: list[Example]) -> None:
+    seen = {(e.action["action"], key) for e in examples for key in e.action.get("params", {})}
+    for pair in [
+        ("create_task", "due"),
+        ("create_task", "priority"),
+        ("create_task", "tags"),
+        ("create_task", "description"),
+        ("list_tasks", "status"),
+        ("list_tasks", "priority"),
+        ("list_tasks", "tag"),
+        ("list_tasks", "due_before"),
+        ("list_tasks", "due_after"),
+        ("list_tasks", "search"),
+        ("update_task", "task_id"),
+        ("update_task", "task_title"),
+        ("update_task", "title"),
+        ("update_task", "status"),
+        ("update_task", "tags"),
+        ("complete_task", "task_title"),
+        ("delete_task", "task_id"),
+    ]:
+        assert pair in seen, pair
+
+
+def test_labels_copy_what_the_command_says(examples: list[Example]) -> None:
+    """Ids appear in the text (the server's own guard), dates and titles are copied from it."""
+    for example in examples:
+        action = parse_action(example.action)
+        check_ids_were_said(action, example.command)
+        params = example.action.get("params", {})
+        text = example.command.lower()
+        for key in ("due", "due_before", "due_after"):
+            if key in params and key == "due":
+                assert params[key].lower() in text, example
+        for key in ("title", "task_title", "search"):
+            if key in params and example.action["action"] != "update_task":
+                assert params[key].lower() in text, example
+
+
+def test_every_date_phrase_resolves() -> None:
+    now = dt.datetime.fromisoformat("2026-11-28T15:00:00+01:00")
+    for phrase in DATES:
+        assert re.match(r"\d{4}-\d{2}-\d{2}", resolve_due(phrase, "Europe/Paris", now)), phrase
+
+
+def test_typos_change_one_word_of_the_phrasing() -> None:
+    rng = random.Random(1)
+    for _ in range(200):
+        changed = typo("please remember this task", rng)
+        assert changed != "please remember this task"
+        assert len(changed.split()) == 4
