@@ -1,0 +1,96 @@
+"""`task-api-mcp train` end to end, small: data, a few steps on a few examples, export, the eval of
+base and fine-tuned, the record; then the adapter it wrote runs in the embedded backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import anyio
+import pytest
+
+from mcp_server.app import build_embedded
+from mcp_server.cli import main
+from mcp_server.config import Settings
+from mcp_server.health import ComponentState
+from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, sha256_of
+
+EVAL = Path(__file__).parents[2] / "eval"
+
+
+@pytest.fixture(scope="module")
+def trained(base_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("train")
+    subset = root / "subset.jsonl"
+    subset.write_text("".join((EVAL / "test.jsonl").read_text().splitlines(keepends=True)[:4]))
+    args = [
+        "train",
+        "--work",
+        str(root / "work"),
+        "--out",
+        str(root / "out"),
+        "--examples",
+        "24",
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--log-every",
+        "1",
+        "--held-out",
+        str(EVAL / "dev.jsonl"),
+        str(EVAL / "test.jsonl"),
+        "--eval-dataset",
+        str(subset),
+    ]
+    main(args)
+    (root / "args.json").write_text(json.dumps(args))
+    return root
+
+
+def test_the_record_says_what_was_trained_on_what(trained: Path) -> None:
+    record = json.loads((trained / "out" / "training.json").read_text())
+    adapter = trained / "out" / "task-api-lora.gguf"
+    assert record["base"] == {"file": "SmolLM2-135M-Instruct.Q4_1.gguf", "sha256": TEST_MODEL_SHA256}
+    assert record["adapter"]["sha256"] == sha256_of(adapter) and record["adapter"]["bytes"] == adapter.stat().st_size
+    assert record["config"]["steps"] == 2 and record["config"]["examples"] == 24
+    assert record["data"]["examples"] == 24 and record["data"]["held_out_commands"] > 300
+    assert record["run"]["first_loss"] > 0
+    for model in ("base", "fine-tuned"):
+        assert record["eval"][model]["n"] == 4 and record["eval"][model]["schema_valid_rate"] == 1.0
+    assert len((trained / "work" / "train.jsonl").read_text().splitlines()) == 24
+
+
+def test_a_second_run_with_the_same_config_reuses_the_trained_adapter(trained: Path) -> None:
+    stamp = (trained / "work" / "trained.json").stat().st_mtime_ns
+    args = json.loads((trained / "args.json").read_text())
+    main([*args, "--no-eval"])
+    assert (trained / "work" / "trained.json").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.anyio
+async def test_the_exported_adapter_runs_in_the_embedded_backend(trained: Path) -> None:
+    adapter = trained / "out" / "task-api-lora.gguf"
+    parser = build_embedded(Settings(backend="llamacpp", adapter=str(adapter)))
+    assert parser is not None and parser.adapter == adapter
+    async with parser.running():
+        with anyio.fail_after(120):
+            while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        assert parser.health.state == ComponentState.READY, parser.health.detail
+        assert "task-api-lora.gguf" in parser.health.detail
+        outcome = await parser.parse("mark task 4 as done")
+    assert outcome.parser == "llamacpp" and outcome.model == "SmolLM2-135M-Instruct.Q4_1.gguf+task-api-lora.gguf"
+
+
+def test_train_reports_a_missing_held_out_set(base_gguf: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="held-out datasets not found"):
+        main(["train", "--work", str(tmp_path), "--held-out", str(tmp_path / "nope.jsonl")])
+
+
+def test_train_help_lists_the_training_config(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(flag in out for flag in ("--steps", "--examples", "--seed", "--learning-rate", "--rank", "--device"))
