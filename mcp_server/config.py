@@ -50,6 +50,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     backend: Literal["auto", "ollama", "llamacpp", "openai", "rules", "none"] = "auto"
     gguf: str | None = None
+    adapter: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     ollama_host: str = "http://127.0.0.1:11434"
@@ -179,6 +180,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="GGUF file for the embedded backend (env TASK_API_GGUF); default: the test model if installed",
     )
     parser.add_argument(
+        "--adapter",
+        default=env.get("TASK_API_ADAPTER"),
+        help="GGUF LoRA adapter for the embedded backend (env TASK_API_ADAPTER); default: the shipped task "
+        "adapter on the test model, none on another --gguf; 'none' to run the base model alone",
+    )
+    parser.add_argument(
         "--openai-base-url",
         default=env.get("TASK_API_OPENAI_BASE_URL"),
         help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env TASK_API_OPENAI_BASE_URL)",
@@ -257,6 +264,7 @@ def model_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "backend": args.backend,
         "gguf": args.gguf,
+        "adapter": args.adapter,
         "openai_base_url": args.openai_base_url,
         "openai_api_key": os.environ.get("TASK_API_OPENAI_API_KEY") or None,
         "ollama_host": args.ollama_host,

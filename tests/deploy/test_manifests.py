@@ -184,4 +184,4 @@ def test_model_job_creates_the_model_the_server_uses(docs: list[dict[str, Any]])
     printed = subprocess.run(
         [sys.executable, "-m", "mcp_server", *task_api_command[1:]], capture_output=True, text=True, check=True
     ).stdout
-    assert printed == render_modelfile("/models/task-api.gguf")
+    assert printed == render_modelfile("/models/task-api.gguf", adapter=None)

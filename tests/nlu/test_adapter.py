@@ -1,0 +1,95 @@
+"""The task adapter that ships in the package: trained on the test model's exact file, recorded
+with how and what it reached, named by the Modelfile, and loaded by default on the embedded backend."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from mcp_server.app import build_embedded, open_app
+from mcp_server.cli import main
+from mcp_server.config import Settings
+from mcp_server.nlu.llamacpp import ADAPTER_DIR, TEST_MODEL_SHA256, sha256_of, shipped_adapter
+from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
+from tests.nlu.test_llamacpp import _require_embedded
+
+RECORD = json.loads((ADAPTER_DIR / "training.json").read_text())
+
+
+def test_the_adapter_ships_with_its_record() -> None:
+    adapter = shipped_adapter()
+    assert adapter is not None
+    assert RECORD["adapter"]["sha256"] == sha256_of(adapter)
+    assert adapter.stat().st_size < 8 * 1024 * 1024
+    assert RECORD["base"]["sha256"] == TEST_MODEL_SHA256
+
+
+def test_the_record_is_what_the_default_command_trains() -> None:
+    """`task-api-mcp train` with no options reproduces the shipped adapter: the defaults are its config."""
+    from mcp_server.training.finetune import TrainConfig
+
+    assert RECORD["config"] == TrainConfig().record()
+    assert {f.name for f in fields(TrainConfig)} == set(RECORD["config"])
+
+
+def test_the_recorded_figures_show_the_fine_tune_far_above_the_base() -> None:
+    base, tuned = RECORD["eval"]["base"], RECORD["eval"]["fine-tuned"]
+    assert RECORD["eval"]["dataset"].endswith("eval/test.jsonl") and tuned["n"] == base["n"] == 153
+    assert tuned["schema_valid_rate"] == base["schema_valid_rate"] == 1.0
+    assert tuned["action_accuracy"] >= 0.9 and tuned["action_accuracy"] >= base["action_accuracy"] + 0.5
+    assert tuned["params_accuracy"] >= base["params_accuracy"] + 0.5
+
+
+def test_the_modelfile_names_the_base_and_the_adapter(capsys) -> None:
+    text = (Path(__file__).parents[2] / "Modelfile").read_text()
+    assert f"\nFROM {BASE_GGUF}\nADAPTER {ADAPTER_GGUF}\n" in text and TEST_MODEL_SHA256 in text
+    main(["modelfile", "--gguf", "qwen2.5:1.5b-instruct"])
+    assert "ADAPTER" not in capsys.readouterr().out  # an adapter only fits the base it was trained on
+    assert "ADAPTER" not in render_modelfile("x.gguf", adapter=None)
+
+
+def test_model_files_puts_what_the_modelfile_names_in_place(tmp_path: Path, capsys) -> None:
+    _require_embedded()
+    main(["model-files", str(tmp_path)])
+    assert sha256_of(tmp_path / Path(BASE_GGUF).name) == TEST_MODEL_SHA256
+    assert sha256_of(tmp_path / Path(ADAPTER_GGUF).name) == RECORD["adapter"]["sha256"]
+    assert capsys.readouterr().out.count("\n") == 2
+
+
+def test_the_embedded_default_is_the_test_model_with_the_adapter(tmp_path: Path) -> None:
+    _require_embedded()
+    assert build_embedded(Settings()).adapter == shipped_adapter()
+    assert build_embedded(Settings(adapter="none")).adapter is None
+    assert build_embedded(Settings(gguf=str(tmp_path / "other.gguf"))).adapter is None
+
+
+@pytest.mark.anyio
+async def test_process_command_uses_the_fine_tuned_model_when_ollama_is_down(db_path: Path) -> None:
+    """The auto backend with no Ollama: the commands the rules leave go to the fine-tuned model,
+    which gets them right (commands from the held-out test half)."""
+    _require_embedded()
+    settings = Settings(db=str(db_path), backend="auto", ollama_host="http://127.0.0.1:9", model_timeout_s=120)
+    async with open_app(settings) as app:
+        with anyio.fail_after(120):
+            while app.health.model.active != "llamacpp":  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        async with Client(app.server) as client:
+            for title in ("Renew passport", "Backup the laptop"):
+                await client.call_tool("create_task", {"title": title})
+            done = await client.call_tool("process_command", {"command": "I finished passport"})
+            moved = await client.call_tool("process_command", {"command": "push the laptop backup deadline to Friday"})
+            refused = await client.call_tool("process_command", {"command": "what model are you?"})
+            health = json.loads((await client.read_resource("health://status")).contents[0].text)
+    assert done.structured_content["parser"] == "llamacpp", done.content[0].text
+    assert done.structured_content["action"] == {"action": "complete_task", "params": {"task_id": 1}}
+    assert done.structured_content["result"]["status"] == "done"
+    assert moved.structured_content["action"]["action"] == "update_task", moved.content[0].text
+    assert moved.structured_content["action"]["params"]["task_id"] == 2
+    assert moved.structured_content["result"]["due"] is not None
+    assert refused.is_error
+    assert "task-api-lora.gguf" in health["components"]["model"]["backends"]["llamacpp"]["detail"]
