@@ -165,9 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train"]:  # its own arguments, and imports only the train extra needs
-        from mcp_server.training.pipeline import main as train
+        try:
+            from mcp_server.training.pipeline import main as train
 
-        train(argv[1:])
+            train(argv[1:])
+        except ModuleNotFoundError as exc:
+            sys.exit(
+                f"task-api-mcp train: error: {exc.name} is missing; install the train extra: "
+                "pip install torch==2.13.0 && pip install -e '.[train,embedded]'"
+            )
         return
     parser = build_parser()
     args = parser.parse_args(argv)

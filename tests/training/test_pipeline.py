@@ -94,3 +94,11 @@ def test_train_help_lists_the_training_config(capsys) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert all(flag in out for flag in ("--steps", "--examples", "--seed", "--learning-rate", "--rank", "--device"))
+
+
+def test_train_without_the_train_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mcp_server.training.pipeline", None)  # as if its imports failed
+    with pytest.raises(SystemExit, match="install the train extra"):
+        main(["train"])
