@@ -85,7 +85,9 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def train_or_reuse(base: Path, config: TrainConfig, work: Path, held_out: list[Path], device: str) -> dict[str, Any]:
+def train_or_reuse(
+    base: Path, base_sha256: str, config: TrainConfig, work: Path, held_out: list[Path], device: str
+) -> dict[str, Any]:
     """Train into work/peft unless it already holds an adapter for this exact config and base."""
     from mcp_server.training.finetune import train  # torch and transformers: the train extra
 
@@ -94,7 +96,7 @@ def train_or_reuse(base: Path, config: TrainConfig, work: Path, held_out: list[P
     work.mkdir(parents=True, exist_ok=True)
     write_jsonl(examples, work / "train.jsonl")
     data = {"examples": len(examples), "per_action": action_counts(examples), "held_out_commands": len(exclude)}
-    stamp = {"config": config.record(), "base_sha256": sha256_of(base)}
+    stamp = {"config": config.record(), "base_sha256": base_sha256}
     done = work / "trained.json"
     if done.is_file() and (work / "peft" / "adapter_model.safetensors").is_file():
         previous = json.loads(done.read_text())
@@ -120,22 +122,26 @@ def main(argv: list[str] | None = None) -> None:
             f"task-api-mcp train: error: held-out datasets not found: {', '.join(missing)} (run from the repository)"
         )
     started = time.perf_counter()
-    trained = train_or_reuse(base, config, args.work, args.held_out, args.device)
+    base_sha256 = sha256_of(base)
+    trained = train_or_reuse(base, base_sha256, config, args.work, args.held_out, args.device)
     args.out.mkdir(parents=True, exist_ok=True)
     adapter = args.out / ADAPTER_FILE
     exported = export_adapter(args.work / "peft", base, adapter)
     record: dict[str, Any] = {
-        "base": {"file": base.name, "sha256": sha256_of(base)},
+        "base": {"file": base.name, "sha256": base_sha256},
         "adapter": {"file": adapter.name, "sha256": sha256_of(adapter), **exported},
         "config": config.record(),
         **trained,
     }
     if not args.no_eval:
         rows = load_dataset(args.eval_dataset)
-        results = {
-            "base": anyio.run(evaluate_model, base, None, rows),
-            "fine-tuned": anyio.run(evaluate_model, base, adapter, rows),
-        }
+        try:
+            results = {
+                "base": anyio.run(evaluate_model, base, None, rows),
+                "fine-tuned": anyio.run(evaluate_model, base, adapter, rows),
+            }
+        except RuntimeError as exc:  # the model did not load: say why, keep the exported adapter
+            sys.exit(f"task-api-mcp train: error: the eval could not load the model: {exc}")
         record["eval"] = {"dataset": str(args.eval_dataset), "backend": "llamacpp (constrained decoding)", **results}
         sys.stdout.write(table(results) + "\n")
     record["pipeline_seconds"] = round(time.perf_counter() - started, 1)

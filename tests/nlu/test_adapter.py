@@ -14,7 +14,8 @@ from mcp import Client
 from mcp_server.app import build_embedded, open_app
 from mcp_server.cli import main
 from mcp_server.config import Settings
-from mcp_server.nlu.llamacpp import ADAPTER_DIR, TEST_MODEL_SHA256, sha256_of, shipped_adapter
+from mcp_server.health import ComponentState
+from mcp_server.nlu.llamacpp import ADAPTER_DIR, TEST_MODEL_SHA256, LlamaCppParser, sha256_of, shipped_adapter
 from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
 from tests.nlu.test_llamacpp import _require_embedded
 
@@ -93,3 +94,14 @@ async def test_process_command_uses_the_fine_tuned_model_when_ollama_is_down(db_
     assert moved.structured_content["result"]["due"] is not None
     assert refused.is_error
     assert "task-api-lora.gguf" in health["components"]["model"]["backends"]["llamacpp"]["detail"]
+
+
+@pytest.mark.anyio
+async def test_a_missing_adapter_is_reported_not_loaded(tmp_path: Path) -> None:
+    parser = LlamaCppParser(gguf=_require_embedded(), adapter=tmp_path / "nope.gguf")
+    async with parser.running():
+        with anyio.fail_after(30):
+            while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110
+                await anyio.sleep(0.02)
+    assert parser.health.state == ComponentState.UNAVAILABLE
+    assert parser.health.detail == f"no adapter file at {tmp_path / 'nope.gguf'}: set --adapter (or none)"
