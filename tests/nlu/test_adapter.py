@@ -4,6 +4,7 @@ with how and what it reached, named by the Modelfile, and loaded by default on t
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import fields
 from pathlib import Path
 
@@ -15,7 +16,14 @@ from mcp_server.app import build_embedded, open_app
 from mcp_server.cli import main
 from mcp_server.config import Settings
 from mcp_server.health import ComponentState
-from mcp_server.nlu.llamacpp import ADAPTER_DIR, TEST_MODEL_SHA256, LlamaCppParser, sha256_of, shipped_adapter
+from mcp_server.nlu.llamacpp import (
+    ADAPTER_DIR,
+    TEST_MODEL_SHA256,
+    LlamaCppParser,
+    installed_test_model,
+    sha256_of,
+    shipped_adapter,
+)
 from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
 from tests.nlu.test_llamacpp import _require_embedded
 
@@ -60,6 +68,23 @@ def test_model_files_puts_what_the_modelfile_names_in_place(tmp_path: Path, caps
     assert sha256_of(tmp_path / Path(BASE_GGUF).name) == TEST_MODEL_SHA256
     assert sha256_of(tmp_path / Path(ADAPTER_GGUF).name) == RECORD["adapter"]["sha256"]
     assert capsys.readouterr().out.count("\n") == 2
+
+
+def test_model_files_takes_a_fetched_base_and_checks_it(tmp_path: Path, capsys) -> None:
+    """A deployment that downloaded the base passes it with --base; a wrong file is refused."""
+    _require_embedded()
+    fetched = tmp_path / "fetched.gguf"
+    shutil.copyfile(installed_test_model(), fetched)
+    main(["model-files", "--base", str(fetched), str(tmp_path / "out")])
+    assert sha256_of(tmp_path / "out" / Path(BASE_GGUF).name) == TEST_MODEL_SHA256
+    fetched.write_bytes(b"GGUF not the base")
+    with pytest.raises(SystemExit) as exited:
+        main(["model-files", "--base", str(fetched), str(tmp_path / "wrong")])
+    assert exited.value.code == 2 and "is not the file the adapter was trained on" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["model-files", "--base", str(tmp_path / "missing.gguf"), str(tmp_path / "wrong")])
+    assert "no base model file at" in capsys.readouterr().err
+    assert not (tmp_path / "wrong").exists()
 
 
 def test_the_embedded_default_is_the_test_model_with_the_adapter(tmp_path: Path) -> None:
