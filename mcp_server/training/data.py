@@ -180,6 +180,51 @@ DATES = [
     "sunday night",
     "8pm",
 ]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+TIMES = ["5pm", "9am", "at 10am", "at noon", "morning", "evening", "at 3pm", "8:30am", "noon", "at 14:00"]
+
+
+def date_phrase(rng: random.Random) -> str:
+    """A date phrase the server resolves, as people type it: weekdays and months capitalized or not,
+    with or without 'next'/'this' and a time, relative spans, day-month dates, ISO dates."""
+    roll = rng.random()
+    if roll < 0.3:
+        return rng.choice(DATES)
+    if roll < 0.65:
+        day = rng.choice(WEEKDAYS)
+        day = day.capitalize() if rng.random() < 0.55 else day
+        phrase = rng.choice(("", "", "", "next ", "this ")) + day
+        if rng.random() < 0.3:
+            phrase += " " + rng.choice(TIMES)
+        return phrase
+    if roll < 0.75:
+        unit, most = rng.choice((("days", 30), ("weeks", 8), ("months", 6), ("hours", 12)))
+        return f"in {rng.randint(2, most)} {unit}"
+    if roll < 0.9:
+        month = rng.choice(MONTHS)
+        month = month.capitalize() if rng.random() < 0.6 else month
+        month = month[:3] if rng.random() < 0.3 else month
+        day = rng.randint(1, 28)
+        return rng.choice((f"{month} {day}", f"{day} {month}", f"{month} {day}"))
+    if roll < 0.95:
+        return f"{rng.choice(('2026', '2027'))}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    return rng.choice(("tomorrow", "today", "Tomorrow")) + " " + rng.choice(TIMES)
+
+
 PRIORITY_WORDS: list[tuple[str, str]] = [
     ("low", "low"),
     ("high", "high"),
@@ -360,6 +405,8 @@ TITLE_PARTS: list[tuple[str, str, list[str]]] = [
     ("plan {x}", "{x}", ["the team offsite", "the garden", "next week's meals", "the road trip", "the move"]),
     ("update {x}", "{x}", ["the README", "my CV", "the roadmap", "the wiki page", "the budget spreadsheet"]),
     ("merge {x}", "{x}", ["PR #{n}", "the hotfix branch", "the docs PR"]),
+    ("book {x} appointment", "{x} appointment", ["doctor", "vet", "hairdresser", "physio", "optician", "dentist"]),
+    ("schedule {x}", "{x}", ["car service", "boiler service", "team lunch", "piano lesson", "eye test", "code review"]),
 ]
 
 
@@ -429,7 +476,7 @@ def create_plain(rng: random.Random) -> Example:
 
 def create_due(rng: random.Random) -> Example:
     title, _ = _pick_title(rng)
-    due = rng.choice(DATES)
+    due = date_phrase(rng)
     template = rng.choice(
         [
             "add {t} by {d}",
@@ -468,6 +515,7 @@ def create_priority(rng: random.Random) -> Example:
     template = rng.choice(
         [
             "new {p} priority task: {t}",
+            "new {p} task: {t}",
             "{p}: {t}",
             "add {t}, priority {p}",
             "{p} prio: {t}",
@@ -516,7 +564,7 @@ def create_tagged(rng: random.Random) -> Example:
 
 def create_full(rng: random.Random) -> Example:
     title, _ = _pick_title(rng)
-    due = rng.choice(DATES)
+    due = date_phrase(rng)
     word, priority = _priority(rng, PRIORITY_WORDS[:4] + PRIORITY_WORDS[5:6])
     tag = rng.choice(TAGS)
     template = rng.choice(
@@ -594,6 +642,11 @@ LIST_CASES: list[tuple[list[str], dict[str, Any]]] = [
             "what haven't I done yet?",
             "list the open ones",
             "what is still pending?",
+            "list open tasks",
+            "show my open tasks",
+            "which are still open?",
+            "what is open?",
+            "open items",
         ],
         {"status": "open"},
     ),
@@ -617,7 +670,10 @@ LIST_CASES: list[tuple[list[str], dict[str, Any]]] = [
     ),
     (["what's due today?", "tasks due today"], {"due_before": "today", "due_after": "today"}),
     (["what do I have due tomorrow?", "anything due tomorrow?"], {"due_before": "tomorrow", "due_after": "tomorrow"}),
-    (["what's due this week?", "list tasks due this week"], {"due_before": "end of the week"}),
+    (
+        ["what's due this week?", "list tasks due this week", "anything due this week?", "show this week's tasks"],
+        {"due_before": "end of the week"},
+    ),
 ]
 
 
@@ -647,7 +703,9 @@ def list_tag(rng: random.Random) -> Example:
 
 
 def list_due(rng: random.Random) -> Example:
-    due = rng.choice([d for d in DATES if d not in ("tonight", "8pm")])
+    due = date_phrase(rng)
+    while due in ("tonight", "8pm"):
+        due = date_phrase(rng)
     template, key = rng.choice(
         [
             ("tasks due by {d}", "due_before"),
@@ -679,14 +737,16 @@ def list_filtered(rng: random.Random) -> Example:
         slots["g"] = params["tag"] = rng.choice(TAGS)
     if rng.random() < 0.3 or not params:
         key = rng.choice(("due_before", "due_after"))
-        slots["d"] = params[key] = rng.choice([d for d in DATES if "tonight" not in d])
+        slots["d"] = params[key] = date_phrase(rng)
     parts = []
     if "priority" in params:
         parts.append("{p} priority" if rng.random() < 0.6 else "{p}")
-    if "tag" in params:
+    tagged_after = "tag" in params and rng.random() < 0.3  # "... tagged work" rather than "work tasks"
+    if "tag" in params and not tagged_after:
         parts.append(rng.choice(("{g}", "#{g}")))
     noun = rng.choice(("tasks", "todos", "items", "stuff", "tasks", "everything"))
-    verb = rng.choice(("show", "list", "show me", "what are my", "find", "get", "any"))
+    verbs = ("show", "list", "show me", "find", "get") + (() if noun == "everything" else ("what are my", "any"))
+    verb = rng.choice(verbs)
     status_words = {"open": ("open", "unfinished", "pending"), "done": ("done", "completed", "finished")}
     if "status" in params and rng.random() < 0.35:
         still = rng.choice(
@@ -705,8 +765,8 @@ def list_filtered(rng: random.Random) -> Example:
         template += f" due {rng.choice(('before', 'by'))} {{d}}"
     if "due_after" in params:
         template += " due after {d}"
-    if "tag" in params and rng.random() < 0.3:
-        template = template.replace(" #{g} ", " ").replace(" {g} ", " ") + " tagged {g}"
+    if tagged_after:
+        template += " tagged {g}"
     order = ["status", "priority", "tag", "due_before", "due_after"]
     return Example(
         phrase(template, rng, typo_rate=0.1, **slots),
@@ -743,7 +803,7 @@ def _ref(rng: random.Random) -> tuple[dict[str, Any], str, str]:
         said = rng.choice((f"task {task_id}", f"task #{task_id}", f"#{task_id}", f"number {task_id}"))
         return {"task_id": task_id}, said, "id"
     _, short = _pick_title(rng)
-    said = rng.choice((f"the {short} task", short, f"the {short} one", f"'{short}'", f"the {short} todo"))
+    said = rng.choice((f"the {short} task", short, short, f"the {short} one", f"'{short}'", f"the {short} todo"))
     return {"task_title": short}, said, "title"
 
 
@@ -813,7 +873,7 @@ def update(rng: random.Random) -> Example:
     kind = rng.choice(("due", "due", "priority", "priority", "title", "status", "tags", "description"))
     params = dict(ref)
     if kind == "due":
-        due = rng.choice(DATES)
+        due = date_phrase(rng)
         template = rng.choice(
             [
                 "move {r} to {d}",
@@ -1089,6 +1149,8 @@ AMBIGUOUS_VERBS = [
     "reschedule",
     "mark",
     "tick off",
+    "do",
+    "handle",
 ]
 AMBIGUOUS_OBJECTS = [
     "it",

@@ -32,8 +32,8 @@ class TrainConfig:
     """Everything that decides the adapter, recorded next to it."""
 
     seed: int = 20261129
-    examples: int = 4000
-    steps: int = 220
+    examples: int = 4400
+    steps: int = 240
     batch_size: int = 16
     learning_rate: float = 1e-3
     warmup_steps: int = 10

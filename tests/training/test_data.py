@@ -20,6 +20,7 @@ from mcp_server.training.data import (
     WHICH_TASK,
     Example,
     action_counts,
+    date_phrase,
     generate,
     held_out_commands,
     normalised,
@@ -106,7 +107,10 @@ def test_labels_copy_what_the_command_says(examples: list[Example]) -> None:
 
 def test_every_date_phrase_resolves() -> None:
     now = dt.datetime.fromisoformat("2026-11-28T15:00:00+01:00")
-    for phrase in DATES:
+    rng = random.Random(3)
+    phrases = set(DATES) | {date_phrase(rng) for _ in range(3000)}
+    assert any(p[0].isupper() for p in phrases) and any(p.startswith("in ") for p in phrases)
+    for phrase in phrases:
         assert re.match(r"\d{4}-\d{2}-\d{2}", resolve_due(phrase, "Europe/Paris", now)), phrase
 
 
