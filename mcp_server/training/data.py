@@ -524,7 +524,7 @@ def create_priority(rng: random.Random) -> Example:
             "please add a {p} one: {t}",
             "add a {p} priority task: {t}",
             "{t}, {p} priority",
-            "new {p} task: {t}",
+            "new {p} task: {t}",  # listed twice: the priority-first form is the one most often missed
             "create task {t} with {p} priority",
             "{p} priority: {t}",
             "add {t} as {p} priority",
