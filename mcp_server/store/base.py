@@ -10,7 +10,10 @@ from mcp_server.errors import IdempotencyConflict, TaskNotFound
 
 
 class TaskStore(Protocol):
-    """Durable task storage. Each mutating call is one transaction; all calls are safe to run concurrently."""
+    """Durable task storage. Each mutating call is one transaction; all calls are safe to run concurrently.
+
+    A store that cannot do what is asked (unreachable, full, read-only, damaged) raises
+    StoreUnavailable with what to do about it, never its driver's own exception."""
 
     @property
     def description(self) -> str:
@@ -28,7 +31,8 @@ class TaskStore(Protocol):
         ...
 
     async def ping(self) -> None:
-        """Raise if the store cannot answer a trivial query."""
+        """Readiness: raise StoreUnavailable, with a reason an operator can act on, unless the store
+        can serve reads and writes now. Probed every few seconds, so cheap while the store is healthy."""
         ...
 
     async def create(

@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mcp_server.domain import NewTask, Status, Task, TaskQuery, due_sort_key
-from mcp_server.errors import StoreUnavailable, TaskNotFound, VersionConflict
+from mcp_server.errors import InvalidInput, StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
 from mcp_server.store.selection import COLUMNS, escape_like, select
 
@@ -63,6 +63,18 @@ MIGRATIONS: list[str] = [
 # Arbitrary constant: the advisory lock all replicas take while migrating.
 MIGRATION_LOCK = 0x7461736B  # "task"
 
+# Errors that mean the database, as it is now, cannot do what is asked: a read-only standby, damaged
+# data, a constraint or trigger added from outside, our tables dropped, privileges revoked. Other
+# programming errors (bad SQL) are bugs in this server and surface as such, with their traceback.
+DATABASE_REFUSALS: tuple[type[psycopg.Error], ...] = (
+    psycopg.InternalError,
+    psycopg.IntegrityError,
+    psycopg.errors.UndefinedTable,
+    psycopg.errors.UndefinedColumn,
+    psycopg.errors.InsufficientPrivilege,
+    psycopg.errors.RaiseException,
+)
+
 
 def is_postgres_url(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
@@ -79,6 +91,12 @@ def redacted(url: str) -> str:
 
 def _row_to_task(row: DictRow) -> Task:
     return stored_task(**row)
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """The first line of a database error: its DETAIL and HINT lines are for logs."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class PostgresTaskStore:
@@ -141,9 +159,14 @@ class PostgresTaskStore:
             raise StoreUnavailable(
                 f"the task database at {self.description} did not answer within {self._acquire_timeout_s:g} s"
             ) from exc
+        except psycopg.DataError as exc:
+            raise InvalidInput(f"the task database cannot store a value of this request: {_reason(exc)}") from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoreUnavailable(f"the task database at {self.description} is unavailable: {reason}") from exc
+            raise StoreUnavailable(f"the task database at {self.description} is unavailable: {_reason(exc)}") from exc
+        except DATABASE_REFUSALS as exc:
+            raise StoreUnavailable(
+                f"the task database at {self.description} could not complete the operation: {_reason(exc)}"
+            ) from exc
 
     async def _run(self, fn: Callable[[AsyncConnection[DictRow]], Awaitable[T]]) -> T:
         """fn on a pooled connection, outside a transaction (each statement commits)."""
@@ -195,7 +218,22 @@ class PostgresTaskStore:
         await self._pool.close()
 
     async def ping(self) -> None:
-        await self._run(lambda conn: conn.execute("SELECT 1"))
+        """Readiness: the schema table answers, and the session can write (not a read-only standby)."""
+
+        async def check(conn: AsyncConnection[DictRow]) -> None:
+            row = await (
+                await conn.execute(
+                    "SELECT max(version) AS version, current_setting('transaction_read_only') AS read_only"
+                    " FROM task_api_schema"
+                )
+            ).fetchone()
+            if row is not None and row["read_only"] == "on":
+                raise StoreUnavailable(
+                    f"the task database at {self.description} accepts no writes (a read-only standby or "
+                    f"default_transaction_read_only)"
+                )
+
+        await self._run(check)
 
     # -- reads ---------------------------------------------------------------------------------
 

@@ -1,9 +1,14 @@
-"""SQLite task store: the embedded default, one file, WAL mode, blocking calls run in worker threads."""
+"""SQLite task store: the embedded default, one file in WAL mode. Calls run on the event loop's
+thread; scans, and calls that find the file busy, run on a few pooled connections in worker threads."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import logging
+import os
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -12,6 +17,11 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
+try:
+    import resource
+except ImportError:  # Windows has no file size limits to read
+    resource = None  # type: ignore[assignment]
+
 from mcp_server.domain import NewTask, Status, Task, TaskQuery, due_sort_key
 from mcp_server.errors import StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
@@ -19,9 +29,20 @@ from mcp_server.store.selection import COLUMNS, escape_like, select
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5_000
 # Writes between checkpoints of the WAL (each syncs the database file), run off the event loop.
 CHECKPOINT_EVERY = 500
+# Scans running at once in worker threads, each on a pooled connection (a write that waits for a busy
+# file has one more). A connection per worker thread leaked two descriptors and ~2 MB of cache per
+# thread anyio ever started; more concurrent scans of one file gain nothing on a few cores anyway.
+THREAD_CONNECTIONS = 4
+# After a write failed, readiness wants at least this much room for the files to grow (free disk
+# space, and what the file size limit leaves) before it tries a write and says ready again.
+ROOM_NEEDED_BYTES = 4 * 1024 * 1024
+# How long a readiness check waits for the write lock before it gives up for this probe.
+PROBE_BUSY_TIMEOUT_MS = 1_000
 
 # Forward-only migrations; PRAGMA user_version records how many have run.
 MIGRATIONS: list[str] = [
@@ -84,80 +105,173 @@ def _row_to_task(row: sqlite3.Row) -> Task:
     )
 
 
+def _error_name(exc: sqlite3.Error) -> str:
+    return getattr(exc, "sqlite_errorname", None) or ""
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """The file is locked by another connection: worth waiting for, and no fault of the file."""
+    name = _error_name(exc)
+    if name:
+        return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _is_misuse(exc: sqlite3.Error) -> bool:
+    """A misuse of the sqlite3 module (wrong bindings, an unsupported type): a bug in this server,
+    to surface as one rather than as a store that is down."""
+    return isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError))
+
+
 class SQLiteTaskStore:
-    """Tasks in one SQLite file. Each worker thread keeps its own connection; writers take
-    BEGIN IMMEDIATE so concurrent transactions queue on the busy timeout instead of deadlocking."""
+    """Tasks in one SQLite file. Writers take BEGIN IMMEDIATE so concurrent transactions queue on the
+    busy timeout instead of deadlocking.
+
+    Every SQLite failure but a busy file reaches callers as StoreUnavailable with what to do about
+    it, and is recorded as a fault: readiness then reports the store down until a check of the
+    whole file and a test write pass. Writes are refused once the file at the path is no longer the
+    one opened (deleted or replaced), since they would land in a file no restart will see."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._file = self.path.absolute()  # what stat and the connections open, whatever the cwd later
+        self._wal = self._file.with_name(self._file.name + "-wal")
+        self._uri = self._file.as_uri()
+        self._connections: set[sqlite3.Connection] = set()
         self._connections_lock = threading.Lock()
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue(maxsize=THREAD_CONNECTIONS + 1)
+        self._scans = anyio.CapacityLimiter(THREAD_CONNECTIONS)
+        self._thread_writer = anyio.CapacityLimiter(1)
         self._inline: sqlite3.Connection | None = None
         self._write_lock = anyio.Lock()
+        self._probe_lock = anyio.Lock()
         self._checkpointing = threading.Lock()
         self._writes_since_checkpoint = 0
+        self._identity: tuple[int, int] | None = None
+        self._fault: str | None = None
         self._closed = False
 
     @property
     def description(self) -> str:
         return f"sqlite:{self.path}"
 
+    @property
+    def open_connections(self) -> int:
+        """SQLite connections open now: the loop's, the pooled ones, and any checkpoint or probe."""
+        with self._connections_lock:
+            return len(self._connections)
+
     # -- connections ---------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        return conn
-
-    def _conn(self) -> sqlite3.Connection:
+    def _connect(self, *, create: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+        """A new connection. Only open() may create the file: any later connection opens it as it
+        is, so a deleted file is an error rather than a new, empty database."""
         if self._closed:
             raise StoreUnavailable("the task store is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._connections_lock:
-                self._connections.append(conn)
-        return conn
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def call() -> T:
-            try:
-                return fn(self._conn())
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"the task store could not complete the operation: {exc}") from exc
-
-        return await anyio.to_thread.run_sync(call)
-
-    def _inline_conn(self) -> sqlite3.Connection:
-        """The event loop thread's connection: it never waits on a lock (busy timeout 0) and never
-        checkpoints (a checkpoint syncs the file to disk); _checkpoint_soon does that off the loop."""
-        if self._closed:
-            raise StoreUnavailable("the task store is closed")
-        if self._inline is None:
-            conn = self._connect()
-            conn.execute("PRAGMA busy_timeout = 0")
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-            with self._connections_lock:
-                self._connections.append(conn)
-            self._inline = conn
-        return self._inline
-
-    def _try_inline(self, fn: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
-        """(True, result) when fn ran on the loop's connection; (False, None) when the file was busy."""
-        conn = self._inline_conn()
+        mode = "rwc" if create else "rw"
         try:
-            return True, fn(conn)
-        except sqlite3.OperationalError as exc:
+            conn = sqlite3.connect(
+                f"{self._uri}?mode={mode}",
+                uri=True,
+                timeout=busy_timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise self._unavailable(exc) from exc
+        with self._connections_lock:
+            self._connections.add(conn)
+        return conn
+
+    def _disconnect(self, conn: sqlite3.Connection) -> None:
+        with self._connections_lock:
+            self._connections.discard(conn)
+        with contextlib.suppress(sqlite3.Error):  # closing rolls back what a failure left; nothing to keep
+            conn.close()
+
+    def _take(self) -> sqlite3.Connection:
+        """A pooled connection for a worker thread; the limiters keep at most the pool's size in use."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._connect()
+
+    def _release(self, conn: sqlite3.Connection, *, healthy: bool) -> None:
+        """Back to the pool, or closed when it failed: its cache may hold what the failure left."""
+        if healthy and conn.in_transaction:
+            healthy = self._rollback(conn)
+        if healthy and not self._closed:
+            try:
+                self._idle.put_nowait(conn)
+                return
+            except queue.Full:
+                pass
+        self._disconnect(conn)
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> bool:
+        """Roll back what a failed call left open; False when even that failed."""
+        try:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise StoreUnavailable(f"the task store could not complete the operation: {exc}") from exc
-            return False, None
+        except sqlite3.Error:
+            return False
+        return True
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], *, limiter: anyio.CapacityLimiter) -> T:
+        """fn on a pooled connection in a worker thread, at most `limiter` of them at once."""
+
+        def call() -> T:
+            conn = self._take()
+            healthy = True
+            try:
+                return fn(conn)
+            except sqlite3.Error as exc:
+                healthy = _is_busy(exc)
+                if _is_misuse(exc) and not self._closed:
+                    raise
+                raise self._unavailable(exc) from exc
+            finally:
+                self._release(conn, healthy=healthy)
+
+        return await anyio.to_thread.run_sync(call, limiter=limiter)
+
+    def _open_inline(self) -> sqlite3.Connection:
+        """The event loop thread's connection: it never waits on a lock (busy timeout 0) and never
+        checkpoints (a checkpoint syncs the file to disk); _checkpoint_soon does that off the loop."""
+        conn = self._connect(busy_timeout_ms=0)
+        try:
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+        except sqlite3.Error as exc:
+            self._disconnect(conn)
+            raise self._unavailable(exc) from exc
+        self._inline = conn
+        return conn
+
+    def _try_inline(self, fn: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
+        """(True, result) when fn ran on the loop's connection; (False, None) when the file was busy.
+        After any other SQLite failure the connection is closed, so that the next call reads the
+        file afresh instead of trusting a cache the failure may have left."""
+        conn = self._inline or self._open_inline()
+        try:
+            return True, fn(conn)
+        except sqlite3.Error as exc:
+            if _is_busy(exc) and self._rollback(conn):
+                return False, None
+            if _is_misuse(exc) and not self._closed:
+                raise
+            if self._inline is conn:
+                self._inline = None
+            self._disconnect(conn)
+            raise self._unavailable(exc) from exc
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T], *, may_scan: bool = False) -> T:
         """Run a read on the event loop's own thread. In WAL mode a read does not wait for writers and
@@ -169,7 +283,7 @@ class SQLiteTaskStore:
             done, result = self._try_inline(fn)
             if done:
                 return result  # type: ignore[return-value]
-        return await self._run(fn)
+        return await self._run(fn, limiter=self._scans)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run fn in one IMMEDIATE transaction: all of it commits, or none of it.
@@ -179,7 +293,10 @@ class SQLiteTaskStore:
         worker threads collided inside SQLite and waited in its busy handler, which sleeps in steps
         of up to 100 ms; that made the P99 of writes several hundred milliseconds. When the file is
         busy (another process writing, or a write of ours already queued in a thread), the write
-        waits its turn in a worker thread with the busy timeout."""
+        waits its turn in a worker thread with the busy timeout.
+
+        Each write first checks (one stat) that the path still names the file this store opened."""
+        self._check_identity()
         transaction = self._transaction(fn)
         if not self._write_lock.locked():
             done, result = self._try_inline(transaction)
@@ -187,7 +304,7 @@ class SQLiteTaskStore:
                 self._checkpoint_soon()
                 return result  # type: ignore[return-value]
         async with self._write_lock:
-            return await self._run(transaction)
+            return await self._run(transaction, limiter=self._thread_writer)
 
     def _checkpoint_soon(self) -> None:
         """Every CHECKPOINT_EVERY writes, copy the WAL into the database file in a thread of its own,
@@ -196,18 +313,23 @@ class SQLiteTaskStore:
         if self._writes_since_checkpoint < CHECKPOINT_EVERY or self._checkpointing.locked():
             return
         self._writes_since_checkpoint = 0
+        threading.Thread(target=self._checkpoint, name="sqlite-checkpoint", daemon=True).start()
 
-        def checkpoint() -> None:
-            with self._checkpointing:
+    def _checkpoint(self) -> None:
+        """A failed passive checkpoint loses nothing (the next one catches up), but one that failed
+        for want of space or a damaged file is recorded as a fault, so readiness says so."""
+        with self._checkpointing:
+            try:
                 conn = self._connect()
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:
-                    pass  # the next one will catch up; a failed passive checkpoint loses nothing
-                finally:
-                    conn.close()
-
-        threading.Thread(target=checkpoint, name="sqlite-checkpoint", daemon=True).start()
+            except StoreUnavailable:
+                return
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:
+                if not _is_busy(exc):
+                    self._record_fault(self._explain(exc), exc)
+            finally:
+                self._disconnect(conn)
 
     @staticmethod
     def _transaction(fn: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
@@ -223,11 +345,165 @@ class SQLiteTaskStore:
 
         return transaction
 
+    # -- faults --------------------------------------------------------------------------------
+
+    def _explain(self, exc: sqlite3.Error) -> str:
+        """What a failed SQLite call means for the store, and what an operator can do about it."""
+        name = _error_name(exc)
+        where = f"the task database {self.path}"
+        if _is_busy(exc):
+            return f"{where} stayed locked by another connection for {BUSY_TIMEOUT_MS // 1000} s ({exc}); retry shortly"
+        if name.startswith("SQLITE_FULL"):
+            return f"{where} cannot grow: the disk is full or a file size limit was reached ({exc}); free space"
+        if name.startswith(("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN", "SQLITE_AUTH")):
+            return f"{where} cannot be opened or written ({exc}): check that it and its folder exist and are writable"
+        if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            return f"{where} is damaged ({exc}): stop the server and restore the file from a backup"
+        if name.startswith("SQLITE_IOERR"):
+            return f"reading or writing {where} failed ({exc}, {name}): the disk may be full, read-only or failing"
+        return f"{where} could not complete the operation: {exc}"
+
+    def _unavailable(self, exc: sqlite3.Error) -> StoreUnavailable:
+        """The error a caller sees for a failed SQLite call; every failure but a busy file is a fault."""
+        if self._closed:
+            return StoreUnavailable("the task store is closed")
+        message = self._explain(exc)
+        if not _is_busy(exc):
+            self._record_fault(message, exc)
+        return StoreUnavailable(message)
+
+    def _record_fault(self, message: str, exc: BaseException | None = None) -> None:
+        if self._fault is None:
+            logger.error("store_fault", extra={"store": self.description, "error": message}, exc_info=exc)
+        self._fault = message
+
+    def _check_identity(self) -> None:
+        """Raise unless the path still names the file open() opened: a deleted file keeps taking
+        writes through the open connections, and every one of them is gone after a restart."""
+        if self._identity is None:
+            return
+        try:
+            stat = os.stat(self._file)
+        except FileNotFoundError:
+            problem = "was deleted"
+        except OSError as exc:
+            problem = f"cannot be reached ({exc})"
+        else:
+            if (stat.st_dev, stat.st_ino) == self._identity:
+                return
+            problem = "was replaced by another file"
+        message = (
+            f"the task database {self.path} {problem} while the server ran; writes are refused so that "
+            f"none is lost: put the file back, or restart the server to open the file now at that path"
+        )
+        self._record_fault(message)
+        raise StoreUnavailable(message)
+
+    def _check_writable(self) -> None:
+        """A read-only file system or an immutable file fails os.access even for root."""
+        for path in (self._file, self._wal, self._file.parent):
+            if (path is not self._wal or path.exists()) and not os.access(path, os.W_OK):
+                raise StoreUnavailable(
+                    f"the task database cannot be written: {path} is read-only (a read-only file system, "
+                    f"an immutable file or its permissions)"
+                )
+
+    def _room_problem(self) -> str | None:
+        """Why the files may not be able to grow now (disk space, the file size limit), or None."""
+        space = os.statvfs(self._file.parent)
+        free = space.f_bavail * space.f_frsize
+        if free < ROOM_NEEDED_BYTES:
+            return f"the file system holding {self.path.parent} has only {free} bytes free"
+        if resource is not None:
+            limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+            if limit != resource.RLIM_INFINITY:
+                largest = max((p.stat().st_size for p in (self._file, self._wal) if p.exists()), default=0)
+                if limit - largest < ROOM_NEEDED_BYTES:
+                    room = max(limit - largest, 0)
+                    return f"the file size limit of this process ({limit} bytes, ulimit -f) leaves {room} bytes of room"
+        return None
+
+    def _check_health(self) -> bool:
+        """Readiness, in a worker thread: the file is the one opened and writable, and a connection
+        of its own reads the schema from the file. While a fault is recorded, also the room to grow,
+        PRAGMA quick_check (it reads every page, so only then) and a test write that rewrites the
+        schema version; when all pass, the fault is cleared and True returned."""
+        fault = self._fault
+        self._check_identity()
+        self._check_writable()
+        conn = self._connect(busy_timeout_ms=PROBE_BUSY_TIMEOUT_MS)
+        try:
+            version = self._check_schema(conn)
+            return fault is not None and self._recheck(conn, version, fault)
+        except sqlite3.Error as exc:
+            if _is_busy(exc) and fault is not None:
+                raise StoreUnavailable(fault) from exc
+            raise self._unavailable(exc) from exc
+        finally:
+            self._disconnect(conn)
+
+    def _check_schema(self, conn: sqlite3.Connection) -> int:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        if version != len(MIGRATIONS):
+            raise StoreUnavailable(
+                f"the task database {self.path} is now at schema version {version}, not {len(MIGRATIONS)} "
+                f"as opened; restart the server"
+            )
+        return version
+
+    def _recheck(self, conn: sqlite3.Connection, version: int, fault: str) -> bool:
+        room = self._room_problem()
+        if room is not None:
+            raise StoreUnavailable(f"{fault}; still: {room}")
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise StoreUnavailable(
+                f"the task database {self.path} is damaged ({'; '.join(problems)}): stop the server and "
+                f"restore the file from a backup"
+            )
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+        if self._fault != fault:
+            return False  # another failure meanwhile: the next probe checks again
+        self._fault = None
+        logger.info("store_recovered", extra={"store": self.description, "error": fault})
+        return True
+
+    def _reopen_connections(self) -> None:
+        """After a fault cleared, on the loop's thread (so the loop's connection is not in use): close
+        the loop's and the idle pooled connections, which may have been opened while the file was
+        read-only (SQLite then opens it read-only for good); the next calls open fresh ones."""
+        if self._inline is not None:
+            conn, self._inline = self._inline, None
+            self._disconnect(conn)
+        while True:
+            try:
+                self._disconnect(self._idle.get_nowait())
+            except queue.Empty:
+                break
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        await self._run(self._migrate)
+        await anyio.to_thread.run_sync(self._open_file)
+
+    def _open_file(self) -> None:
+        """Create or migrate the file, and remember which file it is (device and inode)."""
+        conn = self._connect(create=True)
+        try:
+            self._migrate(conn)
+            stat = os.stat(self._file)
+        except sqlite3.Error as exc:
+            self._disconnect(conn)
+            raise self._unavailable(exc) from exc
+        except BaseException:
+            self._disconnect(conn)
+            raise
+        self._identity = (stat.st_dev, stat.st_ino)
+        self._release(conn, healthy=True)
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -254,13 +530,26 @@ class SQLiteTaskStore:
 
     async def close(self) -> None:
         self._closed = True
+        self._inline = None
         with self._connections_lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+            connections, self._connections = self._connections, set()
+        for conn in connections:
+            conn.close()
+        while True:
+            try:
+                self._idle.get_nowait()
+            except queue.Empty:
+                break
 
     async def ping(self) -> None:
-        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+        """Readiness: see _check_health. Probes run one at a time, each on a connection of its own,
+        so that a probe reads the file rather than a cache."""
+        if self._closed:
+            raise StoreUnavailable("the task store is closed")
+        async with self._probe_lock:
+            recovered = await anyio.to_thread.run_sync(self._check_health)
+        if recovered:
+            self._reopen_connections()
 
     # -- reads ---------------------------------------------------------------------------------
 
