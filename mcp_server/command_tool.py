@@ -12,7 +12,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field, StringConstraints
 
 from mcp_server.commands import CommandResult, CommandRunner
-from mcp_server.domain import Task
+from mcp_server.domain import NoNul, Task
 from mcp_server.tooling import ManagedTool, ToolObserver
 
 COMMAND_MAX = 1000
@@ -70,6 +70,7 @@ def build_process_command(runner: CommandRunner, observer: ToolObserver) -> Mana
         command: Annotated[
             str,
             StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMAND_MAX),
+            NoNul,
             Field(
                 description="One request in plain words, e.g. 'Create a task: review PR #42 by Friday, high priority'."
             ),
@@ -77,7 +78,8 @@ def build_process_command(runner: CommandRunner, observer: ToolObserver) -> Mana
         ctx: Context[Any, Any],
         dry_run: Annotated[bool, Field(description="Parse and resolve only; change nothing.")] = False,
         timezone: Annotated[
-            str | None, Field(description=f"IANA zone for dates in words; default {default_timezone}.")
+            Annotated[str, NoNul] | None,
+            Field(description=f"IANA zone for dates in words; default {default_timezone}."),
         ] = None,
         confirm: Annotated[bool, Field(description="Confirms a delete asked for in words.")] = False,
     ) -> CommandResult:

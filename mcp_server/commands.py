@@ -7,9 +7,9 @@ import datetime as dt
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
 
 from mcp_server.domain import (
     DeletedTask,
@@ -41,8 +41,10 @@ from mcp_server.nlu.actions import (
     Refusal,
     TaskRef,
     UpdateTask,
+    returned_action_schema,
 )
 from mcp_server.nlu.dates import DateError, resolve_due, zone
+from mcp_server.nlu.guards import check_command
 from mcp_server.nlu.parser import CommandParser, PartialOutput
 from mcp_server.service import TaskService
 
@@ -87,6 +89,8 @@ def _due(text: str | None, timezone: str, now: dt.datetime | None) -> str | None
         return resolve_due(text, timezone, now)
     except DateError as exc:
         raise InvalidInput(str(exc)) from exc
+    except OverflowError:  # dateparser read it, but the instant has no UTC form within years 1-9999
+        raise InvalidInput(f"due {text!r} falls outside the years 1-9999 once converted to UTC") from None
 
 
 def normalise(action: Action, *, timezone: str, now: dt.datetime | None = None, command: str | None = None) -> Action:
@@ -108,6 +112,34 @@ def normalise(action: Action, *, timezone: str, now: dt.datetime | None = None, 
         check_plausible_due(due, now)
         return action.model_copy(update={"params": action.params.model_copy(update={"due": due})})
     return action
+
+
+def service_request(action: Action) -> NewTask | TaskQuery | TaskPatch | None:
+    """What a normalised action asks of TaskService, in the task rules' own models. The action
+    contract is looser than those rules (a tag of 30 "İ" is 60 characters once lower-cased, over the
+    tag limit): what they refuse is the caller's invalid input, named field by field."""
+    try:
+        if isinstance(action, CreateTask):
+            p = action.params
+            return NewTask(
+                title=p.title,
+                description=p.description,
+                due=p.due,
+                priority=p.priority or Priority.NORMAL,
+                tags=p.tags or [],
+            )
+        if isinstance(action, ListTasks):
+            return TaskQuery(**action.params.model_dump())
+        if isinstance(action, UpdateTask):
+            fields = action.params.model_dump(exclude={"task_id", "task_title"}, exclude_none=True)
+            return TaskPatch.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'params'}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors(include_url=False)
+        )
+        raise InvalidInput(f"cannot {action.action.replace('_', ' ')}: {problems}") from None
+    return None
 
 
 class CommandExecutor:
@@ -149,6 +181,7 @@ class CommandExecutor:
         """The action as it will run: normalised (see `normalise`), and a task named by title resolved
         to its id. A refusal is raised as CommandRefused."""
         action = normalise(action, timezone=timezone, now=now, command=command)
+        service_request(action)  # a dry run, too, learns what the task rules refuse
         if isinstance(action, (CreateTask, ListTasks)):
             return action
         task = await self.resolve_task(action.params)
@@ -159,18 +192,11 @@ class CommandExecutor:
 
     async def run(self, action: Action, *, confirmed: bool = False) -> Any:
         """Execute a prepared action; a delete runs only when confirmed."""
-        if isinstance(action, CreateTask):
-            p = action.params
-            new = NewTask(
-                title=p.title,
-                description=p.description,
-                due=p.due,
-                priority=p.priority or Priority.NORMAL,
-                tags=p.tags or [],
-            )
-            return await self.service.create_task(new)
-        if isinstance(action, ListTasks):
-            return await self.service.list_tasks(TaskQuery(**action.params.model_dump()))
+        request = service_request(action)
+        if isinstance(request, NewTask):
+            return await self.service.create_task(request)
+        if isinstance(request, TaskQuery):
+            return await self.service.list_tasks(request)
         if isinstance(action, (UpdateTask, DeleteTask, CompleteTask)):
             task_id = action.params.task_id
             assert task_id is not None, "prepare() resolves every task reference to an id"
@@ -184,8 +210,8 @@ class CommandExecutor:
                         f"send the command again with confirm=true"
                     )
                 return await self.service.delete_task(task_id)
-            fields = action.params.model_dump(exclude={"task_id", "task_title"}, exclude_none=True)
-            return await self.service.update_task(task_id, TaskPatch.model_validate(fields))
+            assert isinstance(request, TaskPatch)
+            return await self.service.update_task(task_id, request)
         raise CommandRefused(getattr(action, "message", "not a task command"))
 
 
@@ -193,7 +219,9 @@ class CommandResult(BaseModel):
     """What process_command did: the action, whether it ran, its result, and who parsed it."""
 
     command: str
-    action: dict[str, Any] = Field(description="The action as parsed and normalised (ISO dates, task ids).")
+    action: Annotated[dict[str, Any], WithJsonSchema(returned_action_schema())] = Field(
+        description="The action as parsed and normalised (ISO dates, task ids)."
+    )
     executed: bool = Field(description="False for dry_run.")
     result: Task | TaskPage | DeletedTask | None = Field(description="The task, page of tasks, or deleted task.")
     parser: str = Field(description="Which parser answered, e.g. ollama.")
@@ -230,6 +258,7 @@ class CommandRunner:
             raise ModelUnavailable(
                 "natural-language commands are not configured on this server (backend none); use the task tools"
             )
+        check_command(command)  # bulk requests and text aimed at the model reach no parser
         tz = timezone or self.default_timezone
         try:
             zone(tz)  # refuse a bad timezone before spending a model call on it

@@ -26,6 +26,9 @@ TAGS_MAX = 20
 SEARCH_MAX = 200
 PAGE_DEFAULT = 20
 PAGE_MAX = 100
+# Ids are 64-bit signed integers in both stores (SQLite INTEGER, PostgreSQL BIGINT): a larger id can
+# name no task, and handed to a store it fails there instead of being refused here.
+TASK_ID_MAX = 2**63 - 1
 # A list's total counts matches up to this many; beyond it, total says this and total_exact is false.
 # Counting every match is O(matches): on a 100k-task store it cost more than the page itself.
 TOTAL_COUNT_LIMIT = 1000
@@ -41,6 +44,17 @@ class Priority(StrEnum):
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
+
+
+def refuse_nul(value: str) -> str:
+    """PostgreSQL text cannot hold a NUL character, SQLite can: refusing it in every text input keeps
+    both stores alike and the failure a clear one."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+NoNul = AfterValidator(refuse_nul)
 
 
 def parse_due(value: Any) -> str:
@@ -69,8 +83,17 @@ def parse_due(value: Any) -> str:
             raise ValueError(
                 f"due datetime {value!r} has no timezone; add an offset such as Z or +01:00, or give a date only"
             )
+        try:  # lists order by the UTC instant, which must exist too
+            parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise ValueError(f"due {value!r} falls outside the years 1-9999 once converted to UTC") from None
         return parsed.isoformat()
     return parsed.isoformat()
+
+
+def _utc_key(instant: dt.datetime) -> str:
+    # isoformat, not strftime: strftime writes year 1 as "1", not "0001", which breaks the fixed width.
+    return instant.isoformat(timespec="microseconds") + "Z"
 
 
 def due_sort_key(due: str) -> str:
@@ -79,38 +102,40 @@ def due_sort_key(due: str) -> str:
     A date-only due counts as the start of that day in UTC.
     """
     if len(due) == 10:
-        instant = dt.datetime.fromisoformat(due).replace(tzinfo=dt.UTC)
-    else:
-        instant = dt.datetime.fromisoformat(due).astimezone(dt.UTC)
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return _utc_key(dt.datetime.fromisoformat(due))
+    return _utc_key(dt.datetime.fromisoformat(due).astimezone(dt.UTC).replace(tzinfo=None))
 
 
 def due_bound_key(bound: str, *, upper: bool) -> str:
-    """Sort key for a due_before/due_after bound; a date-only upper bound covers that whole day."""
+    """Sort key for a due_before/due_after bound, both inclusive; a date-only upper bound covers that
+    whole day: it is the day's last instant, not the next day's first (9999-12-31 has none)."""
     if len(bound) == 10 and upper:
-        next_day = dt.date.fromisoformat(bound) + dt.timedelta(days=1)
-        return due_sort_key(next_day.isoformat())
+        return _utc_key(dt.datetime.combine(dt.date.fromisoformat(bound), dt.time.max))
     return due_sort_key(bound)
 
 
-def _normalise_tags(tags: list[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for tag in tags:
-        cleaned = tag.strip().lower()
-        if not cleaned:
-            raise ValueError("tags must not be empty strings")
-        seen.setdefault(cleaned, None)
-    return list(seen)
+def _lower_tag(tag: str) -> str:
+    """A tag as stored: lower-cased, and within TAG_MAX once lower-cased ("İ".lower() is 2 characters)."""
+    lowered = refuse_nul(tag).lower()
+    if len(lowered) > TAG_MAX:
+        raise ValueError(f"must be at most {TAG_MAX} characters once lower-cased (is {len(lowered)})")
+    return lowered
+
+
+def _dedupe(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
 
 
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+    NoNul,
     Field(description=f"Short summary of the task, 1-{TITLE_MAX} characters."),
 ]
 Description = Annotated[
     str,
     StringConstraints(max_length=DESCRIPTION_MAX),
+    NoNul,
     Field(description="Longer free-text notes."),
 ]
 Due = Annotated[
@@ -121,13 +146,17 @@ Due = Annotated[
         examples=["2026-12-31", "2026-12-31T17:00:00+01:00"],
     ),
 ]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX)]
+# Lengths are checked on the normalised value (stripped, then lower-cased), the value that is stored.
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TAG_MAX), AfterValidator(_lower_tag)
+]
 Tags = Annotated[
     list[Tag],
     Field(max_length=TAGS_MAX, description="Labels; stored lowercase and deduplicated."),
-    AfterValidator(_normalise_tags),
+    AfterValidator(_dedupe),
 ]
-TaskId = Annotated[int, Field(ge=1, description="The task's numeric id.")]
+SearchText = Annotated[str, StringConstraints(min_length=1, max_length=SEARCH_MAX), NoNul]
+TaskId = Annotated[int, Field(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
 
 
 class _Strict(BaseModel):
@@ -170,7 +199,7 @@ class TaskPatch(_Strict):
 class Task(_Strict):
     """A stored task, as every adapter returns it."""
 
-    id: TaskId
+    id: int = Field(ge=1, description="The task's numeric id.")
     title: str
     description: str | None = None
     status: Status = Status.OPEN
@@ -188,10 +217,10 @@ class TaskQuery(_Strict):
 
     status: Status | None = None
     priority: Priority | None = None
-    tag: Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX)] | None = None
+    tag: Tag | None = None
     due_before: Due | None = None
     due_after: Due | None = None
-    search: Annotated[str, StringConstraints(min_length=1, max_length=SEARCH_MAX)] | None = None
+    search: SearchText | None = None
 
     def normalised(self) -> TaskQuery:
         """Tags compare lowercase, as they are stored."""

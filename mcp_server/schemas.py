@@ -5,22 +5,67 @@ Pydantic's JSON schemas carry what a model does not need: a "title" on every pro
 with `"default": null`. Compacting removes those without changing what is valid input or output:
 - input: an optional argument is shown as X alone (leaving it out means "not given"; the server
   still accepts an explicit null);
-- output: a nullable field keeps null, written as `"type": [T, "null"]` where X is a plain type.
+- output: a nullable field keeps null, as `anyOf: [X, {"type": "null"}]`: the form every client
+  reads (some read `type` as one string and drop or refuse `"type": [T, "null"]`).
+A definition used once is written where it is used: `$defs` and `$ref` cost more than they save
+there, and some clients handle no `$ref` at all. An output schema also drops what tells its reader
+nothing: a model's own docstring (the tool's description says what it returns) and bounds such as
+`minimum`, which only the server, writing the value, has to keep.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 _NULL = {"type": "null"}
+_DEFS = "#/$defs/"
+_BOUNDS = frozenset({"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"})
 
 
 def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    return _compact(schema, keep_null=False)
+    return _compact(_inline_single_use(schema), keep_null=False)
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    return _compact(schema, keep_null=True)
+    return _compact(_inline_single_use(schema), keep_null=True)
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+    elif isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+
+
+def _inline_single_use(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with each definition referenced once put in place of its `$ref`."""
+    defs = schema.get("$defs")
+    if not isinstance(defs, dict):
+        return schema
+    uses = Counter(_refs(schema))
+    once = {name for name in defs if uses[_DEFS + name] == 1}
+
+    def place(node: Any, inside: frozenset[str]) -> Any:
+        if isinstance(node, list):
+            return [place(item, inside) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        name = ref.removeprefix(_DEFS) if isinstance(ref, str) and ref.startswith(_DEFS) else None
+        if name in once and name not in inside:  # `inside` guards a definition that refers to itself
+            siblings = {key: value for key, value in node.items() if key != "$ref"}
+            return {**place(defs[name], inside | {name}), **place(siblings, inside)}
+        return {key: place(value, inside) for key, value in node.items()}
+
+    kept = {name: place(spec, frozenset({name})) for name, spec in defs.items() if name not in once}
+    body = {key: place(value, frozenset()) for key, value in schema.items() if key != "$defs"}
+    return {**body, "$defs": kept} if kept else body
 
 
 def _compact(node: Any, *, keep_null: bool) -> Any:
@@ -32,8 +77,10 @@ def _compact(node: Any, *, keep_null: bool) -> Any:
     for key, value in node.items():
         if key == "title" and isinstance(value, str):
             continue  # a schema keyword here; property names are keys of "properties", kept below
-        if key == "default" and keep_null:
-            continue  # an output always carries every field: a default tells its reader nothing
+        if keep_null and (key == "default" or key in _BOUNDS):
+            continue  # an output always carries every field, within its bounds: these tell its reader nothing
+        if keep_null and key == "description" and "properties" in node:
+            continue  # a model's docstring, written for the code's readers
         if key == "examples" and _shown_in(value, node.get("description")):
             continue  # the description already quotes them
         if key in ("properties", "$defs", "definitions", "patternProperties"):
@@ -44,22 +91,21 @@ def _compact(node: Any, *, keep_null: bool) -> Any:
 
 
 def _fold_nullable(node: dict[str, Any], *, keep_null: bool) -> dict[str, Any]:
-    """`anyOf: [X, null]` as X (input) or as X with null added to its type (output)."""
+    """`anyOf: [X, null]` as X (input), or kept with X's description moved up beside it (output)."""
     options = node.get("anyOf")
     if not isinstance(options, list) or len(options) != 2 or _NULL not in options:
         return node
     (other,) = [option for option in options if option != _NULL]
     rest = {key: value for key, value in node.items() if key != "anyOf"}
     inner, outer = other.get("description"), rest.get("description")
-    if isinstance(inner, str) and isinstance(outer, str) and inner not in outer:
-        rest["description"] = f"{outer} {inner}"
+    if isinstance(inner, str):
+        rest["description"] = f"{outer} {inner}" if isinstance(outer, str) and inner not in outer else outer or inner
     if not keep_null:
         if rest.get("default", 0) is None:
             del rest["default"]
         return {**other, **rest}
-    if isinstance(other.get("type"), str) and "$ref" not in other:
-        return {**other, **rest, "type": [other["type"], "null"]}
-    return node
+    bare = {key: value for key, value in other.items() if key != "description"}
+    return {"anyOf": [bare, _NULL], **rest}
 
 
 def _shown_in(examples: Any, description: Any) -> bool:

@@ -8,11 +8,13 @@ import binascii
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from mcp_server.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
+    TASK_ID_MAX,
     TOTAL_COUNT_LIMIT,
     DeletedTask,
     NewTask,
@@ -21,6 +23,7 @@ from mcp_server.domain import (
     TaskPage,
     TaskPatch,
     TaskQuery,
+    refuse_nul,
 )
 from mcp_server.errors import InvalidInput, TaskNotFound
 from mcp_server.store.base import TaskStore
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 ChangeListener = Callable[[int], Awaitable[None]]
 
 _CURSOR_VERSION = 1
+_CURSOR_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _digest(text: str) -> str:
@@ -42,12 +46,19 @@ def encode_cursor(after_id: int, query: TaskQuery) -> str:
 
 
 def decode_cursor(cursor: str, query: TaskQuery) -> int:
-    """The id a cursor continues after; refuses cursors that are malformed or from another query."""
+    """The id a cursor continues after; refuses cursors that are malformed or from another query.
+    The id must be one a store can compare with (0..TASK_ID_MAX), or the store fails on it."""
     try:
+        if not _CURSOR_ALPHABET.fullmatch(cursor):  # base64 decoding would skip stray characters
+            raise ValueError("not base64url")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
         after = payload["after"]
-        valid = payload["v"] == _CURSOR_VERSION and isinstance(after, int) and after >= 0
+        valid = (
+            payload["v"] == _CURSOR_VERSION
+            and type(after) is int  # not a bool
+            and 0 <= after <= TASK_ID_MAX
+        )
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
         valid = False
     if not valid:
@@ -58,6 +69,15 @@ def decode_cursor(cursor: str, query: TaskQuery) -> int:
             "or omit the cursor to start again"
         )
     return after
+
+
+def _refuse_nul(field: str, value: str) -> None:
+    """Text that reaches the service outside a domain model (an idempotency key from a header) is held
+    to the models' NUL rule. (A cursor is held to its base64url alphabet in decode_cursor.)"""
+    try:
+        refuse_nul(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{field}: {exc}") from None
 
 
 class TaskService:
@@ -77,6 +97,8 @@ class TaskService:
                 logger.exception("task change listener failed", extra={"task_id": task_id})
 
     async def create_task(self, new: NewTask, *, idempotency_key: str | None = None) -> Task:
+        if idempotency_key is not None:
+            _refuse_nul("idempotency_key", idempotency_key)
         fingerprint = _digest(new.model_dump_json()) if idempotency_key is not None else None
         task, created = await self.store.create(new, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if created:
@@ -107,6 +129,8 @@ class TaskService:
         return TaskPage(tasks=tasks, next_cursor=next_cursor, total=min(total, TOTAL_COUNT_LIMIT), total_exact=exact)
 
     async def suggest_tags(self, prefix: str, limit: int = 20) -> list[str]:
+        if "\x00" in prefix:  # no tag holds one, and PostgreSQL cannot be asked
+            return []
         return await self.store.suggest_tags(prefix.strip().lower(), limit)
 
     async def suggest_open_ids(self, prefix: str, limit: int = 20) -> list[int]:

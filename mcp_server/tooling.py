@@ -5,6 +5,7 @@ Kept in one Tool subclass so that each tool function in server.py holds only its
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,6 +14,7 @@ import pydantic_core
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,6 +43,46 @@ def _forbid_extra(model: type[BaseModel]) -> type[BaseModel]:
     return type(model.__name__, (model,), {"model_config": config, "__module__": model.__module__})
 
 
+class StrictArguments(FuncMetadata):
+    """Arguments validated as the JSON they arrived as, in pydantic's strict mode: an integer takes a
+    JSON integer (not "1", not true), a boolean true or false (not "yes", not 1), a string a string.
+    Lax coercion let `delete_task {"task_id": "1"}` delete task 1. Enums still take their string
+    values and dates their ISO strings: in JSON, strings are how those are written.
+
+    One leniency stays, narrower than the SDK's: some clients send an array argument as a string of
+    JSON, so a string given for an array-only argument is decoded. A string for any other argument
+    stays the string it is (the SDK's would turn description "null" into null)."""
+
+    json_encoded: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, metadata: FuncMetadata, parameters: dict[str, Any]) -> StrictArguments:
+        arrays = {name for name, spec in parameters.get("properties", {}).items() if spec.get("type") == "array"}
+        return cls(
+            arg_model=metadata.arg_model,
+            output_schema=metadata.output_schema,
+            output_model=metadata.output_model,
+            wrap_output=metadata.wrap_output,
+            json_encoded=frozenset(arrays),
+        )
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        decoded = dict(data)
+        for name in self.json_encoded.intersection(data):
+            if isinstance(data[name], str):
+                try:
+                    value = json.loads(data[name])
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(value, list):
+                    decoded[name] = value
+        return decoded
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        as_json = pydantic_core.to_json(self.pre_parse_json(arguments_to_validate))
+        return self.arg_model.model_validate_json(as_json, strict=True).model_dump_one_level()
+
+
 class ManagedTool(Tool):
     """A tool whose calls are validated strictly, logged, counted, and whose domain errors
     reach the client as tool errors (isError) with the service's own message."""
@@ -58,8 +100,9 @@ class ManagedTool(Tool):
     ) -> ManagedTool:
         tool = cls.from_function(fn, title=title, annotations=annotations)
         assert isinstance(tool, ManagedTool)
-        tool.fn_metadata.arg_model = _forbid_extra(tool.fn_metadata.arg_model)  # type: ignore[assignment]
         tool.parameters = compact_input_schema({**tool.parameters, "additionalProperties": False})
+        tool.fn_metadata = StrictArguments.of(tool.fn_metadata, tool.parameters)
+        tool.fn_metadata.arg_model = _forbid_extra(tool.fn_metadata.arg_model)  # type: ignore[assignment]
         if tool.fn_metadata.output_schema is not None:
             tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
         tool.observer = observer

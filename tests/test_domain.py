@@ -1,9 +1,18 @@
 """Validation rules of the task model: what is accepted, normalised, and refused."""
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from mcp_server.domain import NewTask, TaskPatch, TaskQuery, due_bound_key, due_sort_key, parse_due
+from mcp_server.domain import (
+    TASK_ID_MAX,
+    NewTask,
+    TaskId,
+    TaskPatch,
+    TaskQuery,
+    due_bound_key,
+    due_sort_key,
+    parse_due,
+)
 
 
 def test_title_is_trimmed_and_tags_normalised() -> None:
@@ -55,8 +64,9 @@ def test_due_sort_key_orders_by_instant_across_offsets() -> None:
 
 
 def test_date_only_upper_bound_covers_the_whole_day() -> None:
-    assert due_sort_key("2026-12-31T23:59:00+00:00") < due_bound_key("2026-12-31", upper=True)
-    assert due_sort_key("2027-01-01") == due_bound_key("2026-12-31", upper=True)
+    """Bounds are inclusive (due_key <= bound): a date-only upper bound is the day's last instant."""
+    bound = due_bound_key("2026-12-31", upper=True)
+    assert due_sort_key("2026-12-31T23:59:59.999999+00:00") <= bound < due_sort_key("2027-01-01")
 
 
 def test_patch_reports_only_fields_that_were_set() -> None:
@@ -72,3 +82,72 @@ def test_query_tag_compares_lowercase() -> None:
 def test_patch_refuses_null_for_fields_a_task_must_have(field: str) -> None:
     with pytest.raises(ValidationError, match=f"{field} cannot be null"):
         TaskPatch.model_validate({field: None})
+
+
+@pytest.mark.parametrize(
+    "due",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "0001-01-01T00:59:59+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "9999-12-31T23:00:00-01:00",
+    ],
+)
+def test_due_must_have_a_utc_instant_within_years_1_to_9999(due: str) -> None:
+    with pytest.raises(ValueError, match=r"due .* falls outside the years 1-9999 once converted to UTC"):
+        parse_due(due)
+    with pytest.raises(ValidationError, match="due"):
+        NewTask(title="a", due=due)
+
+
+@pytest.mark.parametrize("due", ["0001-01-01", "9999-12-31", "0001-01-01T01:00:00+01:00", "9999-12-31T22:59:59-01:00"])
+def test_the_first_and_last_instants_are_accepted(due: str) -> None:
+    assert parse_due(due) == due
+    assert len(due_sort_key(due)) == len("2026-12-31T00:00:00.000000Z")
+
+
+def test_sort_keys_are_fixed_width_in_every_year() -> None:
+    assert due_sort_key("0001-01-01") == "0001-01-01T00:00:00.000000Z"
+    assert due_sort_key("0999-12-31T23:00:00-01:00") == "1000-01-01T00:00:00.000000Z"
+    assert due_sort_key("0500-06-01") < due_sort_key("2026-01-01") < due_bound_key("9999-12-31", upper=True)
+    assert due_bound_key("9999-12-31", upper=True) == "9999-12-31T23:59:59.999999Z"
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "where"),
+    [
+        (NewTask, {"title": "a\x00"}, "title"),
+        (NewTask, {"title": "a", "description": "\x00"}, "description"),
+        (NewTask, {"title": "a", "tags": ["ok", "\x00"]}, "tags.1"),
+        (TaskPatch, {"title": "\x00a"}, "title"),
+        (TaskQuery, {"tag": "a\x00"}, "tag"),
+        (TaskQuery, {"search": "a\x00"}, "search"),
+    ],
+)
+def test_nul_is_refused_in_every_text_field(model: type, fields: dict[str, object], where: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        model(**fields)
+    (error,) = raised.value.errors()
+    assert ".".join(str(part) for part in error["loc"]) == where
+    assert error["msg"] == "Value error, must not contain NUL (\\x00) characters"
+
+
+def test_tag_lengths_are_checked_once_stripped_and_lower_cased() -> None:
+    with pytest.raises(ValidationError, match=r"at most 50 characters once lower-cased \(is 100\)"):
+        NewTask(title="a", tags=["\u0130" * 50])
+    assert [len(tag) for tag in NewTask(title="a", tags=["\u0130" * 25, f" {'X' * 50} "]).tags] == [50, 50]
+    with pytest.raises(ValidationError, match="at most 50 characters once lower-cased"):
+        TaskQuery(tag="\u0130" * 26)
+    with pytest.raises(ValidationError, match="at least 1 character"):
+        TaskQuery(tag="   ")  # once stripped it is no filter at all
+    assert TaskQuery(tag=" Work ").tag == "work"
+
+
+@pytest.mark.parametrize(("task_id", "valid"), [(1, True), (TASK_ID_MAX, True), (TASK_ID_MAX + 1, False), (0, False)])
+def test_task_ids_are_what_64_bit_stores_hold(task_id: int, valid: bool) -> None:
+    adapter = TypeAdapter(TaskId)
+    if valid:
+        assert adapter.validate_python(task_id) == task_id
+    else:
+        with pytest.raises(ValidationError):
+            adapter.validate_python(task_id)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
+import bpe_openai
 import jsonschema
 import pytest
 from mcp import Client
 from pydantic import BaseModel, Field
 
+from mcp_server.app import open_app
+from mcp_server.config import Settings
 from mcp_server.domain import Priority, Task
 from mcp_server.schemas import compact_input_schema, compact_output_schema
 
@@ -28,7 +34,8 @@ def test_input_schema_drops_titles_and_null_branches_but_keeps_property_names() 
     assert '"title": "' not in text.replace('"title": {', "")  # no title keywords left
     assert set(schema["properties"]) == {"title", "due", "priority"}
     assert schema["properties"]["due"] == {"type": "string", "description": "When it is due."}
-    assert schema["properties"]["priority"] == {"$ref": "#/$defs/Priority"}
+    assert schema["properties"]["priority"] == {"enum": ["low", "normal", "high", "urgent"], "type": "string"}
+    assert "$defs" not in schema  # a definition used once is written in place
     assert schema["required"] == ["title"]
 
 
@@ -47,7 +54,7 @@ def test_input_schema_accepts_and_refuses_what_the_original_does_for_given_value
 
 def test_output_schema_keeps_null_where_outputs_carry_it() -> None:
     schema = compact_output_schema(Task.model_json_schema())
-    assert schema["properties"]["description"] == {"type": ["string", "null"]}
+    assert schema["properties"]["description"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
     assert "default" not in json.dumps(schema)
     now = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
     task = Task(id=1, title="t", created_at=now, updated_at=now, version=1).model_dump(mode="json")
@@ -68,3 +75,116 @@ async def test_the_server_advertises_compact_schemas(client: Client) -> None:
         text = json.dumps([tool.input_schema, tool.output_schema])
         assert '"type": "null"}]' not in json.dumps(tool.input_schema), tool.name
         assert '"title": "' not in text.replace('"title": {', ""), tool.name
+
+
+def test_a_definition_used_once_is_written_in_place_and_one_used_twice_is_kept() -> None:
+    class Pair(BaseModel):
+        first: Priority
+        second: Priority
+        task: Task
+
+    schema = compact_output_schema(Pair.model_json_schema())
+    assert set(schema["$defs"]) == {"Priority"}  # Task is used once; Status, inside it, once
+    assert schema["properties"]["task"]["properties"]["status"]["enum"] == ["open", "done"]
+    assert schema["properties"]["first"] == {"$ref": "#/$defs/Priority"}
+    now = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+    task = Task(id=1, title="t", created_at=now, updated_at=now, version=1).model_dump(mode="json")
+    jsonschema.validate({"first": "low", "second": "high", "task": task}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"first": "low", "second": "high", "task": {**task, "status": "someday"}}, schema)
+
+
+def _type_keywords(node: Any) -> Iterator[Any]:
+    """Every value of the `type` keyword in a schema (a property named "type" is not one)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _type_keywords(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "type":
+                yield value
+            elif key in ("properties", "$defs"):
+                yield from _type_keywords(list(value.values()))
+            else:
+                yield from _type_keywords(value)
+
+
+async def test_nullable_output_fields_are_written_with_anyof(client: Client) -> None:
+    """`"type": ["string", "null"]` is legal, but some clients read `type` as one string."""
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    for tool in tools.values():
+        assert all(isinstance(kind, str) for kind in _type_keywords(tool.output_schema)), tool.name
+    task = tools["create_task"].output_schema["properties"]
+    for name in ("description", "due", "completed_at"):
+        assert {"type": "null"} in task[name]["anyOf"], name
+    page = tools["list_tasks"].output_schema["properties"]
+    assert page["next_cursor"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+
+
+async def test_process_command_declares_its_action_as_the_union_of_actions(client: Client) -> None:
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    action = tools["process_command"].output_schema["properties"]["action"]
+    names = set()
+    for variant in action["anyOf"]:
+        assert variant["type"] == "object" and variant["required"] == ["action", "params"]
+        spec = variant["properties"]["action"]
+        names.update(spec["enum"] if "enum" in spec else [spec["const"]])
+    assert names == {"create_task", "list_tasks", "update_task", "delete_task", "complete_task"}
+    validator = jsonschema.Draft202012Validator(action)
+    for returned in (
+        {"action": "create_task", "params": {"title": "x", "due": "2026-12-04", "tags": ["a"], "priority": "high"}},
+        {"action": "list_tasks", "params": {}},
+        {"action": "update_task", "params": {"task_id": 3, "status": "open"}},
+        {"action": "delete_task", "params": {"task_id": 3}},
+    ):
+        assert validator.is_valid(returned), returned
+    for wrong in (
+        {},
+        {"action": "create_task", "params": {}},  # no title
+        {"action": "delete_task", "params": {"task_title": "milk"}},  # returned actions name the task by id
+        {"action": "error", "message": "no"},  # a refusal is an error result, never returned
+        {"action": "update_task", "params": {"task_id": 3, "priority": "asap"}},
+    ):
+        assert not validator.is_valid(wrong), wrong
+
+
+@pytest.fixture
+async def rules_client(tmp_path: Path) -> AsyncIterator[Client]:
+    async with open_app(Settings(db=str(tmp_path / "tasks.db"), backend="rules")) as app, Client(app.server) as c:
+        yield c
+
+
+async def test_structured_content_of_every_tool_fits_its_output_schema(rules_client: Client) -> None:
+    schemas = {tool.name: tool.output_schema for tool in (await rules_client.list_tools()).tools}
+    calls = [
+        ("create_task", {"title": "a", "due": "2026-12-04T17:00:00+01:00", "tags": ["x"], "description": "d"}),
+        ("create_task", {"title": "b"}),
+        ("list_tasks", {"limit": 1}),
+        ("update_task", {"task_id": 1, "priority": "high"}),
+        ("complete_task", {"task_id": 1}),
+        ("process_command", {"command": "create a task: buy milk"}),
+        ("process_command", {"command": "list high priority tasks"}),
+        ("process_command", {"command": "set the priority of task 2 to urgent"}),
+        ("process_command", {"command": "mark task 2 as done"}),
+        ("process_command", {"command": "delete task 3", "dry_run": True}),
+        ("process_command", {"command": "delete task 3", "confirm": True}),
+        ("delete_task", {"task_id": 1}),
+    ]
+    seen = set()
+    for tool, arguments in calls:
+        result = await rules_client.call_tool(tool, arguments)
+        assert not result.is_error, result.content
+        jsonschema.Draft202012Validator(schemas[tool]).validate(result.structured_content)
+        seen.add(tool)
+    assert seen == set(schemas)
+
+
+TOOLS_LIST_BUDGET = 3500  # tokens (o200k_base), as benchmarks/suite.py --tools-budget counts them
+
+
+async def test_tools_list_stays_within_its_token_budget(client: Client) -> None:
+    tools = (await client.list_tools()).tools
+    text = json.dumps(
+        [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], separators=(",", ":")
+    )
+    assert len(bpe_openai.get_encoding("o200k_base").encode(text)) <= TOOLS_LIST_BUDGET

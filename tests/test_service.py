@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.domain import NewTask, TaskPatch, TaskQuery
+from mcp_server.domain import TASK_ID_MAX, NewTask, TaskPatch, TaskQuery
 from mcp_server.errors import IdempotencyConflict, InvalidInput
 from mcp_server.service import TaskService, decode_cursor, encode_cursor
 from mcp_server.store.sqlite import SQLiteTaskStore
@@ -106,3 +106,26 @@ async def test_listeners_hear_every_change(service: TaskService) -> None:
     await service.complete_task(task.id)  # already done: nothing changed, nothing to hear
     await service.delete_task(task.id)
     assert heard == [task.id] * 4
+
+
+@pytest.mark.parametrize("after", [2**63, 2**100, True, False, 1.0, "1"])
+def test_cursors_continue_only_after_an_id_a_store_can_compare(after: object) -> None:
+    """A forged cursor past 2**63 - 1 once reached the store and failed there."""
+    with pytest.raises(InvalidInput, match="cursor is not one this server issued"):
+        decode_cursor(encode_cursor(after, TaskQuery()), TaskQuery())  # type: ignore[arg-type]
+    assert decode_cursor(encode_cursor(TASK_ID_MAX, TaskQuery()), TaskQuery()) == TASK_ID_MAX
+
+
+@pytest.mark.parametrize("stray", ["\x00", " ", "=", "é", "+"])
+def test_cursors_with_stray_characters_are_refused(stray: str) -> None:
+    """Base64 decoding skips characters outside its alphabet; a cursor is only ever that alphabet."""
+    cursor = encode_cursor(3, TaskQuery())
+    with pytest.raises(InvalidInput, match="cursor is not one this server issued"):
+        decode_cursor(cursor[:4] + stray + cursor[4:], TaskQuery())
+
+
+async def test_text_outside_the_models_is_held_to_the_nul_rule(service: TaskService) -> None:
+    with pytest.raises(InvalidInput, match=r"idempotency_key: must not contain NUL \(\\x00\) characters"):
+        await service.create_task(NewTask(title="a"), idempotency_key="key\x00")
+    assert await service.suggest_tags("wo\x00") == []
+    assert (await service.list_tasks()).total == 0

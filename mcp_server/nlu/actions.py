@@ -10,12 +10,15 @@ from these models.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
 
 from mcp_server.domain import Priority, Status
 
+# The contract bounds what a parser may say; the task rules (NUL refused, tag lengths once lower-cased)
+# are held where the action reaches the service (commands.service_request), for every parser alike.
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 When = Annotated[
     str,
@@ -164,3 +167,54 @@ def action_json_schema() -> dict[str, Any]:
     decoders handle most reliably."""
     schema = ACTION_ADAPTER.json_schema()
     return _inline_refs({k: v for k, v in schema.items() if k != "$defs"}, schema.get("$defs", {}))
+
+
+_RETURNED_KEYWORDS = ("type", "enum", "const", "items", "properties", "required")
+
+
+def _returned_form(node: Any) -> Any:
+    """A schema node reduced to the shape of a value: a returned action leaves absent fields out
+    (never null), and bounds and hints are for the model that writes it, not for who reads it."""
+    if isinstance(node, list):
+        return [_returned_form(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        (node,) = [option for option in options if option != {"type": "null"}]
+    return {
+        key: ({name: _returned_form(spec) for name, spec in value.items()} if key == "properties" else value)
+        if key != "items"
+        else _returned_form(value)
+        for key, value in node.items()
+        if key in _RETURNED_KEYWORDS
+    }
+
+
+def returned_action_schema() -> dict[str, Any]:
+    """The action as process_command returns it, for its output schema: one of the task actions (a
+    refusal is answered as an error, never returned), prepared (due dates in ISO 8601, the task named
+    by its id), without absent fields. Derived from the contract, so the two cannot drift apart."""
+    by_params: dict[str, tuple[list[str], dict[str, Any]]] = {}  # actions with the same params share a variant
+    for variant in action_json_schema()["oneOf"]:
+        name = variant["properties"]["action"]["const"]
+        if name == "error":
+            continue
+        params = variant["properties"]["params"]
+        if "anyOf" in params:  # task_id or task_title: a prepared action names the task by id
+            params = next(option for option in params["anyOf"] if "task_id" in option["properties"])
+        form = _returned_form(params)
+        by_params.setdefault(json.dumps(form, sort_keys=True), ([], form))[0].append(name)
+    return {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "action": {"const": names[0]} if len(names) == 1 else {"enum": names},
+                    "params": form,
+                },
+                "required": ["action", "params"],
+            }
+            for names, form in by_params.values()
+        ]
+    }

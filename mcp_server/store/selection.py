@@ -70,7 +70,7 @@ def select(query: TaskQuery, *, placeholder: str, ilike: str) -> Selection:
         clauses.append(f"tasks.priority = {placeholder}")
         args.append(query.priority.value)
     if query.due_before:
-        clauses.append(f"tasks.due_key < {placeholder}")
+        clauses.append(f"tasks.due_key <= {placeholder}")
         args.append(due_bound_key(query.due_before, upper=True))
     if query.due_after:
         clauses.append(f"tasks.due_key >= {placeholder}")

@@ -6,7 +6,18 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from mcp_server.nlu.actions import ACTION_NAMES, CreateTask, Refusal, action_json_schema, parse_action
+from mcp_server.nlu.actions import (
+    ACTION_ADAPTER,
+    ACTION_NAMES,
+    CreateParams,
+    CreateTask,
+    ListParams,
+    Refusal,
+    UpdateParams,
+    action_json_schema,
+    parse_action,
+    returned_action_schema,
+)
 
 
 def test_each_action_parses_into_its_own_model() -> None:
@@ -61,3 +72,27 @@ def test_schema_itself_demands_exactly_one_task_reference(params: dict[str, obje
     validator = jsonschema.Draft202012Validator(action_json_schema())
     assert validator.is_valid({"action": "delete_task", "params": params}) is valid
     assert validator.is_valid({"action": "update_task", "params": {**params, "priority": "high"}}) is valid
+
+
+def test_returned_action_schema_is_the_contract_as_actions_are_returned() -> None:
+    """process_command returns a prepared action: dates in ISO, the task named by id, no absent fields."""
+    schema = returned_action_schema()
+    assert "$ref" not in json.dumps(schema) and '"null"' not in json.dumps(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    fields = {"create_task": CreateParams, "list_tasks": ListParams, "update_task": UpdateParams}
+    for variant in schema["anyOf"]:
+        spec = variant["properties"]["action"]
+        for name in spec.get("enum", [spec.get("const")]):
+            declared = set(fields[name].model_fields) - {"task_title"} if name in fields else {"task_id"}
+            assert set(variant["properties"]["params"]["properties"]) == declared, name
+    for payload in (
+        {"action": "create_task", "params": {"title": "x", "due": "2026-12-04", "tags": ["a"], "priority": "high"}},
+        {"action": "list_tasks"},
+        {"action": "update_task", "params": {"task_id": 2, "status": "done", "due": "2026-12-04T17:00:00+01:00"}},
+        {"action": "complete_task", "params": {"task_id": 2}},
+        {"action": "delete_task", "params": {"task_id": 2}},
+    ):
+        returned = ACTION_ADAPTER.dump_python(parse_action(payload), mode="json", exclude_none=True)
+        assert validator.is_valid(returned), returned
+    assert not validator.is_valid({"action": "delete_task", "params": {"task_title": "milk"}})
+    assert not validator.is_valid({"action": "error", "message": "no"})
