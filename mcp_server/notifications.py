@@ -5,19 +5,32 @@ Two protocol generations are served:
   their updates ride the connection's standalone channel (stdio, or stateful HTTP's GET stream);
 - 2026-07-28 clients open a `subscriptions/listen` stream; updates are published on the SDK's
   subscription bus, which the SDK fans out to those streams.
+
+Both ride the bus, and neither ever makes a write wait on a client: the bus only records an update
+for each subscriber (a listen stream's bounded buffer, a handshake-era subscriber's pending URIs), and
+each subscriber's own task writes it out. A client that stops reading is dropped: the SDK ends such a
+listen stream when its buffer fills, and a handshake-era subscriber that takes no update for
+SUBSCRIBER_STALL_S loses its subscriptions.
+Stateless HTTP has no stream that outlives a request, so there `resources/subscribe` is neither
+advertised nor served (`refuse_legacy_subscriptions`); `subscriptions/listen` works there.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import mcp_types as types
+from anyio.abc import TaskGroup
 from mcp.server.connection import Connection
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.session import ServerSession
-from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.server.subscriptions import InMemorySubscriptionBus, ServerEvent
+from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated
 
 logger = logging.getLogger(__name__)
@@ -25,8 +38,14 @@ logger = logging.getLogger(__name__)
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
 
-SUBSCRIBED_KEY = "task_api.subscribed_uris"
+SUBSCRIBER_KEY = "task_api.subscriber"
 LOG_LEVEL_KEY = "task_api.log_level"
+
+SUBSCRIBER_STALL_S = 10.0
+"""How long one update may wait to be taken by a handshake-era client before the client counts as
+stalled (no longer reading) and its subscriptions are dropped."""
+
+LEGACY_SUBSCRIPTION_METHODS = frozenset({"resources/subscribe", "resources/unsubscribe"})
 
 
 def connection_of(session: ServerSession) -> Connection:
@@ -35,11 +54,105 @@ def connection_of(session: ServerSession) -> Connection:
     return session._connection
 
 
+@dataclass(frozen=True)
+class NotifierLifespan:
+    """What the server's lifespan holds for the notifier: the task group its subscribers' delivery
+    tasks run in (per connection on stdio, per server on HTTP)."""
+
+    tasks: TaskGroup
+
+
+@dataclass(eq=False)
+class LegacySubscriber:
+    """One handshake-era connection's subscriptions. The bus marks a changed URI as pending without
+    waiting (a URI that changes again before it is sent is sent once: the client re-reads it anyway),
+    and the subscriber's own task writes the pending URIs out. A client that takes no update for
+    `stall_s` is dropped."""
+
+    connection: Connection
+    stall_s: float
+    uris: set[str] = field(default_factory=set)
+    pending: dict[str, None] = field(default_factory=dict)  # an ordered set
+    stop_listening: Callable[[], None] = lambda: None
+    dropped: bool = False
+    _wake: anyio.Event = field(default_factory=anyio.Event)
+    _scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+
+    def offer(self, event: ServerEvent) -> None:
+        """The bus listener: never waits, never raises."""
+        if isinstance(event, ResourceUpdated) and event.uri in self.uris:
+            self.pending[event.uri] = None
+            self._wake.set()
+
+    async def deliver(self) -> None:
+        """Write pending updates to the client; only this task ever waits on it."""
+        with self._scope:
+            while True:
+                await self._wake.wait()
+                self._wake = anyio.Event()
+                while self.pending:
+                    uri = next(iter(self.pending))
+                    del self.pending[uri]
+                    if not await self._send(uri):
+                        return
+
+    async def _send(self, uri: str) -> bool:
+        try:
+            with anyio.move_on_after(self.stall_s) as waited:
+                await self.connection.send_resource_updated(uri)
+        except Exception as exc:  # the client went away: forget it
+            logger.info("dropping subscriber that could not be notified", extra={"error": str(exc)})
+            self.close()
+            return False
+        if waited.cancelled_caught:
+            logger.warning(
+                "subscriber_dropped",
+                extra={
+                    "reason": f"the client took no update for {self.stall_s:g} s: it stopped reading",
+                    "session_id": self.connection.session_id,
+                    "uris": sorted(self.uris),
+                },
+            )
+            self.close()
+            return False
+        return True
+
+    def close(self) -> None:
+        """Forget this subscriber: off the bus, nothing pending, its task (perhaps stuck writing) cancelled."""
+        self.dropped = True
+        self.uris.clear()
+        self.pending.clear()
+        self.stop_listening()
+        self._scope.cancel()
+
+
+async def refuse_legacy_subscriptions(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """Server middleware for stateless HTTP, where an update could never be delivered: refuse
+    `resources/subscribe` with the ways that work instead of acknowledging it (or a bare -32601)."""
+    if ctx.request_id is not None and ctx.method in LEGACY_SUBSCRIPTION_METHODS:
+        raise MCPError(
+            types.METHOD_NOT_FOUND,
+            f"{ctx.method} is not served on stateless HTTP: no stream outlives a request here, so an "
+            "update could never be delivered. Use subscriptions/listen (protocol 2026-07-28), which works "
+            "here, or a server started with --stateful, or stdio",
+            data=ctx.method,
+        )
+    return await call_next(ctx)
+
+
 class ClientNotifier:
-    def __init__(self) -> None:
+    def __init__(self, *, stall_s: float = SUBSCRIBER_STALL_S) -> None:
         self.bus = InMemorySubscriptionBus()
-        # Held weakly: a client that goes away takes its subscriptions and log level with it.
-        self._subscribers: weakref.WeakSet[Connection] = weakref.WeakSet()
+        self._stall_s = stall_s
+
+    @asynccontextmanager
+    async def lifespan(self, _server: Any) -> AsyncIterator[NotifierLifespan]:
+        """The server's lifespan: a task group for the delivery tasks, cancelled when it ends."""
+        async with anyio.create_task_group() as tasks:
+            try:
+                yield NotifierLifespan(tasks)
+            finally:
+                tasks.cancel_scope.cancel()
 
     # -- handlers for the low-level server ----------------------------------------------------
 
@@ -47,14 +160,29 @@ class ClientNotifier:
         self, ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams
     ) -> types.EmptyResult:
         connection = connection_of(ctx.session)
-        connection.state.setdefault(SUBSCRIBED_KEY, set()).add(str(params.uri))
-        self._subscribers.add(connection)
+        subscriber = connection.state.get(SUBSCRIBER_KEY)
+        if subscriber is None or subscriber.dropped:
+            subscriber = self._start_delivery(ctx, connection)
+        subscriber.uris.add(str(params.uri))
         return types.EmptyResult()
+
+    def _start_delivery(self, ctx: ServerRequestContext[Any, Any], connection: Connection) -> LegacySubscriber:
+        runtime = ctx.lifespan_context
+        if not isinstance(runtime, NotifierLifespan):
+            raise MCPError(types.INTERNAL_ERROR, "resource subscriptions need the server's lifespan running")
+        subscriber = LegacySubscriber(connection, self._stall_s)
+        subscriber.stop_listening = self.bus.subscribe(subscriber.offer)
+        runtime.tasks.start_soon(subscriber.deliver)
+        connection.exit_stack.callback(subscriber.close)  # a client that goes away takes them along
+        connection.state[SUBSCRIBER_KEY] = subscriber
+        return subscriber
 
     async def unsubscribe(
         self, ctx: ServerRequestContext[Any, Any], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
-        connection_of(ctx.session).state.get(SUBSCRIBED_KEY, set()).discard(str(params.uri))
+        subscriber = connection_of(ctx.session).state.get(SUBSCRIBER_KEY)
+        if subscriber is not None:
+            subscriber.uris.discard(str(params.uri))
         return types.EmptyResult()
 
     async def set_level(
@@ -66,16 +194,9 @@ class ClientNotifier:
     # -- outgoing ------------------------------------------------------------------------------
 
     async def resource_updated(self, uri: str) -> None:
-        """Tell every subscriber of `uri`, in both protocol generations, that it changed."""
+        """Tell every subscriber of `uri`, in both protocol generations, that it changed. Waits on no
+        client: the bus only records the update for each subscriber, whose own task sends it."""
         await self.bus.publish(ResourceUpdated(uri=uri))
-        for connection in list(self._subscribers):
-            if uri not in connection.state.get(SUBSCRIBED_KEY, ()):
-                continue
-            try:
-                await connection.send_resource_updated(uri)
-            except Exception as exc:  # the client went away: forget it
-                logger.info("dropping subscriber that could not be notified", extra={"error": str(exc)})
-                self._subscribers.discard(connection)
 
     async def log(self, ctx: ServerRequestContext[Any, Any], level: str, data: dict[str, Any]) -> None:
         """Send a log notification about this request, on this request's own stream, to a client that

@@ -8,11 +8,13 @@ import logging
 from typing import Annotated, Any, Literal
 
 import mcp_types as types
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.server.mcpserver.prompts.base import UserMessage
-from mcp_types import ToolAnnotations
-from pydantic import Field, StringConstraints
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, ToolAnnotations
+from pydantic import Field, StringConstraints, ValidationError
 
 from mcp_server import __version__
 from mcp_server.command_tool import build_process_command
@@ -20,14 +22,16 @@ from mcp_server.commands import CommandExecutor, CommandRunner
 from mcp_server.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
-    SEARCH_MAX,
-    TAG_MAX,
+    TASK_ID_MAX,
     DeletedTask,
     Description,
     Due,
     NewTask,
+    NoNul,
     Priority,
+    SearchText,
     Status,
+    Tag,
     Tags,
     Task,
     TaskId,
@@ -40,7 +44,7 @@ from mcp_server.errors import InvalidInput, TaskNotFound
 from mcp_server.health import Health
 from mcp_server.metrics import Metrics
 from mcp_server.nlu.parser import CommandParser
-from mcp_server.notifications import ClientNotifier
+from mcp_server.notifications import ClientNotifier, refuse_legacy_subscriptions
 from mcp_server.service import TaskService
 from mcp_server.tooling import ManagedTool
 
@@ -56,6 +60,7 @@ INSTRUCTIONS = (
 IdempotencyKey = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
+    NoNul,
     Field(description="Any unique string; a retry with the same key returns the first task."),
 ]
 ClearableField = Literal["description", "due"]
@@ -87,16 +92,16 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
     async def list_tasks(
         status: Status | None = None,
         priority: Priority | None = None,
-        tag: Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX)] | None = None,
+        tag: Tag | None = None,
         due_before: Annotated[Due | None, Field(description="Due on or before this date/datetime.")] = None,
         due_after: Annotated[Due | None, Field(description="Due on or after this date/datetime.")] = None,
         search: Annotated[
-            str | None,
-            StringConstraints(min_length=1, max_length=SEARCH_MAX),
-            Field(description="Case-insensitive text in title or description."),
+            SearchText | None, Field(description="Case-insensitive text in title or description.")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
-        cursor: Annotated[str | None, Field(description="next_cursor from the previous page.")] = None,
+        cursor: Annotated[
+            Annotated[str, NoNul] | None, Field(description="next_cursor from the previous page.")
+        ] = None,
     ) -> TaskPage:
         """List tasks matching all given filters, oldest first, a page at a time, with the total that match."""
         query = TaskQuery(
@@ -175,8 +180,63 @@ def _plan_order(task: Task) -> tuple[Any, ...]:
     return (task.due is None, task.due or "", _PRIORITY_RANK[task.priority], task.id)
 
 
-async def _open_tasks(service: TaskService, tag: str | None) -> list[Task]:
-    query = TaskQuery(status=Status.OPEN, tag=tag or None)
+def _invalid_argument(prompt: str, message: str) -> MCPError:
+    """A prompt's bad argument is the caller's to fix: -32602, as an unknown resource is."""
+    return MCPError(INVALID_PARAMS, message, data={"prompt": prompt})
+
+
+def _open_tasks_query(focus_tag: str | None) -> TaskQuery:
+    try:
+        return TaskQuery(status=Status.OPEN, tag=focus_tag or None)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        raise _invalid_argument("plan_my_day", f"focus_tag {focus_tag!r} is not a tag: {reason}") from None
+
+
+def _hours(hours_available: str | None) -> float | None:
+    try:
+        hours = float(hours_available) if hours_available else None
+    except ValueError:
+        hours = -1.0
+    if hours is not None and not 0 < hours <= 24:
+        raise _invalid_argument(
+            "plan_my_day",
+            f"hours_available must be a number of hours from 0 to 24, e.g. 3 or 1.5; got {hours_available!r}",
+        )
+    return hours
+
+
+def _checked_prompt_requests(server: MCPServer) -> None:
+    """Answer an unknown prompt, or an argument a prompt does not take, with -32602 and what there is,
+    as resources/read answers an unknown resource (the SDK answers code 0 or -32603 and logs a
+    traceback)."""
+    low = server._lowlevel_server
+    render = low.get_request_handler("prompts/get")
+    assert render is not None, "MCPServer serves prompts/get"
+
+    async def get_prompt(ctx: ServerRequestContext[Any, Any], params: types.GetPromptRequestParams) -> Any:
+        prompts = {prompt.name: prompt for prompt in await server.list_prompts()}
+        prompt = prompts.get(params.name)
+        if prompt is None:
+            raise MCPError(
+                INVALID_PARAMS,
+                f"unknown prompt {params.name!r}; prompts/list shows {', '.join(sorted(prompts))}",
+                data={"prompt": params.name},
+            )
+        takes = [argument.name for argument in prompt.arguments or []]
+        unknown = sorted(set(params.arguments or {}) - set(takes))
+        if unknown:
+            raise _invalid_argument(
+                params.name,
+                f"prompt {params.name!r} takes no argument {', '.join(map(repr, unknown))}; "
+                f"its arguments are {', '.join(takes) or '(none)'}",
+            )
+        return await render.handler(ctx, params)
+
+    low.add_request_handler("prompts/get", types.GetPromptRequestParams, get_prompt)
+
+
+async def _open_tasks(service: TaskService, query: TaskQuery) -> list[Task]:
     page = await service.list_tasks(query, limit=PAGE_MAX)
     tasks = list(page.tasks)
     while page.next_cursor and len(tasks) < 10 * PAGE_MAX:
@@ -194,7 +254,10 @@ def build_server(
     notifier: ClientNotifier | None = None,
     metrics: Metrics | None = None,
     runner: CommandRunner | None = None,
+    stateless_http: bool = False,
 ) -> MCPServer:
+    """The MCP server. `stateless_http`: it will be served on stateless HTTP, where no stream outlives
+    a request, so `resources/subscribe` is neither advertised nor served (subscriptions/listen is)."""
     notifier = notifier or ClientNotifier()
     metrics = metrics or Metrics()
 
@@ -225,6 +288,8 @@ def build_server(
             ),
         ],
         subscriptions=notifier.bus,
+        lifespan=notifier.lifespan,
+        middleware=[refuse_legacy_subscriptions] if stateless_http else None,
     )
 
     async def on_task_changed(task_id: int) -> None:
@@ -233,8 +298,9 @@ def build_server(
     service.on_change(on_task_changed)
 
     low = server._lowlevel_server  # the SDK has no decorator for these handlers
-    low.add_request_handler("resources/subscribe", types.SubscribeRequestParams, notifier.subscribe)
-    low.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, notifier.unsubscribe)
+    if not stateless_http:  # a registered handler is what advertises resources.subscribe
+        low.add_request_handler("resources/subscribe", types.SubscribeRequestParams, notifier.subscribe)
+        low.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, notifier.unsubscribe)
     low.add_request_handler("logging/setLevel", types.SetLevelRequestParams, notifier.set_level)
 
     @server.resource(
@@ -255,10 +321,12 @@ def build_server(
         mime_type="application/json",
     )
     async def task_resource(task_id: str) -> str:
-        if not task_id.isdigit():
-            raise ResourceNotFoundError(f"task id must be a positive integer, got {task_id!r}")
+        # ASCII digits only ("²".isdigit() is true), and few enough for int() and for the store.
+        number = int(task_id) if task_id.isascii() and task_id.isdigit() and len(task_id) <= 19 else 0
+        if not 1 <= number <= TASK_ID_MAX:  # -32602, invalid params
+            raise ResourceNotFoundError(f"task_id must be a positive integer up to {TASK_ID_MAX}, got {task_id!r}")
         try:
-            task = await service.get_task(int(task_id))
+            task = await service.get_task(number)
         except TaskNotFound as exc:
             raise ResourceNotFoundError(str(exc)) from exc
         return task.model_dump_json()
@@ -269,7 +337,8 @@ def build_server(
         description="Draft a plan for today from the open tasks, ordered by due date and priority.",
     )
     async def plan_my_day(focus_tag: str | None = None, hours_available: str | None = None) -> list[UserMessage]:
-        tasks = await _open_tasks(service, focus_tag)
+        query, hours = _open_tasks_query(focus_tag), _hours(hours_available)
+        tasks = await _open_tasks(service, query)
         listing = (
             "\n".join(
                 f"- #{t.id} [{t.priority.value}] {t.title}"
@@ -279,7 +348,7 @@ def build_server(
             )
             or "(no open tasks)"
         )
-        budget = f" I have about {hours_available} hours." if hours_available else ""
+        budget = f" I have about {hours:g} hours." if hours else ""
         scope = f" tagged '{focus_tag}'" if focus_tag else ""
         return [
             UserMessage(
@@ -307,6 +376,7 @@ def build_server(
             values = [str(i) for i in await service.suggest_open_ids(argument.value)]
         return types.Completion(values=values, has_more=False)
 
+    _checked_prompt_requests(server)
     return server
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
+import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 
@@ -34,6 +36,23 @@ async def test_stdio_subprocess_serves_both_client_generations(db_path: Path, mo
         assert page.structured_content["total"] == 1
     async with Client(stdio_params(db_path)) as client:
         assert (await client.call_tool("list_tasks", {})).structured_content["total"] == 1
+
+
+async def test_stdio_advertises_and_delivers_legacy_subscriptions(db_path: Path) -> None:
+    heard = anyio.Event()
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, types.ResourceUpdatedNotification):
+            heard.set()
+
+    async with Client(stdio_params(db_path), mode="legacy", message_handler=on_message) as client:
+        resources = client.server_capabilities.resources
+        assert resources is not None and resources.subscribe
+        created = (await client.call_tool("create_task", {"title": "watched over stdio"})).structured_content
+        await client.subscribe_resource(f"task://{created['id']}")
+        await client.call_tool("complete_task", {"task_id": created["id"]})
+        with anyio.fail_after(10):
+            await heard.wait()
 
 
 async def test_db_comes_from_the_environment_when_no_flag(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import HttpServer
+from tests.servers import start_http_server
 
 SCENARIOS = [
     "server-initialize",
@@ -25,6 +25,10 @@ SCENARIOS = [
     "resources-unsubscribe",
     "completion-complete",
 ]
+
+# Stateless HTTP (the default) refuses resources/subscribe: no stream there outlives a request, so an
+# update could never be delivered. These run against a server started with --stateful.
+STATEFUL_SCENARIOS = frozenset({"resources-subscribe", "resources-unsubscribe"})
 
 SUITE_DIR = Path(os.environ.get("MCP_CONFORMANCE_DIR", Path(__file__).parent.parent / ".cache" / "conformance"))
 
@@ -42,13 +46,18 @@ def conformance_env() -> dict[str, str]:
 
 @pytest.mark.conformance
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_conformance_scenario(http_server: HttpServer, conformance_env: dict[str, str], scenario: str) -> None:
-    done = subprocess.run(
-        ["conformance", "server", "--url", http_server.mcp_url, "--scenario", scenario],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=conformance_env,
-    )
+def test_conformance_scenario(db_path: Path, tmp_path: Path, conformance_env: dict[str, str], scenario: str) -> None:
+    mode = ("--stateful",) if scenario in STATEFUL_SCENARIOS else ()
+    server = start_http_server(db_path, tmp_path / "server.log", "--backend", "none", *mode)
+    try:
+        done = subprocess.run(
+            ["conformance", "server", "--url", server.mcp_url, "--scenario", scenario],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=conformance_env,
+        )
+    finally:
+        server.stop()
     output = done.stdout + done.stderr
     assert done.returncode == 0 and " 0 failed" in output, output

@@ -4,6 +4,7 @@ completions, subscriptions and client log levels."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import anyio
@@ -127,7 +128,7 @@ BAD_CALLS = [
     ),
     ("create_task", {"title": "a", "colour": "red"}, "colour: unknown argument"),
     ("create_task", {"title": 42}, "title: Input should be a valid string"),
-    ("create_task", {"title": "a", "tags": "work"}, "tags: Input should be a valid list"),
+    ("create_task", {"title": "a", "tags": "work"}, "tags: Input should be a valid array"),
     ("create_task", {"title": "a", "tags": [""]}, "tags.0: String should have at least 1 character"),
     ("create_task", {}, "title: Field required"),
     ("update_task", {"task_id": 999, "title": "b"}, "task 999 does not exist"),
@@ -204,6 +205,31 @@ async def test_plan_my_day_orders_by_due_then_priority(client: Client) -> None:
     assert "already done" not in text
     focused = (await client.get_prompt("plan_my_day", {"focus_tag": "work", "hours_available": "3"})).messages
     assert "no date" not in focused[0].content.text and "3 hours" in focused[0].content.text
+
+
+PROMPT_REFUSALS = [
+    ("nope", {}, "unknown prompt 'nope'; prompts/list shows plan_my_day"),
+    ("plan_my_day", {"focus": "work"}, "takes no argument 'focus'; its arguments are focus_tag, hours_available"),
+    ("plan_my_day", {"hours_available": "lots"}, "hours_available must be a number of hours from 0 to 24"),
+    ("plan_my_day", {"hours_available": "-2"}, "hours_available must be a number of hours from 0 to 24"),
+    ("plan_my_day", {"focus_tag": "t" * 51}, "is not a tag: String should have at most 50 characters"),
+]
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_get_prompt_refuses_unknown_names_and_bad_arguments_as_invalid_params(
+    app: App, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with Client(app.server, mode=mode) as client:
+        for name, arguments, expected in PROMPT_REFUSALS:
+            with pytest.raises(MCPError) as refused:
+                await client.get_prompt(name, arguments)
+            assert (refused.value.error.code, name) == (-32602, name), refused.value.error
+            assert expected in refused.value.error.message
+        planned = await client.get_prompt("plan_my_day", {"hours_available": "1.5"})
+        assert "I have about 1.5 hours." in planned.messages[0].content.text
+    assert not [record.getMessage() for record in caplog.records if record.exc_info]
 
 
 async def test_completions_suggest_tags_and_open_task_ids(client: Client) -> None:
