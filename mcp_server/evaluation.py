@@ -1,8 +1,9 @@
 """`task-api-mcp eval`: how well a parser turns the labelled commands into the expected actions.
 
 Nothing is executed against a store: each command is parsed and normalised as it would be executed
-(dates resolved against the line's "now" and "timezone", the guards applied), then compared with
-the label. An expected action "error" means the command must be refused.
+(first the guard process_command applies before any parser, then dates resolved against the line's
+"now" and "timezone", the checks on the model's answer), then compared with the label. An expected
+action "error" means the command must be refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from mcp_server.commands import normalise
 from mcp_server.errors import CommandRefused, InvalidModelOutput, TaskError
 from mcp_server.nlu.actions import ACTION_ADAPTER
+from mcp_server.nlu.guards import GUARD, GuardRefused, check_command
 from mcp_server.nlu.parser import CommandParser
 
 
@@ -88,10 +90,13 @@ async def predict(parser: CommandParser, row: dict[str, Any]) -> Prediction:
     started = time.perf_counter()
     name, raw = parser.name, None
     try:
+        check_command(row["command"])  # as process_command does: what it refuses no parser sees
         outcome = await parser.parse(row["command"])
         name, raw = outcome.parser, outcome.raw_output
         action = normalise(outcome.action, timezone=timezone, now=now, command=row["command"])
         predicted, error, schema_valid = ACTION_ADAPTER.dump_python(action, mode="json", exclude_none=True), None, True
+    except GuardRefused as exc:
+        name, predicted, error, schema_valid = GUARD, None, str(exc), True
     except CommandRefused as exc:  # a valid "error" action: the parser refused on purpose
         predicted, error, schema_valid = None, str(exc), True
     except InvalidModelOutput as exc:
