@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -82,16 +83,22 @@ def build_openai(settings: Settings) -> OpenAICompatParser | None:
 def build_embedded(settings: Settings) -> LlamaCppParser | None:
     """The in-process model: the configured GGUF, else the test model when its package is installed,
     with the task adapter trained for it (an adapter only fits the base it was trained on)."""
-    timeout_s = max(settings.model_timeout_s, 60)
+    embedded = partial(
+        LlamaCppParser,
+        timeout_s=settings.model_timeout_s,  # as set: the load has its own timeout, and warms the model up
+        load_timeout_s=settings.model_load_timeout_s,
+        threads=settings.model_threads,
+        max_queued=settings.model_queue,
+    )
     chosen = None if settings.adapter in (None, "none") else Path(settings.adapter)
     if settings.gguf:
-        return LlamaCppParser(gguf=Path(settings.gguf), adapter=chosen, timeout_s=timeout_s)
+        return embedded(gguf=Path(settings.gguf), adapter=chosen)
     bundled = installed_test_model()
     if bundled is None:
         return None
     if settings.adapter is None:
         chosen = shipped_adapter()
-    return LlamaCppParser(gguf=bundled, adapter=chosen, timeout_s=timeout_s, expected_sha256=TEST_MODEL_SHA256)
+    return embedded(gguf=bundled, adapter=chosen, expected_sha256=TEST_MODEL_SHA256)
 
 
 @asynccontextmanager
@@ -107,7 +114,13 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         backend.on_call = metrics.observe_model_call
     runner = CommandRunner(CommandExecutor(service), parser, settings.timezone)
     server = build_server(
-        service, health, parser=parser, default_timezone=settings.timezone, metrics=metrics, runner=runner
+        service,
+        health,
+        parser=parser,
+        default_timezone=settings.timezone,
+        metrics=metrics,
+        runner=runner,
+        stateless_http=settings.transport == "http" and settings.stateless,
     )
     try:
         async with AsyncExitStack() as stack:

@@ -64,7 +64,7 @@ class GenerativeParser(ABC):
     def _timed_out(self, timeout_s: float) -> ModelUnavailable:
         self.health.count("timeouts")
         return ModelUnavailable(
-            f"the command model did not answer within {timeout_s:.0f} s; retry, or use the task tools"
+            f"the command model did not answer within {timeout_s:g} s; retry, or use the task tools"
         )
 
     def _refuse_if_not_ready(self) -> None:

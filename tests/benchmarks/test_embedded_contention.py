@@ -1,0 +1,17 @@
+"""A short run of the embedded-model contention benchmark (one command per measurement)."""
+
+from tests.benchmarks import run_benchmark
+from tests.nlu.test_llamacpp import _require_embedded
+
+
+def test_contention_benchmark_prints_its_figures() -> None:
+    _require_embedded()
+    lines, figures = run_benchmark(
+        "benchmarks.embedded_contention",
+        *("--calls", "1", "--old-threads", "1", "--new-threads", "1", "--busy-threads", "1"),
+        timeout=300,
+    )
+    assert any(line.startswith("old (1)") for line in lines) and any(line.startswith("new (1)") for line in lines)
+    for run in ("old_alone", "new_alone", "old_contended", "new_contended"):
+        assert figures[run]["n"] == 1 and figures[run]["p50_ms"] > 0
+    assert set(figures["ratios"]) >= {"old_contended_vs_alone", "new_contended_vs_alone", "new_vs_old_contended"}

@@ -1,0 +1,44 @@
+"""Loading the embedded model leaves stdout alone: on the stdio transport, stdout carries the
+protocol, and a message written while the model loads must reach the client."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import anyio
+import pytest
+
+from mcp_server.health import ComponentState
+from mcp_server.nlu.llamacpp import LlamaCppParser
+from tests.nlu.test_llamacpp import _require_embedded
+
+pytestmark = pytest.mark.anyio
+
+
+def _write_until(done: threading.Event, written: list[int]) -> None:
+    """What the stdio transport does meanwhile: write lines to file descriptor 1."""
+    while not done.is_set():
+        os.write(1, f"protocol line {len(written)}\n".encode())
+        written.append(len(written))
+        done.wait(0.001)
+
+
+async def test_nothing_written_to_stdout_while_the_model_loads_is_lost(capfd: pytest.CaptureFixture[str]) -> None:
+    gguf: Path = _require_embedded()
+    parser = LlamaCppParser(gguf=gguf, threads=1)
+    done, written = threading.Event(), []
+    writer = threading.Thread(target=_write_until, args=(done, written))
+    writer.start()
+    try:
+        async with parser.running():
+            with anyio.fail_after(120):
+                while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110 - the load signals nothing
+                    await anyio.sleep(0.05)
+    finally:
+        done.set()
+        writer.join()
+    assert parser.health.state == ComponentState.READY, parser.health.detail
+    received = [line for line in capfd.readouterr().out.splitlines() if line.startswith("protocol line")]
+    assert len(received) == len(written) > 100

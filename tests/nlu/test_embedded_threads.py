@@ -1,0 +1,57 @@
+"""How many CPU threads the embedded model takes: by default one core fewer than the process may
+use (so that a second busy process or the event loop does not stall every token), or what
+--model-threads / TASK_API_MODEL_THREADS say; the prompt's batch uses the same number."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import anyio
+import pytest
+
+from mcp_server.app import build_embedded
+from mcp_server.cli import build_parser
+from mcp_server.config import ConfigError, Settings, settings_from_args
+from mcp_server.health import ComponentState
+from mcp_server.nlu.llamacpp import LlamaCppParser
+from tests.nlu.test_llamacpp import _require_embedded
+
+
+def _usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@pytest.fixture(scope="module")
+def gguf() -> Path:
+    return _require_embedded()
+
+
+def test_the_default_leaves_a_core_free(gguf: Path) -> None:
+    embedded = build_embedded(Settings())
+    assert embedded is not None
+    assert embedded.threads == max(1, min(_usable_cpus() - 1, 8))
+
+
+def test_model_threads_from_the_flag_and_the_environment(gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flagged = settings_from_args(build_parser().parse_args(["serve", "--model-threads", "1"]))
+    assert flagged.model_threads == 1 and build_embedded(flagged).threads == 1  # type: ignore[union-attr]
+    monkeypatch.setenv("TASK_API_MODEL_THREADS", "3")
+    monkeypatch.setenv("TASK_API_MODEL_LOAD_TIMEOUT", "45")
+    from_env = settings_from_args(build_parser().parse_args(["serve"]))
+    assert from_env.model_threads == 3 and from_env.model_load_timeout_s == 45
+    with pytest.raises(ConfigError, match="model threads"):
+        Settings(model_threads=0).validate()
+    with pytest.raises(ConfigError, match="load timeout"):
+        Settings(model_load_timeout_s=0).validate()
+
+
+@pytest.mark.anyio
+async def test_generation_and_the_prompt_use_the_chosen_threads(gguf: Path) -> None:
+    parser = LlamaCppParser(gguf=gguf, threads=1)
+    async with parser.running():
+        with anyio.fail_after(120):
+            while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110 - the load signals nothing
+                await anyio.sleep(0.05)
+        params = parser._llama.context_params
+    assert (params.n_threads, params.n_threads_batch) == (1, 1)

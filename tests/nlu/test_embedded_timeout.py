@@ -1,0 +1,124 @@
+"""The embedded model's time limits, with the real small model in-process: a command that runs past
+--model-timeout gets the model's timeout error (a tool error, a 503 over REST), is counted in health,
+and its generation stops at once so that the next command has the model; the timeout is the one
+the operator set."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from mcp import Client
+
+from mcp_server.app import App, build_embedded, open_app
+from mcp_server.config import Settings
+from mcp_server.health import ComponentState
+from mcp_server.nlu.llamacpp import LlamaCppParser, _TokenBridge
+from mcp_server.rest import build_rest_app
+from tests.nlu.test_llamacpp import _require_embedded
+
+pytestmark = pytest.mark.anyio
+
+TOO_SHORT_S = 0.02  # no generation of an action finishes this fast: the command must time out
+NOT_BY_RULES = "remind me to water the plants tomorrow"  # the rules leave it to the model
+
+
+@pytest.fixture(scope="module")
+def gguf() -> Path:
+    return _require_embedded()
+
+
+async def _wait_ready(app: App) -> LlamaCppParser:
+    with anyio.fail_after(120):
+        while app.health.model.state == ComponentState.LOADING:  # noqa: ASYNC110 - the load signals nothing
+            await anyio.sleep(0.05)
+    assert app.health.model.state == ComponentState.READY, app.health.model.detail
+    assert isinstance(app.parser, LlamaCppParser)
+    return app.parser
+
+
+async def _wait_model_free(parser: LlamaCppParser, within_s: float = 10) -> None:
+    """The worker of a timed-out command lets go of the model (it stops at its next token)."""
+    with anyio.fail_after(within_s):
+        while parser.generating:  # noqa: ASYNC110 - a worker thread signals nothing to the loop
+            await anyio.sleep(0.01)
+
+
+@pytest.fixture
+async def timing_out(gguf: Path, db_path: Path) -> AsyncIterator[App]:
+    settings = Settings(db=str(db_path), backend="llamacpp", model_timeout_s=TOO_SHORT_S)
+    async with open_app(settings) as app:
+        await _wait_ready(app)
+        yield app
+
+
+async def test_a_command_past_the_timeout_gets_the_models_timeout_error(timing_out: App) -> None:
+    parser = timing_out.parser
+    assert isinstance(parser, LlamaCppParser)
+    async with Client(timing_out.server) as client:
+        result = await client.call_tool("process_command", {"command": NOT_BY_RULES, "dry_run": True})
+        assert result.is_error
+        assert f"did not answer within {TOO_SHORT_S:g} s" in result.content[0].text
+        assert parser.health.counts["timeouts"] == 1
+        await _wait_model_free(parser)
+        parser.timeout_s = 120  # the operator's next command, with time enough: the model is free for it
+        after = await client.call_tool("process_command", {"command": NOT_BY_RULES, "dry_run": True})
+        health = json.loads((await client.read_resource("health://status")).contents[0].text)
+    assert not after.is_error, after.content[0].text
+    assert after.structured_content["parser"] == "llamacpp"
+    assert health["components"]["model"]["backends"]["llamacpp"]["timeouts"] == 1
+
+
+async def test_a_timeout_over_rest_is_a_503_model_unavailable(timing_out: App) -> None:
+    rest = build_rest_app(timing_out.service, timing_out.runner)
+    transport = httpx.ASGITransport(app=rest, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        plain = await http.post("/v1/task", json={"command": NOT_BY_RULES, "dry_run": True})
+        streamed = await http.post("/v1/task", json={"command": NOT_BY_RULES, "dry_run": True, "stream": True})
+    assert plain.status_code == 503, plain.text
+    error = plain.json()["error"]
+    assert error["code"] == "model_unavailable" and "did not answer within" in error["message"]
+    assert streamed.status_code == 200 and "event: error" in streamed.text and "model_unavailable" in streamed.text
+    assert timing_out.health.model.snapshot()["timeouts"] == 2
+
+
+async def test_a_timed_out_generation_stops_instead_of_running_on(gguf: Path) -> None:
+    """After the timeout, the worker ends the generation at its next token: the model's context
+    holds far fewer tokens than a whole answer to the same command leaves there."""
+    parser = LlamaCppParser(gguf=gguf, timeout_s=TOO_SHORT_S)
+    async with parser.running():
+        with anyio.fail_after(120):
+            while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        with pytest.raises(Exception, match="did not answer within"):
+            await parser.parse(NOT_BY_RULES)
+        await _wait_model_free(parser)
+        stopped_at = parser._llama.n_tokens
+        parser.timeout_s = 120
+        await parser.parse(NOT_BY_RULES)
+        answered_at = parser._llama.n_tokens
+        with anyio.move_on_after(TOO_SHORT_S):  # the caller gives up: the same as a timeout for the worker
+            await parser.parse(NOT_BY_RULES)
+        await _wait_model_free(parser)
+        cancelled_at = parser._llama.n_tokens
+    assert answered_at - stopped_at >= 8, (stopped_at, answered_at)
+    assert answered_at - cancelled_at >= 8, (cancelled_at, answered_at)
+    assert parser.health.counts["timeouts"] == 1
+
+
+async def test_a_send_after_the_caller_left_never_raises_into_the_generation() -> None:
+    bridge = _TokenBridge()
+    bridge.close()
+    await anyio.to_thread.run_sync(bridge.send, '{"action"')  # a closed stream: dropped, not raised
+    assert bridge.stop.is_set()
+
+
+def test_the_embedded_model_gets_the_timeout_the_operator_set(gguf: Path) -> None:
+    embedded = build_embedded(Settings(model_timeout_s=5))
+    assert embedded is not None and embedded.timeout_s == 5
+    loading = build_embedded(Settings(model_timeout_s=5, model_load_timeout_s=42))
+    assert loading is not None and loading.load_timeout_s == 42
