@@ -27,6 +27,7 @@ from mcp_server.config import (
     model_settings_from_args,
     settings_from_args,
 )
+from mcp_server.connection_limits import ConnectionLimits, limited_h11_protocol
 from mcp_server.errors import StoreUnavailable
 from mcp_server.evaluation import evaluate, load_dataset
 from mcp_server.health import ComponentState
@@ -35,6 +36,7 @@ from mcp_server.logs import configure_logging
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
 from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
 from mcp_server.rest import build_rest_app
+from mcp_server.stdio import run_stdio
 from mcp_server.store import describe
 
 logger = logging.getLogger("mcp_server")
@@ -55,7 +57,7 @@ async def serve(settings: Settings) -> None:
         )
         try:
             if settings.transport == "stdio":
-                await app.server.run_stdio_async()
+                await run_stdio(app.server)
             else:
                 asgi = build_http_app(
                     app.server,
@@ -72,18 +74,33 @@ async def serve(settings: Settings) -> None:
                     allowed_hosts=settings.allowed_hosts,
                     allowed_origins=settings.allowed_origins,
                 )
-                config = uvicorn.Config(
-                    asgi,
-                    host=settings.host,
-                    port=settings.port,
-                    log_config=None,
-                    access_log=False,
-                    lifespan="on",
-                    timeout_graceful_shutdown=5,
-                )
-                await uvicorn.Server(config).serve()
+                await uvicorn.Server(uvicorn_config(asgi, settings)).serve()
         finally:
             logger.info("server_stop", extra={"transport": settings.transport})
+
+
+def uvicorn_config(asgi: Any, settings: Settings) -> uvicorn.Config:
+    """uvicorn with the connection limits and timeouts of the settings. Forwarded headers
+    (X-Forwarded-For) are trusted only from --forwarded-allow-ips: uvicorn's own default trusts them
+    from loopback, which would let any local process choose its address in the logs and the limiter."""
+    limits = ConnectionLimits(
+        header_timeout_s=settings.header_timeout_s,
+        body_timeout_s=settings.body_timeout_s,
+        max_connections=settings.max_connections,
+    )
+    return uvicorn.Config(
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        http=limited_h11_protocol(limits),
+        timeout_keep_alive=settings.keep_alive_timeout_s,  # type: ignore[arg-type]
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
 
 
 def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -14,12 +14,18 @@ from typing import Any, Literal
 from limits import parse as parse_limit
 from platformdirs import user_data_dir
 
-from mcp_server.http import is_loopback
 from mcp_server.logs import LEVELS
 from mcp_server.nlu.dates import DateError, zone
 
 APP_NAME = "task-api-mcp"
 DEFAULT_SHARED_RATE_LIMIT = "600/minute"
+TOKEN_FREE_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
+
+
+def is_token_free_bind(host: str) -> bool:
+    """The binds that may serve without a token: exactly this machine's own loopback names. Any
+    other address, 127.0.0.2 included, may be reached through forwarding or routing from elsewhere."""
+    return host.strip().lower() in TOKEN_FREE_HOSTS
 
 
 def default_db_path() -> Path:
@@ -48,6 +54,11 @@ class Settings:
     allowed_origins: list[str] = field(default_factory=list)
     rate_limit: str | None = None
     max_body_bytes: int = 1024 * 1024
+    forwarded_allow_ips: str | None = None
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_timeout_s: float = 5.0
+    max_connections: int = 500
     backend: Literal["auto", "ollama", "llamacpp", "openai", "rules", "none"] = "auto"
     gguf: str | None = None
     adapter: str | None = None
@@ -56,6 +67,8 @@ class Settings:
     ollama_host: str = "http://127.0.0.1:11434"
     model: str = "task-api-prod"
     model_timeout_s: float = 30.0
+    model_load_timeout_s: float = 300.0
+    model_threads: int | None = None
     model_concurrency: int = 2
     model_queue: int = 16
     timezone: str = "UTC"
@@ -67,6 +80,8 @@ class Settings:
             raise ConfigError(f"log level must be one of {', '.join(LEVELS)}, got {self.log_level!r}")
         if self.model_timeout_s <= 0 or self.model_concurrency < 1 or self.model_queue < 0:
             raise ConfigError("model timeout must be > 0, concurrency >= 1 and queue >= 0")
+        if self.model_load_timeout_s <= 0 or (self.model_threads is not None and self.model_threads < 1):
+            raise ConfigError("model load timeout must be > 0 and model threads >= 1")
         try:
             zone(self.timezone)
         except DateError as exc:
@@ -84,10 +99,16 @@ class Settings:
             raise ConfigError(f"db pool size must be at least 1, got {self.db_pool_size}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0-65535, got {self.port}")
-        if self.transport == "http" and not is_loopback(self.host) and not self.token and not self.allow_insecure_bind:
+        if min(self.header_timeout_s, self.body_timeout_s, self.keep_alive_timeout_s) <= 0:
+            raise ConfigError("header, body and keep-alive timeouts must be > 0 seconds")
+        if self.max_connections < 1:
+            raise ConfigError(f"max connections must be at least 1, got {self.max_connections}")
+        needs_token = self.transport == "http" and not is_token_free_bind(self.host)
+        if needs_token and not self.token and not self.allow_insecure_bind:
             raise ConfigError(
                 f"refusing to serve on {self.host} without a bearer token: set TASK_API_TOKEN or "
-                f"--token-file, bind to 127.0.0.1, or pass --allow-insecure-bind if a proxy authenticates"
+                f"--token-file, bind to 127.0.0.1, ::1 or localhost, or pass --allow-insecure-bind if a "
+                f"proxy authenticates"
             )
         return self
 
@@ -137,6 +158,37 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=int(env.get("TASK_API_MAX_BODY_BYTES", str(1024 * 1024))),
         help="largest HTTP request body accepted (env TASK_API_MAX_BODY_BYTES)",
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default=env.get("TASK_API_FORWARDED_ALLOW_IPS") or None,
+        help="proxies (comma-separated addresses or networks, or *) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are trusted for the client address; default none: the peer's address is "
+        "the client's (env TASK_API_FORWARDED_ALLOW_IPS)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=float(env.get("TASK_API_HEADER_TIMEOUT", "10")),
+        help="seconds a connection has to send a request's headers (env TASK_API_HEADER_TIMEOUT)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=float(env.get("TASK_API_BODY_TIMEOUT", "30")),
+        help="seconds a request has to send its whole body (env TASK_API_BODY_TIMEOUT)",
+    )
+    parser.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=float(env.get("TASK_API_KEEP_ALIVE_TIMEOUT", "5")),
+        help="seconds an idle connection stays open between requests (env TASK_API_KEEP_ALIVE_TIMEOUT)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=int(env.get("TASK_API_MAX_CONNECTIONS", "500")),
+        help="open HTTP connections at most; beyond, new ones get 503 (env TASK_API_MAX_CONNECTIONS)",
     )
     parser.add_argument(
         "--allow-insecure-bind",
@@ -205,6 +257,20 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds one command may take the model (env TASK_API_MODEL_TIMEOUT)",
     )
     parser.add_argument(
+        "--model-load-timeout",
+        type=float,
+        default=float(env.get("TASK_API_MODEL_LOAD_TIMEOUT", "300")),
+        help="seconds the embedded model may take to load and warm up before health says unavailable "
+        "(env TASK_API_MODEL_LOAD_TIMEOUT)",
+    )
+    parser.add_argument(
+        "--model-threads",
+        type=int,
+        default=int(env["TASK_API_MODEL_THREADS"]) if env.get("TASK_API_MODEL_THREADS") else None,
+        help="CPU threads of the embedded model (env TASK_API_MODEL_THREADS); default: the usable cores "
+        "less one, at most 8",
+    )
+    parser.add_argument(
         "--model-concurrency",
         type=int,
         default=int(env.get("TASK_API_MODEL_CONCURRENCY", "2")),
@@ -228,7 +294,7 @@ def rate_limit_for(given: str | None, host: str) -> str | None:
     server and DEFAULT_SHARED_RATE_LIMIT for one that others reach."""
     if given is not None:
         return None if given.strip().lower() in ("off", "none", "") else given.strip()
-    return None if is_loopback(host) else DEFAULT_SHARED_RATE_LIMIT
+    return None if is_token_free_bind(host) else DEFAULT_SHARED_RATE_LIMIT
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -253,6 +319,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         allowed_origins=args.allowed_origin,
         rate_limit=rate_limit_for(args.rate_limit, args.host),
         max_body_bytes=args.max_body_bytes,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
+        keep_alive_timeout_s=args.keep_alive_timeout,
+        max_connections=args.max_connections,
         readiness=args.readiness,
         db_pool_size=args.db_pool_size,
         **model_settings_from_args(args),
@@ -270,6 +341,8 @@ def model_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "ollama_host": args.ollama_host,
         "model": args.model,
         "model_timeout_s": args.model_timeout,
+        "model_load_timeout_s": args.model_load_timeout,
+        "model_threads": args.model_threads,
         "model_concurrency": args.model_concurrency,
         "model_queue": args.model_queue,
         "timezone": args.timezone,

@@ -3,8 +3,18 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+
+def code_for_status(status: int) -> str:
+    """A stable error code from the status: 404 -> not_found, 405 -> method_not_allowed."""
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
 from typing import Any
 
@@ -13,60 +11,19 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from mcp_server.abuse_limits import BodySizeLimitMiddleware, RateLimitMiddleware, RequestTimeoutMiddleware
 from mcp_server.access_log import AccessLogMiddleware
-from mcp_server.errors_http import error_response, unhandled_error
+from mcp_server.bearer_auth import BearerToken, BearerTokenMiddleware
+from mcp_server.error_bodies import JsonErrorBodyMiddleware
+from mcp_server.errors_http import unhandled_error
 from mcp_server.health import Health
+from mcp_server.host_origin import HostOriginMiddleware, host_allowlist, origin_allowlist
 from mcp_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from mcp_server.metrics import Metrics
 
 logger = logging.getLogger(__name__)
-
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/health"})
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def transport_security(host: str, allowed_hosts: list[str], allowed_origins: list[str]) -> TransportSecuritySettings:
-    """Host and Origin allowlists (DNS-rebinding protection); loopback names are always allowed."""
-    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *allowed_hosts]
-    origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*", *allowed_origins]
-    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
-        hosts += [host, f"{host}:*"]
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
-
-
-class BearerTokenMiddleware:
-    """Require `Authorization: Bearer <token>` on everything but the probes (constant-time compare)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._expected = f"Bearer {token}".encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"authorization", b"")
-        if not hmac.compare_digest(given, self._expected):
-            response = error_response(
-                401,
-                "unauthorized",
-                "missing or wrong bearer token",
-                headers={"WWW-Authenticate": 'Bearer realm="task-api-mcp"'},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 def build_http_app(
@@ -84,7 +41,9 @@ def build_http_app(
     rest: ASGIApp | None = None,
     request_timeout_s: float = 120.0,
 ) -> ASGIApp:
-    """The ASGI app, outermost first: access log, body size limit, rate limit, bearer token, routes."""
+    """The ASGI app, outermost first: access log, JSON error bodies, Host/Origin check, body size
+    limit, rate limit, bearer token, REST timeout, routes. Every check but the probes' exemption
+    guards every route: /mcp, /v1/*, /openapi.json, /docs and /metrics alike."""
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(_: Request) -> Response:
@@ -130,15 +89,25 @@ def build_http_app(
         streamable_http_path="/mcp",
         stateless_http=stateless,
         json_response=False,
-        transport_security=transport_security(host, allowed_hosts or [], allowed_origins or []),
+        # The SDK's own Host/Origin check guards /mcp only, and answers in plain text;
+        # HostOriginMiddleware below guards every route with the JSON error shape.
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         host=host,
     )
     app.add_exception_handler(Exception, unhandled_error)
     if rest is not None:  # after the MCP routes and probes: /v1/..., /openapi.json, /docs
         app.router.routes.append(Mount("", app=rest))
     guarded: ASGIApp = RequestTimeoutMiddleware(app, request_timeout_s)
-    guarded = BearerTokenMiddleware(guarded, token) if token else guarded
+    auth = BearerToken(token) if token else None
+    if auth is not None:
+        guarded = BearerTokenMiddleware(guarded, auth)
     if rate_limit:
-        guarded = RateLimitMiddleware(guarded, rate_limit)
+        guarded = RateLimitMiddleware(guarded, rate_limit, principal=auth.principal if auth else None)
+    guarded = BodySizeLimitMiddleware(guarded, max_body_bytes)
+    guarded = HostOriginMiddleware(
+        guarded,
+        hosts=host_allowlist(host, allowed_hosts or []),
+        origins=origin_allowlist(host, allowed_origins or []),
+    )
     observe = metrics.record_http_request if metrics is not None else None
-    return AccessLogMiddleware(BodySizeLimitMiddleware(guarded, max_body_bytes), on_request=observe)
+    return AccessLogMiddleware(JsonErrorBodyMiddleware(guarded), on_request=observe)

@@ -35,6 +35,13 @@ _KNOWN_ROUTES = (
     "/docs",
 )
 _TASK_PATH = re.compile(r"^/v1/tasks/[^/]+(?P<rest>/complete)?$")
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_of(method: str) -> str:
+    """The method as a label: a client can send any token as a method, and each new label value
+    would be a new time series kept forever, so anything unusual is OTHER."""
+    return method if method in _KNOWN_METHODS else "OTHER"
 
 
 def route_of(path: str) -> str:
@@ -123,7 +130,7 @@ class Metrics:
         self.model_seconds.labels(backend).observe(seconds)
 
     def record_http_request(self, method: str, path: str, status: int, seconds: float) -> None:
-        route = route_of(path)
+        route, method = route_of(path), method_of(method)
         self.http_requests.labels(method, route, str(status)).inc()
         self.http_seconds.labels(method, route).observe(seconds)
 

@@ -11,31 +11,34 @@ import anyio
 from fastapi import FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StringConstraints
+from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mcp_server import __version__
 from mcp_server.commands import CommandResult, CommandRunner
 from mcp_server.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
-    SEARCH_MAX,
-    TAG_MAX,
+    TASK_ID_MAX,
     DeletedTask,
     Due,
     NewTask,
     Priority,
+    SearchText,
     Status,
+    Tag,
     Task,
     TaskPage,
     TaskPatch,
     TaskQuery,
 )
 from mcp_server.errors import TaskError
-from mcp_server.errors_http import error_response, unhandled_error
+from mcp_server.errors_http import code_for_status, error_response, unhandled_error
 from mcp_server.service import TaskService
 
-TaskIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="The task's numeric id.")]
+TaskIdPath = Annotated[int, Path(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
 
 # The status each kind of domain error answers with.
 STATUS_BY_KIND = {
@@ -63,6 +66,8 @@ class ErrorResponse(BaseModel):
 
 
 class CommandRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt "dryRun" must not run the command for real
+
     command: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
     stream: bool = Field(default=False, description="Answer with server-sent events: tokens, then the response.")
     dry_run: bool = False
@@ -85,8 +90,17 @@ class TaskResponse(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 404, 409, 413, 422, 429, 502, 503)
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 421, 422, 429, 502, 503)
 }
+DOCS_ASSETS = "/docs/assets"
+
+
+def describe_problem(error: Any) -> str:
+    """One validation problem as `field: what is wrong`; a body that is not JSON says so."""
+    if error.get("type") == "json_invalid":
+        return f"body: not valid JSON ({error.get('ctx', {}).get('error', 'cannot be parsed')})"
+    where = ".".join(str(part) for part in error["loc"] if part not in ("body", "query", "path", "header")) or "body"
+    return f"{where}: {error['msg'].removeprefix('Value error, ')}"
 
 
 def _success(result: CommandResult) -> TaskResponse:
@@ -105,12 +119,20 @@ def _success(result: CommandResult) -> TaskResponse:
 
 
 def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the installed package, not a CDN,
+    # so they work offline and behind an egress firewall.
+    app = FastAPIOffline(
         title="Task API",
         version=__version__,
         description="Tasks for agents and people: plain CRUD, and one command in words turned into one action.",
         responses=ERRORS,
+        static_url=DOCS_ASSETS,
     )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Unknown routes, wrong methods: the service's error shape, not FastAPI's {"detail": ...}."""
+        return error_response(exc.status_code, code_for_status(exc.status_code), str(exc.detail), exc.headers)
 
     @app.exception_handler(TaskError)
     async def task_error(_: Request, exc: TaskError) -> JSONResponse:
@@ -120,19 +142,16 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        return error_response(422, "invalid_input", problems)
+        return error_response(422, "invalid_input", "; ".join(describe_problem(e) for e in exc.errors()[:5]))
 
     @app.get("/v1/tasks", response_model=TaskPage, summary="List tasks")
     async def list_tasks(
         status: Status | None = None,
         priority: Priority | None = None,
-        tag: Annotated[str | None, Query(min_length=1, max_length=TAG_MAX)] = None,
+        tag: Annotated[Tag | None, Query()] = None,
         due_before: Due | None = None,
         due_after: Due | None = None,
-        search: Annotated[str | None, Query(min_length=1, max_length=SEARCH_MAX)] = None,
+        search: Annotated[SearchText | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
     ) -> TaskPage:

@@ -26,10 +26,11 @@ class HttpServer:
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    host: str = "127.0.0.1"
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def mcp_url(self) -> str:
@@ -49,12 +50,17 @@ class HttpServer:
 
 
 def spawn_http_server(
-    args: list[str], port: int, log_path: Path, env: dict[str, str] | None = None, health_path: str = "/healthz"
+    args: list[str],
+    port: int,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    health_path: str = "/healthz",
+    host: str = "127.0.0.1",
 ) -> HttpServer:
-    """Start `args` (which must listen on `port`) and wait until `health_path` answers 200."""
+    """Start `args` (which must listen on `host`:`port`) and wait until `health_path` answers 200."""
     with log_path.open("ab") as log:
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})})
-    server = HttpServer(process, port, log_path)
+    server = HttpServer(process, port, log_path, host)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,0 +1,187 @@
+"""The listening server's own limits, on a real `task-api-mcp serve --transport http` process: header
+and body deadlines, the connection cap, which forwarded addresses are believed, and a bind to
+another loopback address."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.servers import HttpServer, free_port, spawn_http_server, start_http_server
+from tests.test_http import INITIALIZE
+
+POLL_S = 0.05  # how often the log is read while waiting for a line, under a deadline
+TRICKLE_INTERVAL_S = 0.2  # a slow client's pace: a byte this often, well inside any idle timeout
+
+
+def connect(server: HttpServer) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    sock.settimeout(15)
+    return sock
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (or the socket's timeout)."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def json_body(response: bytes) -> dict[str, object]:
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert b"application/json" in head.lower(), head
+    return json.loads(body)
+
+
+@pytest.fixture
+def strict_server(db_path: Path, tmp_path: Path) -> Iterator[HttpServer]:
+    server = start_http_server(
+        db_path, tmp_path / "strict.log", "--backend", "none", "--header-timeout", "1", "--body-timeout", "1"
+    )
+    yield server
+    server.stop()
+
+
+def test_connections_that_never_send_a_byte_are_closed(strict_server: HttpServer) -> None:
+    started = time.monotonic()
+    silent = [connect(strict_server) for _ in range(20)]
+    answers = [read_until_closed(sock) for sock in silent]
+    assert time.monotonic() - started < 10
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert json_body(answer)["error"] == {
+            "code": "request_timeout",
+            "message": "the request headers did not arrive within 1 s",
+        }
+    assert httpx.get(f"{strict_server.base_url}/healthz").status_code == 200
+
+
+def test_headers_sent_a_byte_at_a_time_meet_the_same_deadline(strict_server: HttpServer) -> None:
+    sock = connect(strict_server)
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 200
+    started = time.monotonic()
+    closed = False
+    for byte in request:
+        try:
+            sock.sendall(bytes([byte]))
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+            break
+        sock.settimeout(TRICKLE_INTERVAL_S)
+        try:
+            if sock.recv(65536).startswith(b"HTTP/1.1 408"):
+                closed = True
+                break
+        except TimeoutError:
+            continue
+    assert closed, "the server kept reading a request that never ends"
+    assert time.monotonic() - started < 5
+
+
+def test_a_body_that_never_finishes_gets_408(strict_server: HttpServer) -> None:
+    sock = connect(strict_server)
+    sock.sendall(
+        b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n" + b'{"title": "'
+    )
+    answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert json_body(answer)["error"]["code"] == "request_timeout"
+    assert httpx.get(f"{strict_server.base_url}/v1/tasks").json()["tasks"] == []
+
+
+def test_a_keep_alive_connection_serves_one_request_after_another(strict_server: HttpServer) -> None:
+    """The header deadline is per request: a quick client on one connection is never cut off."""
+    with httpx.Client(base_url=strict_server.base_url) as http:
+        for _ in range(3):
+            assert http.get("/healthz").status_code == 200
+            assert http.post("/v1/tasks", json={"title": "quick"}).status_code == 201
+
+
+def test_connections_past_the_cap_get_503(db_path: Path, tmp_path: Path) -> None:
+    server = start_http_server(db_path, tmp_path / "cap.log", "--backend", "none", "--max-connections", "4")
+    try:
+        held = [connect(server) for _ in range(4)]
+        extra = connect(server)
+        answer = read_until_closed(extra)
+        assert answer.startswith(b"HTTP/1.1 503")
+        assert json_body(answer)["error"]["code"] == "too_many_connections"
+        for sock in held:
+            sock.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the server notices the closed connections
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+        else:
+            pytest.fail("the server did not accept connections again")
+    finally:
+        server.stop()
+
+
+def access_log_client(server: HttpServer, request_id: str) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in server.logs().splitlines():
+            record = json.loads(line)
+            if record.get("event") == "http_request" and record.get("request_id") == request_id:
+                return str(record["client"])
+        time.sleep(POLL_S)
+    raise AssertionError(f"no access log line for {request_id}")
+
+
+def test_forwarded_addresses_are_ignored_unless_the_proxy_is_trusted(db_path: Path, tmp_path: Path) -> None:
+    forged = {"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "forged-1"}
+    plain = start_http_server(db_path, tmp_path / "plain.log", "--backend", "none", "--rate-limit", "3/minute")
+    try:
+        statuses = [
+            httpx.get(f"{plain.base_url}/v1/tasks", headers={**forged, "X-Forwarded-For": f"203.0.113.{n}"}).status_code
+            for n in range(5)
+        ]
+        assert statuses == [200, 200, 200, 429, 429]  # one address, however it claims to be others
+        assert access_log_client(plain, "forged-1").startswith("127.0.0.1:")
+    finally:
+        plain.stop()
+    behind_proxy = start_http_server(
+        db_path, tmp_path / "proxied.log", "--backend", "none", "--forwarded-allow-ips", "127.0.0.1"
+    )
+    try:
+        assert httpx.get(f"{behind_proxy.base_url}/healthz", headers=forged).status_code == 200
+        assert access_log_client(behind_proxy, "forged-1").startswith("203.0.113.9")
+    finally:
+        behind_proxy.stop()
+
+
+def test_another_loopback_address_needs_a_token_and_accepts_its_own_host(db_path: Path, tmp_path: Path) -> None:
+    port = free_port()
+    args = ["--transport", "http", "--host", "127.0.0.2", "--port", str(port), "--db", str(db_path)]
+    args += ["--backend", "none"]
+    refused = subprocess.run([sys.executable, "-m", "mcp_server", "serve", *args], capture_output=True, text=True)
+    assert refused.returncode == 2 and "without a bearer token" in refused.stderr
+    server = spawn_http_server(
+        [sys.executable, "-m", "mcp_server", "serve", *args],
+        port,
+        tmp_path / "other-loopback.log",
+        env={"TASK_API_TOKEN": "s3cret-token"},
+        host="127.0.0.2",
+    )
+    try:
+        response = httpx.post(
+            f"{server.base_url}/mcp",
+            json=INITIALIZE,
+            headers={"Authorization": "Bearer s3cret-token", "Accept": "application/json, text/event-stream"},
+        )
+        assert response.status_code == 200, response.text
+    finally:
+        server.stop()
