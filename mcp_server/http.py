@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -15,13 +16,17 @@ from starlette.types import ASGIApp
 
 from mcp_server.abuse_limits import BodySizeLimitMiddleware, RateLimitMiddleware, RequestTimeoutMiddleware
 from mcp_server.access_log import AccessLogMiddleware
+from mcp_server.app import App
 from mcp_server.bearer_auth import BearerToken, BearerTokenMiddleware
+from mcp_server.config import Settings
+from mcp_server.connection_limits import ConnectionLimits, limited_h11_protocol
 from mcp_server.error_bodies import JsonErrorBodyMiddleware
 from mcp_server.errors_http import unhandled_error
 from mcp_server.health import Health
 from mcp_server.host_origin import HostOriginMiddleware, host_allowlist, origin_allowlist
 from mcp_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from mcp_server.metrics import Metrics
+from mcp_server.rest import build_rest_app
 
 logger = logging.getLogger(__name__)
 
@@ -111,3 +116,47 @@ def build_http_app(
     )
     observe = metrics.record_http_request if metrics is not None else None
     return AccessLogMiddleware(JsonErrorBodyMiddleware(guarded), on_request=observe)
+
+
+async def serve_http(app: App, settings: Settings) -> None:
+    """The app on streamable HTTP, REST beside it, behind uvicorn with the settings' limits."""
+    asgi = build_http_app(
+        app.server,
+        app.health,
+        metrics=app.metrics,
+        rate_limit=settings.rate_limit,
+        max_body_bytes=settings.max_body_bytes,
+        rest=build_rest_app(app.service, app.runner),
+        # Room for one model call and its retry, plus the work around them.
+        request_timeout_s=2 * settings.model_timeout_s + 30,
+        host=settings.host,
+        stateless=settings.stateless,
+        token=settings.token,
+        allowed_hosts=settings.allowed_hosts,
+        allowed_origins=settings.allowed_origins,
+    )
+    await uvicorn.Server(uvicorn_config(asgi, settings)).serve()
+
+
+def uvicorn_config(asgi: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """uvicorn with the connection limits and timeouts of the settings. Forwarded headers
+    (X-Forwarded-For) are trusted only from --forwarded-allow-ips: uvicorn's own default trusts them
+    from loopback, which would let any local process choose its address in the logs and the limiter."""
+    limits = ConnectionLimits(
+        header_timeout_s=settings.header_timeout_s,
+        body_timeout_s=settings.body_timeout_s,
+        max_connections=settings.max_connections,
+    )
+    return uvicorn.Config(
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        http=limited_h11_protocol(limits),
+        timeout_keep_alive=settings.keep_alive_timeout_s,  # type: ignore[arg-type]
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )

@@ -8,8 +8,6 @@ import sys
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
 
 def configure_logging(level: str = "INFO") -> None:
     """Route every logger, ours and the libraries', through one JSON handler on stderr."""

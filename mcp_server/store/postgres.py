@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import AsyncConnection
@@ -22,6 +21,7 @@ from mcp_server.domain import NewTask, Status, Task, TaskQuery, due_sort_key
 from mcp_server.errors import InvalidInput, StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
 from mcp_server.store.selection import COLUMNS, escape_like, select
+from mcp_server.store.urls import redacted
 
 T = TypeVar("T")
 
@@ -74,19 +74,6 @@ DATABASE_REFUSALS: tuple[type[psycopg.Error], ...] = (
     psycopg.errors.InsufficientPrivilege,
     psycopg.errors.RaiseException,
 )
-
-
-def is_postgres_url(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for logs and health."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}@" if parts.username else ""
-    return f"postgresql://{user}{host}{port}{parts.path}"
 
 
 def _row_to_task(row: DictRow) -> Task:
