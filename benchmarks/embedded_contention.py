@@ -5,8 +5,8 @@ time, through the parser (`LlamaCppParser.parse`: prompt, constrained generation
 - alone: nothing else of this benchmark runs;
 - contended: while a second Python process runs the same model in a generation loop (another
   llama.cpp process on the same cores, with --busy-threads threads).
-Both are measured for the old default (threads = every core) and the new default (the usable
-cores less one, `--model-threads` when unset), and the ratios are printed.
+Both are measured with threads = every core ("old" in the figures) and with the server's default
+(the usable cores less one, "new", `--model-threads` when unset), and the ratios are printed.
 
     python -m benchmarks.embedded_contention [--calls 10] [--old-threads N] [--new-threads N] [--busy-threads N]
 

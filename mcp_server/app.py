@@ -22,6 +22,7 @@ from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed
 from mcp_server.nlu.ollama import OllamaParser
 from mcp_server.nlu.parser import CommandParser, ModelParser
 from mcp_server.nlu.rules import RulesParser
+from mcp_server.notifications import ClientNotifier
 from mcp_server.server import build_server
 from mcp_server.service import TaskService
 from mcp_server.store import store_for
@@ -125,6 +126,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         default_timezone=settings.timezone,
         metrics=metrics,
         runner=runner,
+        notifier=ClientNotifier(stall_s=settings.subscriber_timeout_s),
         stateless_http=settings.transport == "http" and settings.stateless,
     )
     try:

@@ -1,8 +1,9 @@
 """Bearer-token authentication for every HTTP route but the probes.
 
-The token is compared in constant time. Failed attempts are limited per client address (always,
-whether or not a general rate limit is set), so a client guessing tokens is slowed to a handful a
-minute however it varies its `Authorization` header.
+The token is compared in constant time, and must be long enough that guessing it is hopeless (the
+settings refuse a short one). Failed attempts are limited per client address, whether or not a
+general rate limit is set, so a flood of wrong tokens gets 429 instead of work; a valid token is
+always let through, so clients that share an address with the flood (behind one proxy) keep working.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class BearerToken:
 
 
 class BearerTokenMiddleware:
-    """401 without a valid token; 429 for an address past `failure_limit` failed attempts."""
+    """401 without a valid token; 429 instead for an address past `failure_limit` failed attempts."""
 
     def __init__(self, app: ASGIApp, auth: BearerToken, failure_limit: str = AUTH_FAILURE_LIMIT) -> None:
         self.app = app
@@ -47,16 +48,14 @@ class BearerTokenMiddleware:
         if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
-        address = client_address(scope)
-        if not self.failures.test(self.failure_limit, address):
-            # Checked before the token, so that past the limit even a right guess learns nothing.
-            reason = f"more than {self.failure_limit} failed authentications from {address}"
-            response = too_many_requests(self.failures, self.failure_limit, address, reason)
-        elif self.auth.principal(scope) is not None:
+        if self.auth.principal(scope) is not None:
             await self.app(scope, receive, send)
             return
+        address = client_address(scope)
+        if not self.failures.hit(self.failure_limit, address):
+            reason = f"more than {self.failure_limit} failed authentications from {address}"
+            response = too_many_requests(self.failures, self.failure_limit, address, reason)
         else:
-            self.failures.hit(self.failure_limit, address)
             response = error_response(
                 401,
                 "unauthorized",

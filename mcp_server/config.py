@@ -16,6 +16,8 @@ from platformdirs import user_data_dir
 from mcp_server.nlu.zones import DateError, zone
 
 APP_NAME = "task-api-mcp"
+# A bearer token shorter than this could be guessed; `openssl rand -hex 32` gives 64 characters.
+TOKEN_MIN_LENGTH = 16
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_SHARED_RATE_LIMIT = "600/minute"
 TOKEN_FREE_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
@@ -58,6 +60,7 @@ class Settings:
     body_timeout_s: float = 30.0
     keep_alive_timeout_s: float = 5.0
     max_connections: int = 500
+    subscriber_timeout_s: float = 10.0
     backend: Literal["auto", "ollama", "llamacpp", "openai", "rules", "none"] = "auto"
     gguf: str | None = None
     adapter: str | None = None
@@ -102,8 +105,15 @@ class Settings:
             raise ConfigError(f"port must be 0-65535, got {self.port}")
         if min(self.header_timeout_s, self.body_timeout_s, self.keep_alive_timeout_s) <= 0:
             raise ConfigError("header, body and keep-alive timeouts must be > 0 seconds")
+        if self.subscriber_timeout_s <= 0:
+            raise ConfigError(f"subscriber timeout must be > 0 seconds, got {self.subscriber_timeout_s:g}")
         if self.max_connections < 1:
             raise ConfigError(f"max connections must be at least 1, got {self.max_connections}")
+        if self.token is not None and len(self.token) < TOKEN_MIN_LENGTH:
+            raise ConfigError(
+                f"the bearer token is {len(self.token)} characters; use at least {TOKEN_MIN_LENGTH}, "
+                f"e.g. TASK_API_TOKEN=$(openssl rand -hex 32)"
+            )
         needs_token = self.transport == "http" and not is_token_free_bind(self.host)
         if needs_token and not self.token and not self.allow_insecure_bind:
             raise ConfigError(
@@ -115,12 +125,14 @@ class Settings:
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `serve`. A default from the environment is a string that argparse converts with the
+    flag's type, so a bad value is a usage error naming the flag, raised only when parsing."""
     env = os.environ
     parser.add_argument("--transport", choices=["stdio", "http"], default=env.get("TASK_API_TRANSPORT", "stdio"))
     parser.add_argument(
         "--host", default=env.get("TASK_API_HOST", "127.0.0.1"), help="HTTP bind address (default 127.0.0.1)"
     )
-    parser.add_argument("--port", type=int, default=int(env.get("TASK_API_PORT", "8000")))
+    parser.add_argument("--port", type=int, default=env.get("TASK_API_PORT", str(Settings.port)))
     parser.add_argument(
         "--db",
         default=env.get("TASK_API_DB") or str(default_db_path()),
@@ -130,7 +142,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db-pool-size",
         type=int,
-        default=int(env.get("TASK_API_DB_POOL_SIZE", "10")),
+        default=env.get("TASK_API_DB_POOL_SIZE", str(Settings.db_pool_size)),
         help="most PostgreSQL connections this server opens (env TASK_API_DB_POOL_SIZE)",
     )
     parser.add_argument(
@@ -157,7 +169,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-body-bytes",
         type=int,
-        default=int(env.get("TASK_API_MAX_BODY_BYTES", str(1024 * 1024))),
+        default=env.get("TASK_API_MAX_BODY_BYTES", str(Settings.max_body_bytes)),
         help="largest HTTP request body accepted (env TASK_API_MAX_BODY_BYTES)",
     )
     parser.add_argument(
@@ -170,26 +182,33 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--header-timeout",
         type=float,
-        default=float(env.get("TASK_API_HEADER_TIMEOUT", "10")),
+        default=env.get("TASK_API_HEADER_TIMEOUT", str(Settings.header_timeout_s)),
         help="seconds a connection has to send a request's headers (env TASK_API_HEADER_TIMEOUT)",
     )
     parser.add_argument(
         "--body-timeout",
         type=float,
-        default=float(env.get("TASK_API_BODY_TIMEOUT", "30")),
+        default=env.get("TASK_API_BODY_TIMEOUT", str(Settings.body_timeout_s)),
         help="seconds a request has to send its whole body (env TASK_API_BODY_TIMEOUT)",
     )
     parser.add_argument(
         "--keep-alive-timeout",
         type=float,
-        default=float(env.get("TASK_API_KEEP_ALIVE_TIMEOUT", "5")),
+        default=env.get("TASK_API_KEEP_ALIVE_TIMEOUT", str(Settings.keep_alive_timeout_s)),
         help="seconds an idle connection stays open between requests (env TASK_API_KEEP_ALIVE_TIMEOUT)",
     )
     parser.add_argument(
         "--max-connections",
         type=int,
-        default=int(env.get("TASK_API_MAX_CONNECTIONS", "500")),
+        default=env.get("TASK_API_MAX_CONNECTIONS", str(Settings.max_connections)),
         help="open HTTP connections at most; beyond, new ones get 503 (env TASK_API_MAX_CONNECTIONS)",
+    )
+    parser.add_argument(
+        "--subscriber-timeout",
+        type=float,
+        default=env.get("TASK_API_SUBSCRIBER_TIMEOUT", str(Settings.subscriber_timeout_s)),
+        help="seconds a resources/subscribe client may leave an update unread before it is dropped "
+        "(env TASK_API_SUBSCRIBER_TIMEOUT)",
     )
     parser.add_argument(
         "--allow-insecure-bind",
@@ -254,33 +273,33 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model-timeout",
         type=float,
-        default=float(env.get("TASK_API_MODEL_TIMEOUT", "30")),
+        default=env.get("TASK_API_MODEL_TIMEOUT", str(Settings.model_timeout_s)),
         help="seconds one command may take the model (env TASK_API_MODEL_TIMEOUT)",
     )
     parser.add_argument(
         "--model-load-timeout",
         type=float,
-        default=float(env.get("TASK_API_MODEL_LOAD_TIMEOUT", "300")),
+        default=env.get("TASK_API_MODEL_LOAD_TIMEOUT", str(Settings.model_load_timeout_s)),
         help="seconds the embedded model may take to load and warm up before health says unavailable "
         "(env TASK_API_MODEL_LOAD_TIMEOUT)",
     )
     parser.add_argument(
         "--model-threads",
         type=int,
-        default=int(env["TASK_API_MODEL_THREADS"]) if env.get("TASK_API_MODEL_THREADS") else None,
+        default=env.get("TASK_API_MODEL_THREADS") or None,
         help="CPU threads of the embedded model (env TASK_API_MODEL_THREADS); default: the usable cores "
         "less one, at most 8",
     )
     parser.add_argument(
         "--model-concurrency",
         type=int,
-        default=int(env.get("TASK_API_MODEL_CONCURRENCY", "2")),
+        default=env.get("TASK_API_MODEL_CONCURRENCY", str(Settings.model_concurrency)),
         help="generations at once (env TASK_API_MODEL_CONCURRENCY)",
     )
     parser.add_argument(
         "--model-queue",
         type=int,
-        default=int(env.get("TASK_API_MODEL_QUEUE", "16")),
+        default=env.get("TASK_API_MODEL_QUEUE", str(Settings.model_queue)),
         help="commands that may wait for the model before 'busy' (env TASK_API_MODEL_QUEUE)",
     )
     parser.add_argument(
@@ -325,6 +344,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         body_timeout_s=args.body_timeout,
         keep_alive_timeout_s=args.keep_alive_timeout,
         max_connections=args.max_connections,
+        subscriber_timeout_s=args.subscriber_timeout,
         readiness=args.readiness,
         db_pool_size=args.db_pool_size,
         **model_settings_from_args(args),

@@ -8,16 +8,18 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, Header, Path, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mcp_server import __version__
-from mcp_server.commands import CommandResult, CommandRunner
+from mcp_server.commands import CommandResult, CommandRunner, CommandText, TimezoneName
 from mcp_server.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
@@ -66,12 +68,14 @@ class ErrorResponse(BaseModel):
 
 
 class CommandRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a misspelt "dryRun" must not run the command for real
+    # Unknown fields refused (a misspelt "dryRun" must not run the command for real), and JSON types
+    # strict, as for the tools: "confirm": "yes" confirms nothing.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    command: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    command: CommandText
     stream: bool = Field(default=False, description="Answer with server-sent events: tokens, then the response.")
     dry_run: bool = False
-    timezone: str | None = None
+    timezone: TimezoneName | None = None
     confirm: bool = Field(default=False, description="Confirms a delete asked for in words.")
 
 
@@ -93,6 +97,29 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 421, 422, 429, 502, 503)
 }
 DOCS_ASSETS = "/docs/assets"
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """A query parameter a route does not know is refused, as unknown fields are: a misspelt
+    `expectedVersion` must not drop the version check and change the task anyway."""
+    route = request.scope.get("route")
+    known = _query_names(route.dependant) if isinstance(route, APIRoute) else set()
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": f"unknown query parameter (known: {listed})"}
+                for name in unknown
+            ]
+        )
 
 
 def describe_problem(error: Any) -> str:
@@ -127,6 +154,7 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
         description="Tasks for agents and people: plain CRUD, and one command in words turned into one action.",
         responses=ERRORS,
         static_url=DOCS_ASSETS,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
 
     @app.exception_handler(StarletteHTTPException)

@@ -125,7 +125,7 @@ async def test_dns_rebinding_is_refused(http_server: HttpServer) -> None:
 
 async def test_bearer_token_guards_mcp_but_not_probes(db_path: Path, tmp_path: Path) -> None:
     server = start_http_server(
-        db_path, tmp_path / "auth.log", "--backend", "none", env={"TASK_API_TOKEN": "s3cret-token"}
+        db_path, tmp_path / "auth.log", "--backend", "none", env={"TASK_API_TOKEN": "s3cret-token-for-tests"}
     )
     try:
         async with httpx.AsyncClient() as http:
@@ -140,7 +140,9 @@ async def test_bearer_token_guards_mcp_but_not_probes(db_path: Path, tmp_path: P
         assert missing.json()["error"]["code"] == "unauthorized"
         assert probe.status_code == 200 and spec_probe.status_code == 200
         assert metrics.status_code == 401
-        async with http_client_with_headers(server.mcp_url, {"Authorization": "Bearer s3cret-token"}) as client:
+        async with http_client_with_headers(
+            server.mcp_url, {"Authorization": "Bearer s3cret-token-for-tests"}
+        ) as client:
             assert (await call(client, "create_task", title="authorised"))["id"] == 1
     finally:
         server.stop()

@@ -140,11 +140,13 @@ class LogTail:
 
 
 def test_a_stateful_subscriber_that_stops_reading_never_delays_other_clients(db_path: Path, tmp_path: Path) -> None:
-    """On 6d3370c, with the stream above, every write hung from somewhere between the 830th and the
-    2,900th update on (about the 24,000th without the small buffers). Updates go on until the server
-    drops the subscriber, which it does only once one update has waited SUBSCRIBER_STALL_S for the
-    client, past the point where the old server hung."""
-    server = start_http_server(db_path, tmp_path / "stateful.log", "--stateful", "--backend", "none")
+    """With the stream above, a write that waited on the subscriber would hang once its buffers
+    filled, somewhere between the 830th and the 2,900th update (about the 24,000th without the small
+    buffers). Updates go on until the server drops the subscriber, which it does once one update
+    has waited --subscriber-timeout for the client."""
+    server = start_http_server(
+        db_path, tmp_path / "stateful.log", "--stateful", "--backend", "none", "--subscriber-timeout", "1"
+    )
     drops: list[dict[str, Any]] = []
     try:
         log = LogTail(server.log_path)

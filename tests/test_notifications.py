@@ -67,7 +67,7 @@ async def test_a_subscriber_that_stops_reading_never_delays_another_clients_writ
     async with Client(app.server) as writer:
         task = await call(writer, "create_task", title="watched by a client that stopped reading")
         async with stalled_legacy_subscriber(app, f"task://{task['id']}"):
-            with anyio.fail_after(20):  # each write used to wait for the stalled client: forever
+            with anyio.fail_after(20):  # a write that waited for the stalled client would wait forever
                 for n in range(300):
                     await call(writer, "update_task", task_id=task["id"], title=f"revision {n}")
             assert (await call(writer, "list_tasks"))["tasks"][0]["title"] == "revision 299"

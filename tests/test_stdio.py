@@ -43,7 +43,7 @@ class RawStdioClient:
         await self._stdin.send(line)
 
     async def answer(self) -> dict[str, Any]:
-        with anyio.fail_after(15):  # the old transport answered a bad line never
+        with anyio.fail_after(15):  # a bad line left unanswered would hang here
             return json.loads(await self._stdout.receive_until(b"\n", 1024 * 1024))
 
     async def ask(self, line: bytes) -> dict[str, Any]:

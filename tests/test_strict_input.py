@@ -213,9 +213,7 @@ async def test_rest_command_with_nul_answers_why_and_stores_nothing(rules_app: A
     async with rest_client(rules_app) as http:
         response = await http.post("/v1/task", json={"command": f"create a task: call{NUL} mum"})
         listing = (await http.get("/v1/tasks")).json()
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["success"] is False and "title: must not contain NUL (\\x00) characters" in body["message"]
+    assert_invalid_input(response, "command: must not contain NUL (\\x00) characters")
     assert listing["total"] == 0
 
 
@@ -360,3 +358,44 @@ async def test_a_models_list_filters_are_held_to_the_task_rules(model_app: App, 
     async with Client(model_app.server) as client:
         assert "search: must not contain NUL" in await call_error(client, "process_command", {"command": "search x"})
         assert "years 1-9999" in await call_error(client, "process_command", {"command": "what is due"})
+
+
+# -- commands: zones that are no zone, strict REST bodies, unknown query parameters --------------
+
+
+@pytest.mark.parametrize("timezone", ["Europe", "America/", "x" * 300, "../../etc/passwd"])
+async def test_a_timezone_that_names_no_zone_is_a_clear_error(rules_app: App, client: Client, timezone: str) -> None:
+    message = await call_error(client, "process_command", {"command": "list my tasks", "timezone": timezone})
+    assert "timezone" in message and "Error executing tool" not in message
+    async with rest_client(rules_app) as http:
+        response = await http.post("/v1/task", json={"command": "list my tasks", "timezone": timezone})
+    assert response.status_code in (200, 422), response.text
+    body = response.json()
+    if response.status_code == 200:
+        assert body["success"] is False and "unknown timezone" in body["message"]
+    else:
+        assert_invalid_input(response, "timezone")
+
+
+@pytest.mark.parametrize("field", ["confirm", "dry_run", "stream"])
+@pytest.mark.parametrize("value", ["yes", 1, "true"])
+async def test_rest_command_booleans_are_json_booleans(rules_app: App, field: str, value: object) -> None:
+    async with rest_client(rules_app) as http:
+        created = await http.post("/v1/tasks", json={"title": "stays"})
+        response = await http.post("/v1/task", json={"command": "delete task 1", field: value})
+        listing = (await http.get("/v1/tasks")).json()
+    assert created.status_code == 201
+    assert_invalid_input(response, field)
+    assert [task["title"] for task in listing["tasks"]] == ["stays"]
+
+
+async def test_rest_refuses_query_parameters_a_route_does_not_know(rules_app: App) -> None:
+    """A misspelt expected_version must not drop the version check and change the task anyway."""
+    async with rest_client(rules_app) as http:
+        await http.post("/v1/tasks", json={"title": "versioned"})
+        misspelt = await http.patch("/v1/tasks/1?expectedVersion=3", json={"title": "changed"})
+        unknown_filter = await http.get("/v1/tasks", params={"state": "open"})
+        task = (await http.get("/v1/tasks/1")).json()
+    assert_invalid_input(misspelt, "expectedVersion", "expected_version")
+    assert_invalid_input(unknown_filter, "state")
+    assert task["title"] == "versioned" and task["version"] == 1

@@ -12,11 +12,11 @@ from mcp_server.errors import ModelUnavailable
 from mcp_server.health import ComponentState, ModelHealth
 from mcp_server.nlu.llamacpp import (
     CLONE_ROOT,
-    TEST_MODEL_REQUIREMENT,
     embedded_install_command,
     installed_test_model,
     is_clone,
 )
+from mcp_server.nlu.model_files import TEST_MODEL_REQUIREMENT
 from mcp_server.nlu.parser import ModelParser, ParseOutcome, PartialOutput
 from mcp_server.nlu.prompt import MODEL_NAME
 from mcp_server.nlu.rules import NAME as RULES

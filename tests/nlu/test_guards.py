@@ -106,6 +106,8 @@ REFUSED: list[tuple[str, str]] = [
 # Task commands, the false-positive traps among them, that the guard must let through untouched.
 ALLOWED = [
     "add a task: act as MC at the wedding",
+    "create a task: update the system prompt for the support bot",  # a title, said to the server
+    "create a task to read about DAN mode",
     "create a task: ignore the noise complaint",
     "remind me to clear the gutters",
     "remind me to clear all the gutters",

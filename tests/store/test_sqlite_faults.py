@@ -221,3 +221,27 @@ async def test_a_write_the_file_refuses_is_store_unavailable_and_readiness_reche
         assert await store.schema_version() == len(MIGRATIONS)
     finally:
         await store.close()
+
+
+async def test_a_file_that_cannot_grow_says_so_rather_than_how_the_rollback_failed(tmp_path: Path) -> None:
+    """SQLite rolls a transaction back itself when the file cannot grow; the caller must hear that the
+    disk is full, not that the store's own ROLLBACK found no transaction. The file is capped from
+    outside with max_page_count, which SQLite answers with the same SQLITE_FULL a full disk gives."""
+    db = tmp_path / "tasks.db"
+    store = SQLiteTaskStore(db)
+    await store.open()
+    try:
+        await store.create(NewTask(title="fits"))
+        pages = await store._read(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
+        capped = store._inline or store._open_inline()
+        capped.execute(f"PRAGMA max_page_count = {pages}")
+
+        async def fill() -> None:
+            for n in range(200):
+                await store.create(NewTask(title=f"grows the file {n}", description="x" * 2000))
+
+        with pytest.raises(StoreUnavailable, match="cannot grow: the disk is full") as refused:
+            await fill()
+        assert "cannot rollback" not in str(refused.value)
+    finally:
+        await store.close()
