@@ -201,7 +201,7 @@ def _hours(hours_available: str | None) -> float | None:
     if hours is not None and not 0 < hours <= 24:
         raise _invalid_argument(
             "plan_my_day",
-            f"hours_available must be a number of hours from 0 to 24, e.g. 3 or 1.5; got {hours_available!r}",
+            f"hours_available must be a number of hours above 0 and at most 24, e.g. 3 or 1.5; got {hours_available!r}",
         )
     return hours
 

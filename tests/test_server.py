@@ -210,8 +210,8 @@ async def test_plan_my_day_orders_by_due_then_priority(client: Client) -> None:
 PROMPT_REFUSALS = [
     ("nope", {}, "unknown prompt 'nope'; prompts/list shows plan_my_day"),
     ("plan_my_day", {"focus": "work"}, "takes no argument 'focus'; its arguments are focus_tag, hours_available"),
-    ("plan_my_day", {"hours_available": "lots"}, "hours_available must be a number of hours from 0 to 24"),
-    ("plan_my_day", {"hours_available": "-2"}, "hours_available must be a number of hours from 0 to 24"),
+    ("plan_my_day", {"hours_available": "lots"}, "hours_available must be a number of hours above 0 and at most 24"),
+    ("plan_my_day", {"hours_available": "-2"}, "hours_available must be a number of hours above 0 and at most 24"),
     ("plan_my_day", {"focus_tag": "t" * 51}, "is not a tag: String should have at most 50 characters"),
 ]
 
