@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 from mcp_server.evaluation import evaluate, load_dataset, params_match
 from mcp_server.nlu.ollama import OllamaParser
 from tests.ollama_server import FakeOllama
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).parent.parent
@@ -120,8 +120,7 @@ async def test_model_outputs_are_scored_for_json_and_schema_validity(tmp_path: P
             {"command": "the invented one is done", "expected": {"action": "error"}},
         ]
         async with parser.running():
-            while parser.health.state.value != "ready":  # noqa: ASYNC110
-                await anyio.sleep(0.02)
+            await wait_until(lambda: parser.health.state.value == "ready", within_s=30, what="the model being ready")
             result = await evaluate(parser, rows)
     finally:
         fake.stop()
@@ -153,9 +152,7 @@ async def test_eval_refuses_what_process_command_refuses_before_the_parser(tmp_p
         ]
         predictions = tmp_path / "p.jsonl"
         async with parser.running():
-            with anyio.fail_after(10):
-                while parser.health.state.value != "ready":  # noqa: ASYNC110 - the warm-up signals nothing
-                    await anyio.sleep(0.02)
+            await wait_until(lambda: parser.health.state.value == "ready", within_s=30, what="the model being ready")
             result = await evaluate(parser, rows, predictions)
     finally:
         fake.stop()

@@ -35,16 +35,11 @@ NUL = "\x00"
 
 
 @pytest.fixture
-async def rules_app(db_path: Path) -> AsyncIterator[App]:
-    """The server with the rules parser: process_command acts, with no model to wait for."""
-    async with open_app(Settings(db=str(db_path), backend="rules")) as app:
-        yield app
-
-
-@pytest.fixture
-async def client(rules_app: App) -> AsyncIterator[Client]:
-    async with Client(rules_app.server) as connected:
-        yield connected
+async def app(db_path: Path) -> AsyncIterator[App]:
+    """The server with the rules parser (conftest's `client` talks to it): process_command acts,
+    with no model to wait for."""
+    async with open_app(Settings(db=str(db_path), backend="rules")) as running:
+        yield running
 
 
 @asynccontextmanager
@@ -184,9 +179,9 @@ async def test_the_largest_cursor_is_an_empty_page(client: Client) -> None:
     ],
 )
 async def test_rest_answers_invalid_input_naming_the_field(
-    rules_app: App, method: str, path: str, options: dict[str, Any], words: tuple[str, ...]
+    app: App, method: str, path: str, options: dict[str, Any], words: tuple[str, ...]
 ) -> None:
-    async with rest_client(rules_app) as http:
+    async with rest_client(app) as http:
         await http.post("/v1/tasks", json={"title": "existing", "due": "2026-12-04"})
         response = await http.request(method, path, **options)
         listing = (await http.get("/v1/tasks")).json()
@@ -194,8 +189,8 @@ async def test_rest_answers_invalid_input_naming_the_field(
     assert [task["title"] for task in listing["tasks"]] == ["existing"] and listing["tasks"][0]["version"] == 1
 
 
-async def test_rest_due_before_the_last_day_lists_it(rules_app: App) -> None:
-    async with rest_client(rules_app) as http:
+async def test_rest_due_before_the_last_day_lists_it(app: App) -> None:
+    async with rest_client(app) as http:
         await http.post("/v1/tasks", json={"title": "last day", "due": "9999-12-31"})
         response = await http.get("/v1/tasks", params={"due_before": "9999-12-31"})
     assert response.status_code == 200, response.text
@@ -203,14 +198,14 @@ async def test_rest_due_before_the_last_day_lists_it(rules_app: App) -> None:
 
 
 @pytest.mark.parametrize("params", [{"tag": f"a{NUL}"}, {"search": f"a{NUL}"}, {"tag": "\u0130" * 50}, {"tag": " "}])
-async def test_rest_list_filters_are_invalid_input(rules_app: App, params: dict[str, str]) -> None:
-    async with rest_client(rules_app) as http:
+async def test_rest_list_filters_are_invalid_input(app: App, params: dict[str, str]) -> None:
+    async with rest_client(app) as http:
         response = await http.get("/v1/tasks", params=params)
     assert_invalid_input(response, next(iter(params)))
 
 
-async def test_rest_command_with_nul_answers_why_and_stores_nothing(rules_app: App) -> None:
-    async with rest_client(rules_app) as http:
+async def test_rest_command_with_nul_answers_why_and_stores_nothing(app: App) -> None:
+    async with rest_client(app) as http:
         response = await http.post("/v1/task", json={"command": f"create a task: call{NUL} mum"})
         listing = (await http.get("/v1/tasks")).json()
     assert_invalid_input(response, "command: must not contain NUL (\\x00) characters")
@@ -364,10 +359,10 @@ async def test_a_models_list_filters_are_held_to_the_task_rules(model_app: App, 
 
 
 @pytest.mark.parametrize("timezone", ["Europe", "America/", "x" * 300, "../../etc/passwd"])
-async def test_a_timezone_that_names_no_zone_is_a_clear_error(rules_app: App, client: Client, timezone: str) -> None:
+async def test_a_timezone_that_names_no_zone_is_a_clear_error(app: App, client: Client, timezone: str) -> None:
     message = await call_error(client, "process_command", {"command": "list my tasks", "timezone": timezone})
     assert "timezone" in message and "Error executing tool" not in message
-    async with rest_client(rules_app) as http:
+    async with rest_client(app) as http:
         response = await http.post("/v1/task", json={"command": "list my tasks", "timezone": timezone})
     assert response.status_code in (200, 422), response.text
     body = response.json()
@@ -379,8 +374,8 @@ async def test_a_timezone_that_names_no_zone_is_a_clear_error(rules_app: App, cl
 
 @pytest.mark.parametrize("field", ["confirm", "dry_run", "stream"])
 @pytest.mark.parametrize("value", ["yes", 1, "true"])
-async def test_rest_command_booleans_are_json_booleans(rules_app: App, field: str, value: object) -> None:
-    async with rest_client(rules_app) as http:
+async def test_rest_command_booleans_are_json_booleans(app: App, field: str, value: object) -> None:
+    async with rest_client(app) as http:
         created = await http.post("/v1/tasks", json={"title": "stays"})
         response = await http.post("/v1/task", json={"command": "delete task 1", field: value})
         listing = (await http.get("/v1/tasks")).json()
@@ -389,9 +384,9 @@ async def test_rest_command_booleans_are_json_booleans(rules_app: App, field: st
     assert [task["title"] for task in listing["tasks"]] == ["stays"]
 
 
-async def test_rest_refuses_query_parameters_a_route_does_not_know(rules_app: App) -> None:
+async def test_rest_refuses_query_parameters_a_route_does_not_know(app: App) -> None:
     """A misspelt expected_version must not drop the version check and change the task anyway."""
-    async with rest_client(rules_app) as http:
+    async with rest_client(app) as http:
         await http.post("/v1/tasks", json={"title": "versioned"})
         misspelt = await http.patch("/v1/tasks/1?expectedVersion=3", json={"title": "changed"})
         unknown_filter = await http.get("/v1/tasks", params={"state": "open"})

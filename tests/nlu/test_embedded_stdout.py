@@ -7,12 +7,12 @@ import os
 import threading
 from pathlib import Path
 
-import anyio
 import pytest
 
 from mcp_server.health import ComponentState
 from mcp_server.nlu.llamacpp import LlamaCppParser
 from tests.nlu.test_llamacpp import _require_embedded
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -33,9 +33,7 @@ async def test_nothing_written_to_stdout_while_the_model_loads_is_lost(capfd: py
     writer.start()
     try:
         async with parser.running():
-            with anyio.fail_after(120):
-                while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110 - the load signals nothing
-                    await anyio.sleep(0.05)
+            await wait_until(lambda: parser.health.state != ComponentState.LOADING, within_s=120, what="the load")
     finally:
         done.set()
         writer.join()

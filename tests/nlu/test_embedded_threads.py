@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import anyio
 import pytest
 
 from mcp_server.app import build_embedded
@@ -16,6 +15,7 @@ from mcp_server.config import ConfigError, Settings, settings_from_args
 from mcp_server.health import ComponentState
 from mcp_server.nlu.llamacpp import LlamaCppParser
 from tests.nlu.test_llamacpp import _require_embedded
+from tests.waiting import wait_until
 
 
 def _usable_cpus() -> int:
@@ -50,8 +50,6 @@ def test_model_threads_from_the_flag_and_the_environment(gguf: Path, monkeypatch
 async def test_generation_and_the_prompt_use_the_chosen_threads(gguf: Path) -> None:
     parser = LlamaCppParser(gguf=gguf, threads=1)
     async with parser.running():
-        with anyio.fail_after(120):
-            while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110 - the load signals nothing
-                await anyio.sleep(0.05)
+        await wait_until(lambda: parser.health.state != ComponentState.LOADING, within_s=120, what="the load")
         params = parser._llama.context_params
     assert (params.n_threads, params.n_threads_batch) == (1, 1)

@@ -20,6 +20,7 @@ from mcp_server.health import ComponentState
 from mcp_server.nlu.llamacpp import LlamaCppParser, _TokenBridge
 from mcp_server.rest import build_rest_app
 from tests.nlu.test_llamacpp import _require_embedded
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -33,9 +34,7 @@ def gguf() -> Path:
 
 
 async def _wait_ready(app: App) -> LlamaCppParser:
-    with anyio.fail_after(120):
-        while app.health.model.state == ComponentState.LOADING:  # noqa: ASYNC110 - the load signals nothing
-            await anyio.sleep(0.05)
+    await wait_until(lambda: app.health.model.state != ComponentState.LOADING, within_s=120, what="the load")
     assert app.health.model.state == ComponentState.READY, app.health.model.detail
     assert isinstance(app.parser, LlamaCppParser)
     return app.parser
@@ -43,9 +42,7 @@ async def _wait_ready(app: App) -> LlamaCppParser:
 
 async def _wait_model_free(parser: LlamaCppParser, within_s: float = 10) -> None:
     """The worker of a timed-out command lets go of the model (it stops at its next token)."""
-    with anyio.fail_after(within_s):
-        while parser.generating:  # noqa: ASYNC110 - a worker thread signals nothing to the loop
-            await anyio.sleep(0.01)
+    await wait_until(lambda: not parser.generating, within_s=within_s, what="the worker letting go of the model")
 
 
 @pytest.fixture
@@ -91,9 +88,7 @@ async def test_a_timed_out_generation_stops_instead_of_running_on(gguf: Path) ->
     holds far fewer tokens than a whole answer to the same command leaves there."""
     parser = LlamaCppParser(gguf=gguf, timeout_s=TOO_SHORT_S)
     async with parser.running():
-        with anyio.fail_after(120):
-            while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110
-                await anyio.sleep(0.05)
+        await wait_until(lambda: parser.health.state != ComponentState.LOADING, within_s=120, what="the load")
         with pytest.raises(Exception, match="did not answer within"):
             await parser.parse(NOT_BY_RULES)
         await _wait_model_free(parser)
@@ -132,9 +127,11 @@ async def test_a_load_past_its_timeout_is_unavailable_and_the_late_model_is_not_
     parser = LlamaCppParser(gguf=gguf, load_timeout_s=TOO_SHORT_S)
     caplog.set_level("INFO", logger="mcp_server.nlu.llamacpp")
     async with parser.running():
-        with anyio.fail_after(120):
-            while not any(r.message == "model_load_discarded" for r in caplog.records):  # noqa: ASYNC110
-                await anyio.sleep(0.05)  # polled under the deadline: the worker thread signals nothing
+        await wait_until(
+            lambda: any(r.message == "model_load_discarded" for r in caplog.records),
+            within_s=120,
+            what="the late load being discarded",
+        )
         assert parser.health.state == ComponentState.UNAVAILABLE
         assert "did not load within" in parser.health.detail
         assert parser._llama is None

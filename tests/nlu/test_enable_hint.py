@@ -22,6 +22,7 @@ from mcp_server.health import ComponentState
 from mcp_server.nlu import chain
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
 from tests.nlu.test_llamacpp import _require_embedded
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -67,8 +68,7 @@ def _modelfile_paths(modelfile: Path) -> list[Path]:
 async def _hint_for_a_newcomer(db_path: Path) -> str:
     settings = Settings(db=str(db_path), backend="auto", ollama_host="http://127.0.0.1:9")
     async with open_app(settings) as app:
-        while app.health.model.state == ComponentState.LOADING:  # noqa: ASYNC110 - the warm-up signals nothing
-            await anyio.sleep(0.02)
+        await wait_until(lambda: app.health.model.state != ComponentState.LOADING, within_s=120, what="the warm-up")
         async with Client(app.server) as client:
             result = await client.call_tool("process_command", {"command": NOT_BY_RULES})
     assert result.is_error

@@ -10,13 +10,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.servers import HttpServer, start_http_server
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -36,12 +36,14 @@ def largest_file(db: Path) -> int:
 
 async def ready_within(http: httpx.AsyncClient, seconds: float) -> httpx.Response:
     """Poll /readyz until it answers 200 (each probe re-checks a recorded fault)."""
-    with anyio.fail_after(seconds):
-        while True:
-            response = await http.get("/readyz")
-            if response.status_code == 200:
-                return response
-            await anyio.sleep(0.1)
+    answers: list[httpx.Response] = []
+
+    async def ready() -> bool:
+        answers.append(await http.get("/readyz"))
+        return answers[-1].status_code == 200
+
+    await wait_until(ready, within_s=seconds, what="/readyz answering 200")
+    return answers[-1]
 
 
 @pytest.mark.skipif(not hasattr(resource, "prlimit"), reason="sets the file size limit of another process")
