@@ -30,7 +30,6 @@ from typing import Any
 import anyio
 
 from benchmarks.http_latency import percentile
-from mcp_server.health import ComponentState
 from mcp_server.nlu.llamacpp import (
     TEST_MODEL_SHA256,
     LlamaCppParser,
@@ -40,6 +39,7 @@ from mcp_server.nlu.llamacpp import (
     shipped_adapter,
 )
 from mcp_server.nlu.prompt import messages_for
+from mcp_server.observability.health import ComponentState
 
 ROOT = Path(__file__).parents[1]
 COMMANDS = [

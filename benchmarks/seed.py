@@ -16,7 +16,7 @@ from pathlib import Path
 
 import anyio
 
-from mcp_server.domain import due_sort_key
+from mcp_server.core.domain import due_sort_key
 from mcp_server.store.sqlite import SQLiteTaskStore
 
 TAGS = ["work", "home", "errands", "health", "finance", "reading", "garden", "car", "school", "travel"]

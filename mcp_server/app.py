@@ -12,19 +12,20 @@ from typing import TYPE_CHECKING
 import anyio
 from mcp.server.mcpserver import MCPServer
 
-from mcp_server.commands import CommandExecutor, CommandRunner
+from mcp_server.commands.executor import CommandExecutor
+from mcp_server.commands.runner import CommandRunner
 from mcp_server.config import ConfigError, Settings
-from mcp_server.health import Health, ModelsHealth
-from mcp_server.metrics import Metrics
+from mcp_server.core.service import TaskService
+from mcp_server.mcp.notifications import ClientNotifier
+from mcp_server.mcp.server import build_server
 from mcp_server.nlu import dates
 from mcp_server.nlu.chain import ChainParser
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model, shipped_adapter
 from mcp_server.nlu.ollama import OllamaParser
 from mcp_server.nlu.parser import CommandParser, ModelParser
 from mcp_server.nlu.rules import RulesParser
-from mcp_server.notifications import ClientNotifier
-from mcp_server.server import build_server
-from mcp_server.service import TaskService
+from mcp_server.observability.health import Health, ModelsHealth
+from mcp_server.observability.metrics import Metrics
 from mcp_server.store import store_for
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class App:
     parser: CommandParser | None
     metrics: Metrics
     runner: CommandRunner
+    store_description: str
+    """Where the tasks live, for the start-up log line (never includes secrets)."""
 
 
 def build_parser(settings: Settings) -> tuple[CommandParser | None, ModelsHealth]:
@@ -135,6 +138,14 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 await stack.enter_async_context(parser.running())
                 background = await stack.enter_async_context(anyio.create_task_group())
                 background.start_soon(anyio.to_thread.run_sync, dates.warm_up)
-            yield App(service=service, health=health, server=server, parser=parser, metrics=metrics, runner=runner)
+            yield App(
+                service=service,
+                health=health,
+                server=server,
+                parser=parser,
+                metrics=metrics,
+                runner=runner,
+                store_description=store.description,
+            )
     finally:
         await store.close()

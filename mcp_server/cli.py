@@ -33,8 +33,8 @@ logger = logging.getLogger("mcp_server")
 def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     import anyio
 
-    from mcp_server.evaluation import load_dataset
-    from mcp_server.logs import configure_logging
+    from mcp_server.nlu.evaluation import load_dataset
+    from mcp_server.observability.logs import configure_logging
 
     try:
         # One command at a time, none queued: the latencies measure the parser, not a queue.
@@ -57,8 +57,8 @@ async def evaluate_with_backend(
     import anyio
 
     from mcp_server.app import build_parser as build_command_parser
-    from mcp_server.evaluation import evaluate
-    from mcp_server.health import ComponentState
+    from mcp_server.nlu.evaluation import evaluate
+    from mcp_server.observability.health import ComponentState
 
     command_parser, models = build_command_parser(settings)
     if command_parser is None:
@@ -168,8 +168,8 @@ def run_server(parser: argparse.ArgumentParser, settings: Settings) -> None:
     `--version` and a stdio server start without loading the HTTP stack or unused drivers."""
     import anyio
 
-    from mcp_server.errors import StoreUnavailable
-    from mcp_server.logs import configure_logging
+    from mcp_server.core.errors import StoreUnavailable
+    from mcp_server.observability.logs import configure_logging
     from mcp_server.serving import serve
     from mcp_server.store import describe
 

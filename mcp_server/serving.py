@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from mcp_server import __version__
-from mcp_server.app import open_app
+from mcp_server.app import App, open_app
 from mcp_server.config import Settings
-from mcp_server.stdio import run_stdio
+from mcp_server.mcp.stdio import run_stdio
 
 logger = logging.getLogger("mcp_server")
 
@@ -19,7 +19,7 @@ async def serve(settings: Settings) -> None:
             extra={
                 "version": __version__,
                 "transport": settings.transport,
-                "store": app.service.store.description,
+                "store": app.store_description,
                 "host": settings.host if settings.transport == "http" else None,
                 "port": settings.port if settings.transport == "http" else None,
                 "stateless": settings.stateless if settings.transport == "http" else None,
@@ -29,8 +29,33 @@ async def serve(settings: Settings) -> None:
             if settings.transport == "stdio":
                 await run_stdio(app.server)
             else:
-                from mcp_server.http import serve_http  # the HTTP stack loads only for HTTP
-
                 await serve_http(app, settings)
         finally:
             logger.info("server_stop", extra={"transport": settings.transport})
+
+
+async def serve_http(app: App, settings: Settings) -> None:
+    """The app on streamable HTTP, REST beside it, behind uvicorn with the settings' limits. The HTTP
+    stack is imported only here, so a stdio server never loads it."""
+    import uvicorn
+
+    from mcp_server.http.listener import uvicorn_config
+    from mcp_server.http.rest import build_rest_app
+    from mcp_server.http.stack import build_http_app
+
+    asgi = build_http_app(
+        app.server,
+        app.health,
+        metrics=app.metrics,
+        rate_limit=settings.rate_limit,
+        max_body_bytes=settings.max_body_bytes,
+        rest=build_rest_app(app.service, app.runner),
+        # Room for one model call and its retry, plus the work around them.
+        request_timeout_s=2 * settings.model_timeout_s + 30,
+        host=settings.host,
+        stateless=settings.stateless,
+        token=settings.token,
+        allowed_hosts=settings.allowed_hosts,
+        allowed_origins=settings.allowed_origins,
+    )
+    await uvicorn.Server(uvicorn_config(asgi, settings)).serve()

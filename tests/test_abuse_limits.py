@@ -5,7 +5,7 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from mcp_server.abuse_limits import RequestTimeoutMiddleware
+from mcp_server.http.timeout import RequestTimeoutMiddleware
 
 pytestmark = pytest.mark.anyio
 

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mcp_server.commands import CommandExecutor
-from mcp_server.domain import NewTask
-from mcp_server.errors import (
+from mcp_server.commands.executor import CommandExecutor
+from mcp_server.core.domain import NewTask
+from mcp_server.core.errors import (
     AmbiguousTask,
     CommandRefused,
     ConfirmationRequired,
@@ -16,8 +16,8 @@ from mcp_server.errors import (
     InvalidModelOutput,
     TaskNotFound,
 )
+from mcp_server.core.service import TaskService
 from mcp_server.nlu.actions import TaskRef, parse_action
-from mcp_server.service import TaskService
 from mcp_server.store.sqlite import SQLiteTaskStore
 
 pytestmark = pytest.mark.anyio

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from mcp_server.domain import (
+from mcp_server.core.domain import (
     TASK_ID_MAX,
     NewTask,
     TaskId,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mcp_server.evaluation import evaluate, load_dataset, params_match
+from mcp_server.nlu.evaluation import evaluate, load_dataset, params_match
 from mcp_server.nlu.ollama import OllamaParser
 from tests.ollama_server import FakeOllama
 from tests.waiting import wait_until

@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 from mcp_server.app import App
-from mcp_server.http import build_http_app
+from mcp_server.http.stack import build_http_app
 from tests.clients import add_tag_until_it_lands, call
 from tests.conftest import http_client_with_headers
 from tests.servers import HttpServer, start_http_server

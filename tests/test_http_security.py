@@ -12,9 +12,9 @@ from starlette.types import ASGIApp
 
 from mcp_server.app import App
 from mcp_server.config import ConfigError, Settings
-from mcp_server.host_origin import host_allowlist, origin_allowlist
-from mcp_server.http import build_http_app
-from mcp_server.rest import build_rest_app
+from mcp_server.http.host_origin import host_allowlist, origin_allowlist
+from mcp_server.http.rest import build_rest_app
+from mcp_server.http.stack import build_http_app
 
 pytestmark = pytest.mark.anyio
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mcp_server.metrics import route_of
+from mcp_server.observability.metrics import route_of
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ from mcp import Client
 from mcp.shared.message import SessionMessage
 
 from mcp_server.app import App
-from mcp_server.notifications import ClientNotifier
-from mcp_server.server import build_server
+from mcp_server.mcp.notifications import ClientNotifier
+from mcp_server.mcp.server import build_server
 from tests.clients import call
 
 pytestmark = pytest.mark.anyio
@@ -74,7 +74,7 @@ async def test_a_subscriber_that_stops_reading_never_delays_another_clients_writ
 
 
 async def test_a_stalled_subscriber_is_dropped_once(app: App, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="mcp_server.notifications")
+    caplog.set_level(logging.WARNING, logger="mcp_server.mcp.notifications")
     server = build_server(app.service, app.health, notifier=ClientNotifier(stall_s=0.2))
     stalled = App(
         service=app.service, health=app.health, server=server, parser=None, metrics=app.metrics, runner=app.runner
@@ -101,7 +101,7 @@ async def test_a_healthy_subscriber_keeps_hearing_through_a_burst_of_writes(
 ) -> None:
     """Updates of one task that pile up while one is being sent are sent once: the subscriber is not
     taken for a stalled one."""
-    caplog.set_level(logging.WARNING, logger="mcp_server.notifications")
+    caplog.set_level(logging.WARNING, logger="mcp_server.mcp.notifications")
     heard: list[str] = []
     changed = anyio.Event()
 

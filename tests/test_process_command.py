@@ -18,9 +18,9 @@ from mcp import Client
 
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
-from mcp_server.health import ComponentState
+from mcp_server.http.rest import build_rest_app
 from mcp_server.nlu.actions import action_json_schema
-from mcp_server.rest import build_rest_app
+from mcp_server.observability.health import ComponentState
 from tests.ollama_server import FakeOllama
 
 pytestmark = pytest.mark.anyio

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 
 from mcp_server.app import open_app
 from mcp_server.config import Settings
-from mcp_server.domain import Priority, Task
-from mcp_server.schemas import compact_input_schema, compact_output_schema
+from mcp_server.core.domain import Priority, Task
+from mcp_server.mcp.schemas import compact_input_schema, compact_output_schema
 
 pytestmark = pytest.mark.anyio
 

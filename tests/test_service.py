@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.domain import TASK_ID_MAX, NewTask, TaskPatch, TaskQuery
-from mcp_server.errors import IdempotencyConflict, InvalidInput
-from mcp_server.service import TaskService, decode_cursor, encode_cursor
+from mcp_server.core.domain import TASK_ID_MAX, NewTask, TaskPatch, TaskQuery
+from mcp_server.core.errors import IdempotencyConflict, InvalidInput
+from mcp_server.core.service import TaskService, decode_cursor, encode_cursor
 from mcp_server.store.sqlite import SQLiteTaskStore
 
 pytestmark = pytest.mark.anyio
@@ -52,7 +52,7 @@ async def test_pages_walk_every_task_once(service: TaskService) -> None:
 
 
 async def test_totals_past_the_counting_limit_say_so(service: TaskService, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mcp_server.service.TOTAL_COUNT_LIMIT", 3)
+    monkeypatch.setattr("mcp_server.core.service.TOTAL_COUNT_LIMIT", 3)
     for n in range(3):
         await service.create_task(NewTask(title=f"t{n}"))
     exact = await service.list_tasks(TaskQuery(), limit=1)

@@ -110,7 +110,7 @@ def test_stray_output_on_fd_1_goes_to_stderr_while_stdio_is_claimed() -> None:
     """A library that prints (or a C library that writes to fd 1) cannot corrupt the protocol."""
     program = (
         "import os\n"
-        "from mcp_server.stdio import claimed_stdio\n"
+        "from mcp_server.mcp.stdio import claimed_stdio\n"
         "with claimed_stdio() as (stdin, stdout):\n"
         "    print('stray print', flush=True)\n"
         "    os.write(1, b'stray write\\n')\n"

@@ -19,10 +19,10 @@ from mcp.shared.exceptions import MCPError
 
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
-from mcp_server.domain import TASK_ID_MAX, NewTask, TaskQuery
-from mcp_server.errors import InvalidInput
-from mcp_server.rest import build_rest_app
-from mcp_server.service import encode_cursor
+from mcp_server.core.domain import TASK_ID_MAX, NewTask, TaskQuery
+from mcp_server.core.errors import InvalidInput
+from mcp_server.core.service import encode_cursor
+from mcp_server.http.rest import build_rest_app
 from tests.clients import call
 from tests.ollama_server import FakeOllama
 from tests.test_process_command import settings_for, wait_for_model

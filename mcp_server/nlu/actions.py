@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
 
-from mcp_server.domain import Priority, Status
+from mcp_server.core.domain import Priority, Status
 
 # The contract bounds what a parser may say; the task rules (NUL refused, tag lengths once lower-cased)
 # are held where the action reaches the service (commands.service_request), for every parser alike.

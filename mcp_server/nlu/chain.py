@@ -8,8 +8,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from mcp_server.errors import ModelUnavailable
-from mcp_server.health import ComponentState, ModelHealth
+from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.llamacpp import (
     CLONE_ROOT,
     embedded_install_command,
@@ -21,6 +20,7 @@ from mcp_server.nlu.parser import ModelParser, ParseOutcome, PartialOutput
 from mcp_server.nlu.prompt import MODEL_NAME
 from mcp_server.nlu.rules import NAME as RULES
 from mcp_server.nlu.rules import parse_rules
+from mcp_server.observability.health import ComponentState, ModelHealth
 
 REPOSITORY = CLONE_ROOT  # where the commands point (a test points them at a fresh clone)
 

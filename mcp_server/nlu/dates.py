@@ -11,7 +11,7 @@ import calendar
 import datetime as dt
 import re
 
-from mcp_server.domain import parse_due
+from mcp_server.core.domain import parse_due
 from mcp_server.nlu.zones import DateError, zone
 
 _PERIOD_END = re.compile(r"^(?:by\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?P<unit>day|week|month|year)$")

@@ -13,11 +13,11 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 
-from mcp_server.errors import InvalidModelOutput, ModelUnavailable
-from mcp_server.health import ComponentState, ModelHealth
+from mcp_server.core.errors import InvalidModelOutput, ModelUnavailable
 from mcp_server.nlu.actions import parse_action
 from mcp_server.nlu.parser import ParseOutcome, PartialOutput
 from mcp_server.nlu.prompt import messages_for
+from mcp_server.observability.health import ComponentState, ModelHealth
 
 logger = logging.getLogger(__name__)
 

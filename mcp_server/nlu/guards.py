@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from mcp_server.errors import CommandRefused
+from mcp_server.core.errors import CommandRefused
 
 logger = logging.getLogger(__name__)
 

@@ -42,12 +42,12 @@ import anyio
 import anyio.from_thread
 import anyio.to_thread
 
-from mcp_server.errors import ModelUnavailable
-from mcp_server.health import ComponentState, ModelHealth
+from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.generation import GenerativeParser
 from mcp_server.nlu.parser import PartialOutput
 from mcp_server.nlu.prompt import BASE_SHA256, OPTIONS, STOP_TOKENS, messages_for
+from mcp_server.observability.health import ComponentState, ModelHealth
 
 logger = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ import anyio
 import httpx
 import ollama
 
-from mcp_server.errors import ModelUnavailable
-from mcp_server.health import ModelHealth
+from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.generation import RemoteModelParser
 from mcp_server.nlu.model_files import TEST_MODEL_REQUIREMENT
 from mcp_server.nlu.parser import PartialOutput
 from mcp_server.nlu.prompt import OPTIONS
+from mcp_server.observability.health import ModelHealth
 
 logger = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ import anyio
 import httpx
 import openai
 
-from mcp_server.errors import ModelUnavailable
-from mcp_server.health import ModelHealth
+from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.generation import RemoteModelParser
 from mcp_server.nlu.parser import PartialOutput
 from mcp_server.nlu.prompt import OPTIONS, STOP_TOKENS
+from mcp_server.observability.health import ModelHealth
 
 
 class OpenAICompatParser(RemoteModelParser):

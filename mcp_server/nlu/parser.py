@@ -7,8 +7,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from mcp_server.health import ModelHealth
 from mcp_server.nlu.actions import Action
+from mcp_server.observability.health import ModelHealth
 
 PartialOutput = Callable[[str], Awaitable[None]]
 """Called with the output generated so far, as the model streams it."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mcp_server.store.base import TaskStore
+from mcp_server.core.storage import TaskStore
 from mcp_server.store.sqlite import SQLiteTaskStore
 from mcp_server.store.urls import describe, is_postgres_url
 

@@ -17,8 +17,8 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from mcp_server.domain import NewTask, Status, Task, TaskQuery, due_sort_key
-from mcp_server.errors import InvalidInput, StoreUnavailable, TaskNotFound, VersionConflict
+from mcp_server.core.domain import NewTask, Status, Task, TaskQuery, due_sort_key
+from mcp_server.core.errors import InvalidInput, StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
 from mcp_server.store.selection import COLUMNS, escape_like, select
 from mcp_server.store.urls import redacted

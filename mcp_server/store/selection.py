@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_server.domain import TaskQuery, due_bound_key
+from mcp_server.core.domain import TaskQuery, due_bound_key
 
 COLUMNS = ", ".join(
     f"tasks.{name}"

@@ -22,8 +22,8 @@ try:
 except ImportError:  # Windows has no file size limits to read
     resource = None  # type: ignore[assignment]
 
-from mcp_server.domain import NewTask, Status, Task, TaskQuery, due_sort_key
-from mcp_server.errors import StoreUnavailable, TaskNotFound, VersionConflict
+from mcp_server.core.domain import NewTask, Status, Task, TaskQuery, due_sort_key
+from mcp_server.core.errors import StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
 from mcp_server.store.selection import COLUMNS, escape_like, select
 

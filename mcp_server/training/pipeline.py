@@ -22,11 +22,11 @@ from typing import Any
 
 import anyio
 
-from mcp_server.evaluation import evaluate, load_dataset
-from mcp_server.health import ComponentState
-from mcp_server.logs import configure_logging
+from mcp_server.nlu.evaluation import evaluate, load_dataset
 from mcp_server.nlu.llamacpp import ADAPTER_DIR, ADAPTER_FILE, LlamaCppParser, installed_test_model, sha256_of
 from mcp_server.nlu.model_files import TEST_MODEL_REQUIREMENT
+from mcp_server.observability.health import ComponentState
+from mcp_server.observability.logs import configure_logging
 from mcp_server.training.data import action_counts, generate, held_out_commands, write_jsonl
 from mcp_server.training.export import export_adapter
 from mcp_server.training.finetune import TrainConfig

@@ -15,7 +15,6 @@ from mcp import Client
 from mcp_server.app import build_embedded, open_app
 from mcp_server.cli import main
 from mcp_server.config import Settings
-from mcp_server.health import ComponentState
 from mcp_server.nlu.llamacpp import (
     ADAPTER_DIR,
     TEST_MODEL_SHA256,
@@ -25,6 +24,7 @@ from mcp_server.nlu.llamacpp import (
     shipped_adapter,
 )
 from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
+from mcp_server.observability.health import ComponentState
 from tests.nlu.test_llamacpp import _require_embedded
 
 RECORD = json.loads((ADAPTER_DIR / "training.json").read_text())

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.health import ComponentState
 from mcp_server.nlu.llamacpp import LlamaCppParser
+from mcp_server.observability.health import ComponentState
 from tests.nlu.test_llamacpp import _require_embedded
 from tests.waiting import wait_until
 

@@ -12,8 +12,8 @@ import pytest
 from mcp_server.app import build_embedded
 from mcp_server.cli import build_parser
 from mcp_server.config import ConfigError, Settings, settings_from_args
-from mcp_server.health import ComponentState
 from mcp_server.nlu.llamacpp import LlamaCppParser
+from mcp_server.observability.health import ComponentState
 from tests.nlu.test_llamacpp import _require_embedded
 from tests.waiting import wait_until
 

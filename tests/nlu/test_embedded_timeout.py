@@ -16,9 +16,9 @@ from mcp import Client
 
 from mcp_server.app import App, build_embedded, open_app
 from mcp_server.config import Settings
-from mcp_server.health import ComponentState
+from mcp_server.http.rest import build_rest_app
 from mcp_server.nlu.llamacpp import LlamaCppParser, _TokenBridge
-from mcp_server.rest import build_rest_app
+from mcp_server.observability.health import ComponentState
 from tests.nlu.test_llamacpp import _require_embedded
 from tests.waiting import wait_until
 

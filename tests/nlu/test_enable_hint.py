@@ -18,9 +18,9 @@ from mcp import Client
 
 from mcp_server.app import open_app
 from mcp_server.config import Settings
-from mcp_server.health import ComponentState
 from mcp_server.nlu import chain
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
+from mcp_server.observability.health import ComponentState
 from tests.nlu.test_llamacpp import _require_embedded
 from tests.waiting import wait_until
 

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.commands import CommandExecutor, CommandRunner
-from mcp_server.domain import NewTask, TaskQuery
-from mcp_server.errors import CommandRefused, TaskError
+from mcp_server.commands.executor import CommandExecutor
+from mcp_server.commands.runner import CommandRunner
+from mcp_server.core.domain import NewTask, TaskQuery
+from mcp_server.core.errors import CommandRefused, TaskError
+from mcp_server.core.service import TaskService
 from mcp_server.nlu.guards import RULES, GuardRefused, normalise, refusal_for
 from mcp_server.nlu.parser import ParseOutcome, PartialOutput
 from mcp_server.nlu.rules import RulesParser
-from mcp_server.service import TaskService
 from mcp_server.store import store_for
 from mcp_server.training.data import generate
 from tests.nlu.test_rules import SURE

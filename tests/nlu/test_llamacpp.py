@@ -14,10 +14,10 @@ from mcp import Client
 
 from mcp_server.app import open_app
 from mcp_server.config import Settings
-from mcp_server.health import ComponentState
 from mcp_server.nlu.actions import parse_action
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model, render_chatml, sha256_of
 from mcp_server.nlu.prompt import CHAT_TEMPLATE, messages_for
+from mcp_server.observability.health import ComponentState
 
 pytestmark = pytest.mark.anyio
 

@@ -11,8 +11,8 @@ from mcp import Client
 
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
-from mcp_server.health import ComponentState
 from mcp_server.nlu.actions import action_json_schema
+from mcp_server.observability.health import ComponentState
 from tests.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from mcp_server.domain import NewTask, Priority, Status, TaskQuery
-from mcp_server.errors import IdempotencyConflict, StoreUnavailable, TaskNotFound, VersionConflict
+from mcp_server.core.domain import NewTask, Priority, Status, TaskQuery
+from mcp_server.core.errors import IdempotencyConflict, StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store import TaskStore
 from tests.store.conftest import Backend
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
-from mcp_server.domain import NewTask, TaskQuery
-from mcp_server.errors import StoreUnavailable
+from mcp_server.core.domain import NewTask, TaskQuery
+from mcp_server.core.errors import StoreUnavailable
 from mcp_server.store import PostgresTaskStore, store_for
 from mcp_server.store.postgres import MIGRATIONS, redacted
 from tests.postgres_server import PostgresServer

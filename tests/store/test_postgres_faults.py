@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
-from mcp_server.domain import NewTask
-from mcp_server.errors import InvalidInput, StoreUnavailable
-from mcp_server.health import Health
+from mcp_server.core.domain import NewTask
+from mcp_server.core.errors import InvalidInput, StoreUnavailable
+from mcp_server.observability.health import Health
 from mcp_server.store import PostgresTaskStore
 
 pytestmark = pytest.mark.anyio

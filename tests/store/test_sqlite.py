@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_server.domain import NewTask
+from mcp_server.core.domain import NewTask
 from mcp_server.store.sqlite import MIGRATIONS, SQLiteTaskStore
 
 pytestmark = pytest.mark.anyio

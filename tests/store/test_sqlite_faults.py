@@ -21,10 +21,10 @@ from mcp import Client
 
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
-from mcp_server.domain import NewTask, TaskQuery
-from mcp_server.errors import StoreUnavailable
-from mcp_server.health import Health
-from mcp_server.rest import build_rest_app
+from mcp_server.core.domain import NewTask, TaskQuery
+from mcp_server.core.errors import StoreUnavailable
+from mcp_server.http.rest import build_rest_app
+from mcp_server.observability.health import Health
 from mcp_server.store.sqlite import MIGRATIONS, SQLiteTaskStore
 from tests.clients import call
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.commands import check_ids_were_said
 from mcp_server.nlu.actions import ACTION_NAMES, parse_action
 from mcp_server.nlu.dates import resolve_due
+from mcp_server.nlu.normalise import check_ids_were_said
 from mcp_server.training.data import (
     BULK,
     DATES,

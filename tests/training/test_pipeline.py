@@ -12,8 +12,8 @@ import pytest
 from mcp_server.app import build_embedded
 from mcp_server.cli import main
 from mcp_server.config import Settings
-from mcp_server.health import ComponentState
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, sha256_of
+from mcp_server.observability.health import ComponentState
 
 EVAL = Path(__file__).parents[2] / "eval"
 

@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from mcp_server.health import MODEL_EVENTS, ComponentState, ModelsHealth
+from mcp_server.observability.health import MODEL_EVENTS, ComponentState, ModelsHealth
 
 # Tool calls are milliseconds; model calls are up to tens of seconds.
 TOOL_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from mcp_server.domain import (
+from mcp_server.core.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
     TASK_ID_MAX,
@@ -25,8 +25,8 @@ from mcp_server.domain import (
     TaskQuery,
     refuse_nul,
 )
-from mcp_server.errors import InvalidInput, TaskNotFound
-from mcp_server.store.base import TaskStore
+from mcp_server.core.errors import InvalidInput, TaskNotFound
+from mcp_server.core.storage import TaskStore
 
 logger = logging.getLogger(__name__)
 

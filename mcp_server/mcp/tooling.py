@@ -18,8 +18,8 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mcp_server.errors import TaskError
-from mcp_server.schemas import compact_input_schema, compact_output_schema
+from mcp_server.core.errors import TaskError
+from mcp_server.mcp.schemas import compact_input_schema, compact_output_schema
 
 ToolObserver = Callable[[str, float, str, str | None, Context[Any, Any]], Awaitable[None]]
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from mcp_server import __version__
-from mcp_server.store.base import TaskStore
+from mcp_server.core.storage import TaskStore
 
 
 class ComponentState(StrEnum):

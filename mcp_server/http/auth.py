@@ -15,9 +15,9 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcp_server.abuse_limits import client_address, too_many_requests
-from mcp_server.errors_http import error_response
-from mcp_server.probes import PROBE_PATHS
+from mcp_server.http.errors import error_response
+from mcp_server.http.probes import PROBE_PATHS
+from mcp_server.http.rate_limit import client_address, too_many_requests
 
 AUTH_FAILURE_LIMIT = "20/minute"
 TOKEN_PRINCIPAL = "token"

@@ -19,8 +19,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mcp_server import __version__
-from mcp_server.commands import CommandResult, CommandRunner, CommandText, TimezoneName
-from mcp_server.domain import (
+from mcp_server.commands.runner import CommandResult, CommandRunner
+from mcp_server.commands.text import CommandText, TimezoneName
+from mcp_server.core.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
     TASK_ID_MAX,
@@ -36,9 +37,9 @@ from mcp_server.domain import (
     TaskPatch,
     TaskQuery,
 )
-from mcp_server.errors import TaskError
-from mcp_server.errors_http import code_for_status, error_response, unhandled_error
-from mcp_server.service import TaskService
+from mcp_server.core.errors import TaskError
+from mcp_server.core.service import TaskService
+from mcp_server.http.errors import code_for_status, error_response, unhandled_error
 
 TaskIdPath = Annotated[int, Path(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
 

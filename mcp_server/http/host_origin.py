@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.config import TOKEN_FREE_HOSTS
-from mcp_server.errors_http import error_response
-from mcp_server.probes import PROBE_PATHS
+from mcp_server.http.errors import error_response
+from mcp_server.http.probes import PROBE_PATHS
 
 
 def host_for_header(host: str) -> str:

@@ -14,7 +14,7 @@ from http import HTTPStatus
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mcp_server.errors_http import code_for_status
+from mcp_server.http.errors import code_for_status
 
 _PASS_THROUGH = ("application/json", "text/event-stream")
 _MESSAGE_MAX = 300

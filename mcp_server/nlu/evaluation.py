@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcp_server.commands import normalise
-from mcp_server.errors import CommandRefused, InvalidModelOutput, TaskError
+from mcp_server.core.errors import CommandRefused, InvalidModelOutput, TaskError
 from mcp_server.nlu.actions import ACTION_ADAPTER
 from mcp_server.nlu.guards import GUARD, GuardRefused, check_command
+from mcp_server.nlu.normalise import normalise
 from mcp_server.nlu.parser import CommandParser
 
 

@@ -11,9 +11,10 @@ from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from mcp_server.commands import CommandResult, CommandRunner, CommandText, TimezoneName
-from mcp_server.domain import Task
-from mcp_server.tooling import ManagedTool, ToolObserver
+from mcp_server.commands.runner import CommandResult, CommandRunner
+from mcp_server.commands.text import CommandText, TimezoneName
+from mcp_server.core.domain import Task
+from mcp_server.mcp.tooling import ManagedTool, ToolObserver
 
 PROGRESS_INTERVAL_S = 0.05
 

@@ -17,9 +17,9 @@ from mcp_types import INVALID_PARAMS, ToolAnnotations
 from pydantic import Field, StringConstraints, ValidationError
 
 from mcp_server import __version__
-from mcp_server.command_tool import build_process_command
-from mcp_server.commands import CommandExecutor, CommandRunner
-from mcp_server.domain import (
+from mcp_server.commands.executor import CommandExecutor
+from mcp_server.commands.runner import CommandRunner
+from mcp_server.core.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
     TASK_ID_MAX,
@@ -40,13 +40,14 @@ from mcp_server.domain import (
     TaskQuery,
     Title,
 )
-from mcp_server.errors import InvalidInput, TaskNotFound
-from mcp_server.health import Health
-from mcp_server.metrics import Metrics
+from mcp_server.core.errors import InvalidInput, TaskNotFound
+from mcp_server.core.service import TaskService
+from mcp_server.mcp.command_tool import build_process_command
+from mcp_server.mcp.notifications import ClientNotifier, refuse_legacy_subscriptions
+from mcp_server.mcp.tooling import ManagedTool
 from mcp_server.nlu.parser import CommandParser
-from mcp_server.notifications import ClientNotifier, refuse_legacy_subscriptions
-from mcp_server.service import TaskService
-from mcp_server.tooling import ManagedTool
+from mcp_server.observability.health import Health
+from mcp_server.observability.metrics import Metrics
 
 logger = logging.getLogger("mcp_server.tools")
 

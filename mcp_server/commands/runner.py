@@ -1,0 +1,93 @@
+"""One command in words, end to end (parse, normalise and resolve, confirm a delete, run), shared by
+the process_command tool and POST /v1/task."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from mcp_server.commands.executor import CommandExecutor
+from mcp_server.core.domain import DeletedTask, Task, TaskPage
+from mcp_server.core.errors import ConfirmationRequired, InvalidInput, ModelUnavailable
+from mcp_server.nlu.actions import ACTION_ADAPTER, DeleteTask, returned_action_schema
+from mcp_server.nlu.dates import DateError, zone
+from mcp_server.nlu.guards import check_command
+from mcp_server.nlu.parser import CommandParser, PartialOutput
+
+
+class CommandResult(BaseModel):
+    """What process_command did: the action, whether it ran, its result, and who parsed it."""
+
+    command: str
+    action: Annotated[dict[str, Any], WithJsonSchema(returned_action_schema())] = Field(
+        description="The action as parsed and normalised (ISO dates, task ids)."
+    )
+    executed: bool = Field(description="False for dry_run.")
+    result: Task | TaskPage | DeletedTask | None = Field(description="The task, page of tasks, or deleted task.")
+    parser: str = Field(description="Which parser answered, e.g. ollama.")
+    model: str | None = None
+    attempts: int = Field(description="Model calls it took: 2 when the first answer was invalid.")
+    latency_ms: float
+
+
+AskConfirmation = Callable[[Task], Awaitable[bool | None]]
+"""Asks the user to confirm deleting a task: True or False as answered, None when it cannot ask."""
+
+
+class CommandRunner:
+    """One command in words, end to end: parse, normalise and resolve, confirm a delete, run.
+    Shared by the process_command tool and the REST API, so both follow the same rules."""
+
+    def __init__(self, executor: CommandExecutor, parser: CommandParser | None, default_timezone: str) -> None:
+        self.executor = executor
+        self.parser = parser
+        self.default_timezone = default_timezone
+
+    async def run_command(
+        self,
+        command: str,
+        *,
+        dry_run: bool = False,
+        timezone: str | None = None,
+        confirm: bool = False,
+        on_partial: PartialOutput | None = None,
+        ask_confirmation: AskConfirmation | None = None,
+    ) -> CommandResult:
+        started = time.perf_counter()
+        if self.parser is None:
+            raise ModelUnavailable(
+                "natural-language commands are not configured on this server (backend none); use the task tools"
+            )
+        check_command(command)  # bulk requests and text aimed at the model reach no parser
+        tz = timezone or self.default_timezone
+        try:
+            zone(tz)  # refuse a bad timezone before spending a model call on it
+        except DateError as exc:
+            raise InvalidInput(str(exc)) from exc
+        outcome = await self.parser.parse(command, on_partial=on_partial)
+        action = await self.executor.prepare(outcome.action, timezone=tz, command=command)
+        result = None
+        if not dry_run:
+            confirmed = confirm
+            if isinstance(action, DeleteTask) and not confirmed and ask_confirmation is not None:
+                task = await self.executor.service.get_task(action.params.task_id or 0)
+                answer = await ask_confirmation(task)
+                if answer is False:
+                    raise ConfirmationRequired(
+                        f"not deleted: deleting task #{task.id} {task.title!r} was not confirmed"
+                    )
+                confirmed = bool(answer)
+            result = await self.executor.run(action, confirmed=confirmed)
+        return CommandResult(
+            command=command,
+            action=ACTION_ADAPTER.dump_python(action, mode="json", exclude_none=True),
+            executed=not dry_run,
+            result=result,
+            parser=outcome.parser,
+            model=outcome.model,
+            attempts=outcome.attempts,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        )

@@ -1,0 +1,89 @@
+"""The ASGI assembly: streamable HTTP at /mcp, the probes, /metrics and the REST API, behind one stack of
+checks that guards every route but the probes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
+
+from mcp_server.http.access_log import AccessLogMiddleware
+from mcp_server.http.auth import BearerToken, BearerTokenMiddleware
+from mcp_server.http.body_limit import BodySizeLimitMiddleware
+from mcp_server.http.error_bodies import JsonErrorBodyMiddleware
+from mcp_server.http.errors import unhandled_error
+from mcp_server.http.host_origin import HostOriginMiddleware, host_allowlist, origin_allowlist
+from mcp_server.http.probes import probe_routes
+from mcp_server.http.rate_limit import RateLimitMiddleware
+from mcp_server.http.timeout import RequestTimeoutMiddleware
+from mcp_server.observability.health import Health
+from mcp_server.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from mcp_server.observability.metrics import Metrics
+
+logger = logging.getLogger(__name__)
+
+
+def build_http_app(
+    server: MCPServer,
+    health: Health,
+    *,
+    metrics: Metrics | None = None,
+    host: str = "127.0.0.1",
+    stateless: bool = True,
+    token: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    allowed_origins: list[str] | None = None,
+    rate_limit: str | None = None,
+    max_body_bytes: int = 1024 * 1024,
+    rest: ASGIApp | None = None,
+    request_timeout_s: float = 120.0,
+) -> ASGIApp:
+    """The ASGI app, outermost first: access log, JSON error bodies, Host/Origin check, body size
+    limit, rate limit, bearer token, REST timeout, routes. Every check but the probes' exemption
+    guards every route: /mcp, /v1/*, /openapi.json, /docs and /metrics alike."""
+
+    app: Starlette = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        stateless_http=stateless,
+        json_response=False,
+        # The SDK's own Host/Origin check guards /mcp only, and answers in plain text;
+        # HostOriginMiddleware below guards every route with the JSON error shape.
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        host=host,
+    )
+    app.add_exception_handler(Exception, unhandled_error)
+    # The probes and /metrics are this adapter's own routes, added to the app built for this call:
+    # the MCPServer it is given is left as it was.
+    app.router.routes.extend(probe_routes(health))
+    if metrics is not None:
+        app.router.routes.append(Route("/metrics", _metrics_endpoint(metrics), methods=["GET"]))
+    if rest is not None:  # after the MCP routes and probes: /v1/..., /openapi.json, /docs
+        app.router.routes.append(Mount("", app=rest))
+    guarded: ASGIApp = RequestTimeoutMiddleware(app, request_timeout_s)
+    auth = BearerToken(token) if token else None
+    if auth is not None:
+        guarded = BearerTokenMiddleware(guarded, auth)
+    if rate_limit:
+        guarded = RateLimitMiddleware(guarded, rate_limit, principal=auth.principal if auth else None)
+    guarded = BodySizeLimitMiddleware(guarded, max_body_bytes)
+    guarded = HostOriginMiddleware(
+        guarded,
+        hosts=host_allowlist(host, allowed_hosts or []),
+        origins=origin_allowlist(host, allowed_origins or []),
+    )
+    observe = metrics.record_http_request if metrics is not None else None
+    return AccessLogMiddleware(JsonErrorBodyMiddleware(guarded), on_request=observe)
+
+
+def _metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    async def prometheus(_: Request) -> Response:
+        return Response(metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
+
+    return prometheus
