@@ -25,10 +25,10 @@ import ollama
 from mcp import Client, ClientSession
 
 from benchmarks.http_latency import _skip_output_validation, percentile
+from harness.ollama_server import spawn_fake_ollama
+from harness.servers import start_http_server
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.prompt import OPTIONS, messages_for
-from tests.ollama_server import spawn_fake_ollama
-from tests.servers import start_http_server
 
 ANSWER = '{"action":"create_task","params":{"title":"Review PR #42","due":"Friday","priority":"high"}}'
 COMMAND = "Create a task: review PR #42 by Friday, high priority"

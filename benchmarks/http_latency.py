@@ -29,7 +29,7 @@ from pathlib import Path
 import anyio
 from mcp import Client, ClientSession
 
-from tests.servers import free_port, spawn_http_server, start_http_server
+from harness.servers import free_port, spawn_http_server, start_http_server
 
 NOOP_SERVER = Path(__file__).with_name("noop_server.py")
 

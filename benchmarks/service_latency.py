@@ -22,9 +22,9 @@ import httpx
 from mcp import ClientSession
 
 from benchmarks.http_latency import _skip_output_validation, percentile
-from tests.conftest import http_client_with_headers
-from tests.ollama_server import spawn_fake_ollama
-from tests.servers import HttpServer, start_http_server
+from harness.clients import http_client_with_headers
+from harness.ollama_server import spawn_fake_ollama
+from harness.servers import HttpServer, start_http_server
 
 TOKEN = "benchmark-token-0123456789"
 ROUNDS = 2

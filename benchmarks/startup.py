@@ -20,12 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
-}
+from harness.mcp_messages import INITIALIZE
 
 
 def timed_command(*args: str) -> float:

@@ -23,8 +23,8 @@ import anyio
 from mcp import Client, ClientSession
 
 from benchmarks.http_latency import _skip_output_validation, check, summary, timed_calls
-from tests.postgres_server import PostgresServer
-from tests.servers import start_http_server
+from harness.postgres_server import PostgresServer
+from harness.servers import start_http_server
 
 STORES = ("sqlite", "postgres")
 SCENARIOS = ("create_task", "list_tasks")

@@ -40,10 +40,10 @@ from mcp import Client, ClientSession
 
 from benchmarks.http_latency import _skip_output_validation, percentile
 from benchmarks.seed import seed_sqlite
+from harness.ollama_server import spawn_fake_ollama
+from harness.servers import HttpServer, free_port, spawn_http_server, start_http_server
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.prompt import OPTIONS, messages_for
-from tests.ollama_server import spawn_fake_ollama
-from tests.servers import HttpServer, free_port, spawn_http_server, start_http_server
 
 NOOP_SERVER = Path(__file__).with_name("noop_server.py")
 OLLAMA_ANSWER = '{"action":"create_task","params":{"title":"Review PR #42","due":"Friday","priority":"high"}}'

@@ -6,16 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx2
 import pytest
 from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
+from harness.ollama_server import FakeOllama
+from harness.postgres_server import PostgresServer
+from harness.servers import HttpServer, start_http_server
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
-from tests.ollama_server import FakeOllama
-from tests.postgres_server import PostgresServer
-from tests.servers import HttpServer, start_http_server
 
 
 @pytest.fixture
@@ -47,12 +45,6 @@ def http_server(db_path: Path, tmp_path: Path) -> Iterator[HttpServer]:
     server = start_http_server(db_path, tmp_path / "server.log", "--backend", "none")
     yield server
     server.stop()
-
-
-def http_client_with_headers(url: str, headers: dict[str, str], **options: object) -> Client:
-    """An mcp Client over streamable HTTP that sends extra headers (a token, a request id)."""
-    transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers))
-    return Client(transport, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 
+from harness.servers import free_port
 from mcp_server.config import DEFAULT_SHARED_RATE_LIMIT, default_db_path, rate_limit_for
-from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.clients import add_tag_until_it_lands, call
-from tests.postgres_server import PostgresServer
-from tests.servers import HttpServer, start_http_server
+from harness.postgres_server import PostgresServer
+from harness.servers import HttpServer, start_http_server
+from tests.support.clients import add_tag_until_it_lands, call
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_http import INITIALIZE
+from harness.mcp_messages import INITIALIZE
 
 ANSWER_WITHIN_S = 60
 NEVER_FOR_VERSION = {"mcp", "pydantic", "anyio", "fastapi", "uvicorn", "psycopg", "openai", "ollama", "dateparser"}

@@ -1,6 +1,6 @@
 """A short run of the process_command overhead benchmark."""
 
-from tests.benchmarks import run_benchmark
+from tests.support.benchmarks import run_benchmark
 
 
 def test_overhead_benchmark_reports_a_ratio() -> None:

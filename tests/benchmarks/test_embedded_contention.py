@@ -1,11 +1,11 @@
 """A short run of the embedded-model contention benchmark (one command per measurement)."""
 
-from tests.benchmarks import run_benchmark
-from tests.nlu.test_llamacpp import _require_embedded
+from tests.support.benchmarks import run_benchmark
+from tests.support.embedded import require_embedded
 
 
 def test_contention_benchmark_prints_its_figures() -> None:
-    _require_embedded()
+    require_embedded()
     lines, figures = run_benchmark(
         "benchmarks.embedded_contention",
         *("--calls", "1", "--old-threads", "1", "--new-threads", "1", "--busy-threads", "1"),

@@ -1,6 +1,6 @@
 """A short run of the latency benchmark."""
 
-from tests.benchmarks import run_benchmark
+from tests.support.benchmarks import run_benchmark
 
 
 def test_benchmark_prints_a_table_and_figures() -> None:

@@ -1,6 +1,6 @@
 """A short run of the auth on/off service benchmark."""
 
-from tests.benchmarks import run_benchmark
+from tests.support.benchmarks import run_benchmark
 
 
 def test_service_benchmark_reports_auth_ratios() -> None:

@@ -1,6 +1,6 @@
 """A short run of the start-up benchmark."""
 
-from tests.benchmarks import run_benchmark
+from tests.support.benchmarks import run_benchmark
 
 
 def test_startup_benchmark_prints_its_figures() -> None:

@@ -1,6 +1,6 @@
 """A short run of the PostgreSQL-versus-SQLite benchmark."""
 
-from tests.benchmarks import run_benchmark
+from tests.support.benchmarks import run_benchmark
 
 
 def test_benchmark_prints_both_stores_and_their_ratio() -> None:

@@ -1,6 +1,6 @@
 """A short run of the whole benchmark suite, so that `python -m benchmarks` keeps working."""
 
-from tests.benchmarks import run_benchmark
+from tests.support.benchmarks import run_benchmark
 
 
 def test_suite_prints_every_scenario_its_targets_and_the_tool_list_size() -> None:

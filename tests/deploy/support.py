@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.servers import HttpServer, free_port, spawn_http_server
 from mcp_server.cli import build_parser
 from mcp_server.config import settings_from_args
-from tests.servers import HttpServer, free_port, spawn_http_server
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"

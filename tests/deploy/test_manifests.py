@@ -26,7 +26,7 @@ from tests.deploy.support import (
     serve_as_deployed,
     tool,
 )
-from tests.nlu.test_llamacpp import _require_embedded
+from tests.support.embedded import require_embedded
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +190,7 @@ def test_model_job_builds_the_base_plus_the_shipped_adapter(docs: list[dict[str,
     """The Job's render step, run here with its paths moved under tmp_path: the Modelfile it writes
     names files that exist next to it (ollama create resolves them from the Modelfile's folder), the
     base and the adapter the repository's Modelfile names."""
-    base = _require_embedded()  # skips locally without the base model, fails in CI
+    base = require_embedded()  # skips locally without the base model, fails in CI
     (job,) = of_kind(docs, "Job")
     by_name = {c["name"]: c for c in containers(job["spec"]["template"]["spec"])}
     fetched = by_name["fetch-base"]["command"][-1].split("base=", 1)[1].split()[0]

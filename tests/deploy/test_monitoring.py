@@ -11,10 +11,10 @@ import pytest
 from mcp import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.ollama_server import FakeOllama
+from harness.servers import start_http_server
 from scripts.build_dashboard import OUT, render
 from tests.deploy.support import of_kind, render_manifests
-from tests.ollama_server import FakeOllama
-from tests.servers import start_http_server
 
 pytestmark = pytest.mark.anyio
 

@@ -15,10 +15,10 @@ import jsonschema
 import pytest
 from mcp import Client, StdioServerParameters
 
+from harness.clients import http_client_with_headers
+from harness.servers import start_http_server
 from mcp_server import __version__
-from tests.conftest import http_client_with_headers
 from tests.deploy.support import ROOT, env_vars_read_by_serve, run, serve_args_parse, tool
-from tests.servers import start_http_server
 
 pytestmark = pytest.mark.anyio
 

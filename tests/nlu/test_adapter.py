@@ -25,7 +25,7 @@ from mcp_server.nlu.llamacpp import (
 )
 from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
 from mcp_server.observability.health import ComponentState
-from tests.nlu.test_llamacpp import _require_embedded
+from tests.support.embedded import require_embedded
 
 RECORD = json.loads((ADAPTER_DIR / "training.json").read_text())
 
@@ -63,7 +63,7 @@ def test_the_modelfile_names_the_base_and_the_adapter(capsys) -> None:
 
 
 def test_model_files_puts_what_the_modelfile_names_in_place(tmp_path: Path, capsys) -> None:
-    _require_embedded()
+    require_embedded()
     main(["model-files", str(tmp_path)])
     assert sha256_of(tmp_path / Path(BASE_GGUF).name) == TEST_MODEL_SHA256
     assert sha256_of(tmp_path / Path(ADAPTER_GGUF).name) == RECORD["adapter"]["sha256"]
@@ -72,7 +72,7 @@ def test_model_files_puts_what_the_modelfile_names_in_place(tmp_path: Path, caps
 
 def test_model_files_takes_a_fetched_base_and_checks_it(tmp_path: Path, capsys) -> None:
     """A deployment that downloaded the base passes it with --base; a wrong file is refused."""
-    _require_embedded()
+    require_embedded()
     fetched = tmp_path / "fetched.gguf"
     shutil.copyfile(installed_test_model(), fetched)
     main(["model-files", "--base", str(fetched), str(tmp_path / "out")])
@@ -88,7 +88,7 @@ def test_model_files_takes_a_fetched_base_and_checks_it(tmp_path: Path, capsys) 
 
 
 def test_the_embedded_default_is_the_test_model_with_the_adapter(tmp_path: Path) -> None:
-    _require_embedded()
+    require_embedded()
     assert build_embedded(Settings()).adapter == shipped_adapter()
     assert build_embedded(Settings(adapter="none")).adapter is None
     assert build_embedded(Settings(gguf=str(tmp_path / "other.gguf"))).adapter is None
@@ -98,7 +98,7 @@ def test_the_embedded_default_is_the_test_model_with_the_adapter(tmp_path: Path)
 async def test_process_command_uses_the_fine_tuned_model_when_ollama_is_down(db_path: Path) -> None:
     """The auto backend with no Ollama: the commands the rules leave go to the fine-tuned model,
     which gets them right (commands from the held-out test half)."""
-    _require_embedded()
+    require_embedded()
     settings = Settings(db=str(db_path), backend="auto", ollama_host="http://127.0.0.1:9", model_timeout_s=120)
     async with open_app(settings) as app:
         with anyio.fail_after(120):
@@ -123,7 +123,7 @@ async def test_process_command_uses_the_fine_tuned_model_when_ollama_is_down(db_
 
 @pytest.mark.anyio
 async def test_a_missing_adapter_is_reported_not_loaded(tmp_path: Path) -> None:
-    parser = LlamaCppParser(gguf=_require_embedded(), adapter=tmp_path / "nope.gguf")
+    parser = LlamaCppParser(gguf=require_embedded(), adapter=tmp_path / "nope.gguf")
     async with parser.running():
         with anyio.fail_after(30):
             while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110

@@ -11,8 +11,8 @@ import pytest
 
 from mcp_server.nlu.llamacpp import LlamaCppParser
 from mcp_server.observability.health import ComponentState
-from tests.nlu.test_llamacpp import _require_embedded
-from tests.waiting import wait_until
+from tests.support.embedded import require_embedded
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -26,7 +26,7 @@ def _write_until(done: threading.Event, written: list[int]) -> None:
 
 
 async def test_nothing_written_to_stdout_while_the_model_loads_is_lost(capfd: pytest.CaptureFixture[str]) -> None:
-    gguf: Path = _require_embedded()
+    gguf: Path = require_embedded()
     parser = LlamaCppParser(gguf=gguf, threads=1)
     done, written = threading.Event(), []
     writer = threading.Thread(target=_write_until, args=(done, written))

@@ -14,8 +14,8 @@ from mcp_server.cli import build_parser
 from mcp_server.config import ConfigError, Settings, settings_from_args
 from mcp_server.nlu.llamacpp import LlamaCppParser
 from mcp_server.observability.health import ComponentState
-from tests.nlu.test_llamacpp import _require_embedded
-from tests.waiting import wait_until
+from tests.support.embedded import require_embedded
+from tests.support.waiting import wait_until
 
 
 def _usable_cpus() -> int:
@@ -24,7 +24,7 @@ def _usable_cpus() -> int:
 
 @pytest.fixture(scope="module")
 def gguf() -> Path:
-    return _require_embedded()
+    return require_embedded()
 
 
 def test_the_default_leaves_a_core_free(gguf: Path) -> None:

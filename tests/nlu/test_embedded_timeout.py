@@ -19,8 +19,8 @@ from mcp_server.config import Settings
 from mcp_server.http.rest import build_rest_app
 from mcp_server.nlu.llamacpp import LlamaCppParser, _TokenBridge
 from mcp_server.observability.health import ComponentState
-from tests.nlu.test_llamacpp import _require_embedded
-from tests.waiting import wait_until
+from tests.support.embedded import require_embedded
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,7 @@ NOT_BY_RULES = "remind me to water the plants tomorrow"  # the rules leave it to
 
 @pytest.fixture(scope="module")
 def gguf() -> Path:
-    return _require_embedded()
+    return require_embedded()
 
 
 async def _wait_ready(app: App) -> LlamaCppParser:

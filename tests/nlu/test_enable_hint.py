@@ -21,8 +21,8 @@ from mcp_server.config import Settings
 from mcp_server.nlu import chain
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
 from mcp_server.observability.health import ComponentState
-from tests.nlu.test_llamacpp import _require_embedded
-from tests.waiting import wait_until
+from tests.support.embedded import require_embedded
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ NOT_BY_RULES = "remind me to call mum on Friday"
 @pytest.fixture(scope="module")
 def embedded() -> Path:
     """This environment's test model (the commands below copy it), checked before a test hides it."""
-    return _require_embedded()
+    return require_embedded()
 
 
 @pytest.fixture

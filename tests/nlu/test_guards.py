@@ -24,7 +24,7 @@ from mcp_server.nlu.parser import ParseOutcome, PartialOutput
 from mcp_server.nlu.rules import RulesParser
 from mcp_server.store import store_for
 from mcp_server.training.data import generate
-from tests.nlu.test_rules import SURE
+from tests.support.rule_commands import SURE
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).parent.parent.parent

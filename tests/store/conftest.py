@@ -10,10 +10,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from harness.postgres_server import PostgresServer
 from mcp_server.store import PostgresTaskStore, SQLiteTaskStore, TaskStore
 from mcp_server.store import postgres as postgres_store
 from mcp_server.store import sqlite as sqlite_store
-from tests.postgres_server import PostgresServer
 
 
 @dataclass

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
+from harness.postgres_server import PostgresServer
+from harness.servers import free_port
 from mcp_server.core.domain import NewTask, TaskQuery
 from mcp_server.core.errors import StoreUnavailable
 from mcp_server.store import PostgresTaskStore, store_for
 from mcp_server.store.postgres import MIGRATIONS, redacted
-from tests.postgres_server import PostgresServer
-from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -26,7 +26,7 @@ from mcp_server.core.errors import StoreUnavailable
 from mcp_server.http.rest import build_rest_app
 from mcp_server.observability.health import Health
 from mcp_server.store.sqlite import MIGRATIONS, SQLiteTaskStore
-from tests.clients import call
+from tests.support.clients import call
 
 pytestmark = pytest.mark.anyio
 

@@ -15,8 +15,8 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.servers import HttpServer, start_http_server
-from tests.waiting import wait_until
+from harness.servers import HttpServer, start_http_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 

@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.ollama_server import Script
-from tests.servers import free_port
+from harness.ollama_server import Script
+from harness.servers import free_port
 
 
 def _error(message: str, kind: str, status: int) -> Response:

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.servers import HttpServer, free_port, spawn_http_server
+from harness.servers import HttpServer, free_port, spawn_http_server
 
 BUSY_MESSAGE = "server busy, please try again.  maximum pending requests exceeded"
 VERSION = "0.12.6"
@@ -255,7 +255,7 @@ def spawn_fake_ollama(log_path: Path, *, latency_s: float, answer: str) -> HttpS
     args = [
         sys.executable,
         "-m",
-        "tests.ollama_server",
+        "harness.ollama_server",
         "--port",
         str(port),
         "--latency",
@@ -267,7 +267,7 @@ def spawn_fake_ollama(log_path: Path, *, latency_s: float, answer: str) -> HttpS
 
 
 def main() -> None:
-    """Run the fake on its own, e.g. for benchmarks: python -m tests.ollama_server --port 11500 --latency 0.2"""
+    """Run the fake on its own, e.g. for benchmarks: python -m harness.ollama_server --port 11500 --latency 0.2"""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.servers import free_port
+from harness.servers import free_port
 
 
 def pg_binary(name: str) -> str:

@@ -18,7 +18,7 @@ from mcp.shared.message import SessionMessage
 from mcp_server.app import App
 from mcp_server.mcp.notifications import ClientNotifier
 from mcp_server.mcp.server import build_server
-from tests.clients import call
+from tests.support.clients import call
 
 pytestmark = pytest.mark.anyio
 

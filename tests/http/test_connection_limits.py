@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import HttpServer, free_port, spawn_http_server, start_http_server
-from tests.test_http import INITIALIZE
+from harness.mcp_messages import INITIALIZE
+from harness.servers import HttpServer, free_port, spawn_http_server, start_http_server
 
 POLL_S = 0.05  # how often the log is read while waiting for a line, under a deadline
 TRICKLE_INTERVAL_S = 0.2

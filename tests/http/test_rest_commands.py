@@ -9,8 +9,8 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.ollama_server import FakeOllama
-from tests.servers import HttpServer, start_http_server
+from harness.ollama_server import FakeOllama
+from harness.servers import HttpServer, start_http_server
 
 pytestmark = pytest.mark.anyio
 

@@ -17,15 +17,15 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
+from harness.ollama_server import FakeOllama
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
 from mcp_server.core.domain import TASK_ID_MAX, NewTask, TaskQuery
 from mcp_server.core.errors import InvalidInput
 from mcp_server.core.service import encode_cursor
 from mcp_server.http.rest import build_rest_app
-from tests.clients import call
-from tests.ollama_server import FakeOllama
-from tests.test_process_command import settings_for, wait_for_model
+from tests.support.apps import settings_for, wait_for_model
+from tests.support.clients import call
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import start_http_server
+from harness.servers import start_http_server
 
 SCENARIOS = [
     "server-initialize",
@@ -30,7 +30,7 @@ SCENARIOS = [
 # update could never be delivered. These run against a server started with --stateful.
 STATEFUL_SCENARIOS = frozenset({"resources-subscribe", "resources-unsubscribe"})
 
-SUITE_DIR = Path(os.environ.get("MCP_CONFORMANCE_DIR", Path(__file__).parent.parent / ".cache" / "conformance"))
+SUITE_DIR = Path(os.environ.get("MCP_CONFORMANCE_DIR", Path(__file__).parents[2] / ".cache" / "conformance"))
 
 
 @pytest.fixture(scope="module")

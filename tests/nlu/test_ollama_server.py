@@ -6,7 +6,7 @@ import httpx
 import ollama
 import pytest
 
-from tests.ollama_server import BUSY_MESSAGE, VERSION, FakeOllama
+from harness.ollama_server import BUSY_MESSAGE, VERSION, FakeOllama
 
 pytestmark = pytest.mark.anyio
 

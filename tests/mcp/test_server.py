@@ -14,7 +14,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from mcp_server.app import App
-from tests.clients import call
+from tests.support.clients import call
 
 pytestmark = pytest.mark.anyio
 

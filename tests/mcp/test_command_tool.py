@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,35 +15,16 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
+from harness.ollama_server import FakeOllama
 from mcp_server.app import App, open_app
-from mcp_server.config import Settings
 from mcp_server.http.rest import build_rest_app
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.observability.health import ComponentState
-from tests.ollama_server import FakeOllama
+from tests.support.apps import settings_for, wait_for_model
 
 pytestmark = pytest.mark.anyio
 
 CREATE_PR = '{"action":"create_task","params":{"title":"Review PR #42","due":"Friday","priority":"high"}}'
-
-
-def settings_for(db_path: Path, ollama: FakeOllama, **overrides: Any) -> Settings:
-    base = Settings(
-        db=str(db_path),
-        backend="ollama",
-        ollama_host=ollama.host,
-        model="task-api-prod",
-        model_timeout_s=5,
-        timezone="Europe/Paris",
-    )
-    return replace(base, **overrides)
-
-
-async def wait_for_model(app: App, state: ComponentState = ComponentState.READY) -> None:
-    """Poll the model's state (it changes in a background task that signals nothing)."""
-    with anyio.fail_after(10):
-        while app.health.model.state != state:  # noqa: ASYNC110
-            await anyio.sleep(0.02)
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from harness.ollama_server import FakeOllama
 from mcp_server.nlu.evaluation import evaluate, load_dataset, params_match
 from mcp_server.nlu.ollama import OllamaParser
-from tests.ollama_server import FakeOllama
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 NOW = {"now": "2026-11-28T15:00:00+01:00", "timezone": "Europe/Paris"}
 
 

@@ -16,13 +16,13 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from tests.clients import call
-from tests.servers import HttpServer, start_http_server
+from harness.mcp_messages import MCP_HEADERS
+from harness.servers import HttpServer, start_http_server
+from tests.support.clients import call
 
 pytestmark = pytest.mark.anyio
 
 LEGACY_VERSION = "2025-11-25"
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 async def test_stateless_http_neither_advertises_nor_acknowledges_legacy_subscriptions(

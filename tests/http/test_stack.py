@@ -13,21 +13,14 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
+from harness.clients import http_client_with_headers
+from harness.mcp_messages import INITIALIZE, MCP_HEADERS
+from harness.servers import HttpServer, start_http_server
 from mcp_server.app import App
 from mcp_server.http.stack import build_http_app
-from tests.clients import add_tag_until_it_lands, call
-from tests.conftest import http_client_with_headers
-from tests.servers import HttpServer, start_http_server
+from tests.support.clients import add_tag_until_it_lands, call
 
 pytestmark = pytest.mark.anyio
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

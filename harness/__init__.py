@@ -1,0 +1,1 @@
+"""Processes and protocol-faithful servers that the tests and the benchmarks both start."""

@@ -1,0 +1,33 @@
+"""An app on a test Ollama, and waiting for its model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from harness.ollama_server import FakeOllama
+from mcp_server.app import App
+from mcp_server.config import Settings
+from mcp_server.observability.health import ComponentState
+
+
+def settings_for(db_path: Path, ollama: FakeOllama, **overrides: Any) -> Settings:
+    base = Settings(
+        db=str(db_path),
+        backend="ollama",
+        ollama_host=ollama.host,
+        model="task-api-prod",
+        model_timeout_s=5,
+        timezone="Europe/Paris",
+    )
+    return replace(base, **overrides)
+
+
+async def wait_for_model(app: App, state: ComponentState = ComponentState.READY) -> None:
+    """Poll the model's state (it changes in a background task that signals nothing)."""
+    with anyio.fail_after(10):
+        while app.health.model.state != state:  # noqa: ASYNC110
+            await anyio.sleep(0.02)
