@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_data_dir
 
+from mcp_server.nlu.model_files import MODEL_NAME
 from mcp_server.nlu.zones import DateError, zone
 
 APP_NAME = "task-api-mcp"
@@ -67,7 +69,7 @@ class Settings:
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     ollama_host: str = "http://127.0.0.1:11434"
-    model: str = "task-api-prod"
+    model: str = MODEL_NAME
     model_timeout_s: float = 30.0
     model_load_timeout_s: float = 300.0
     model_threads: int | None = None
@@ -124,189 +126,275 @@ class Settings:
         return self
 
 
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of `serve`. A default from the environment is a string that argparse converts with the
-    flag's type, so a bad value is a usage error naming the flag, raised only when parsing."""
-    env = os.environ
-    parser.add_argument("--transport", choices=["stdio", "http"], default=env.get("TASK_API_TRANSPORT", "stdio"))
-    parser.add_argument(
-        "--host", default=env.get("TASK_API_HOST", "127.0.0.1"), help="HTTP bind address (default 127.0.0.1)"
-    )
-    parser.add_argument("--port", type=int, default=env.get("TASK_API_PORT", str(Settings.port)))
-    parser.add_argument(
+@dataclass(frozen=True)
+class Option:
+    """One flag: the Settings field it fills (whose default is the flag's), its environment variable
+    and its help. The parser, the settings and the configuration table in docs/ are all read from
+    SERVE_OPTIONS and MODEL_OPTIONS, so none of them can drift from the others."""
+
+    flag: str
+    field: str
+    help: str
+    env: str | None = None
+    type: Callable[[str], Any] | None = None
+    choices: tuple[str, ...] | None = None
+    switch: bool = False  # a flag without a value; its variable turns it on with "1"
+    negates: bool = False  # a switch that sets its field to False (--stateful: stateless=False)
+    repeatable: bool = False  # given again for each value; its variable is comma-separated
+    metavar: str | None = None
+    shown_default: str | None = None  # the default in words, where it is not one constant
+
+    @property
+    def dest(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+    def default(self) -> Any:
+        """The built-in default, as Settings has it."""
+        if self.field == "token":
+            return None
+        spec = Settings.__dataclass_fields__[self.field]
+        return spec.default_factory() if spec.default_factory is not MISSING else spec.default
+
+    def shown(self) -> str:
+        """The default as people read it: in words, or the value."""
+        if self.shown_default is not None:
+            return self.shown_default
+        value = self.default()
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def add_to(self, parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
+        """A default from the environment is a string that argparse converts with the flag's type, so a
+        bad value is a usage error naming the flag, raised only when parsing. An empty variable is unset."""
+        raw = env.get(self.env) if self.env else None
+        given = raw if raw else None
+        where = f"env {self.env}; " if self.env else ""
+        help_text = f"{self.help} ({where}default: {self.shown()})"
+        if self.switch:
+            parser.add_argument(self.flag, action="store_true", default=given == "1", help=help_text)
+        elif self.repeatable:
+            parser.add_argument(self.flag, action="append", default=_csv(given), metavar=self.metavar, help=help_text)
+        else:
+            default = self.default()
+            if given is not None:
+                default = given
+            elif self.type is not None and default is not None:
+                default = str(default)  # converted by argparse like a value from the environment
+            parser.add_argument(
+                self.flag,
+                type=self.type,
+                choices=self.choices,
+                default=default,
+                metavar=self.metavar,
+                help=help_text,
+            )
+
+    def setting(self, args: argparse.Namespace) -> Any:
+        value = getattr(args, self.dest)
+        return not value if self.negates else value
+
+
+SERVE_OPTIONS: tuple[Option, ...] = (
+    Option("--transport", "transport", "stdio, or streamable HTTP", "TASK_API_TRANSPORT", choices=("stdio", "http")),
+    Option("--host", "host", "HTTP bind address", "TASK_API_HOST"),
+    Option("--port", "port", "HTTP port", "TASK_API_PORT", type=int),
+    Option(
         "--db",
-        default=env.get("TASK_API_DB") or str(default_db_path()),
-        help="SQLite file, or a postgresql://user:password@host:port/dbname URL to share one store between "
-        "replicas (env TASK_API_DB; default: a SQLite file under the user data directory)",
-    )
-    parser.add_argument(
-        "--db-pool-size",
-        type=int,
-        default=env.get("TASK_API_DB_POOL_SIZE", str(Settings.db_pool_size)),
-        help="most PostgreSQL connections this server opens (env TASK_API_DB_POOL_SIZE)",
-    )
-    parser.add_argument(
-        "--log-level",
-        default=env.get("TASK_API_LOG_LEVEL", "INFO"),
-        help="DEBUG, INFO, WARNING, ERROR (env TASK_API_LOG_LEVEL)",
-    )
-    parser.add_argument(
+        "db",
+        "SQLite file, or a postgresql://user:password@host:port/dbname URL to share one store between replicas",
+        "TASK_API_DB",
+        shown_default="a SQLite file under the user data directory",
+    ),
+    Option(
+        "--db-pool-size", "db_pool_size", "most PostgreSQL connections this server opens", "TASK_API_DB_POOL_SIZE", int
+    ),
+    Option("--log-level", "log_level", "DEBUG, INFO, WARNING, ERROR", "TASK_API_LOG_LEVEL", str.upper),
+    Option(
         "--stateful",
-        action="store_true",
-        default=env.get("TASK_API_STATEFUL") == "1",
-        help="keep HTTP sessions in memory (one replica only; enables resources/subscribe "
-        "updates for clients on protocol 2025-11-25 and earlier)",
-    )
-    parser.add_argument(
-        "--token-file", type=Path, help="file holding the bearer token for HTTP (or env TASK_API_TOKEN)"
-    )
-    parser.add_argument(
+        "stateless",
+        "keep HTTP sessions in memory (one replica only; enables resources/subscribe updates for clients on "
+        "protocol 2025-11-25 and earlier)",
+        "TASK_API_STATEFUL",
+        switch=True,
+        negates=True,
+        shown_default="off",
+    ),
+    Option(
+        "--token-file",
+        "token",
+        "file holding the bearer token for HTTP (or the variable TASK_API_TOKEN)",
+        type=Path,
+        metavar="PATH",
+        shown_default="none",
+    ),
+    Option(
         "--rate-limit",
-        default=env.get("TASK_API_RATE_LIMIT"),
-        help="requests per client over HTTP, e.g. 600/minute, or off; default off on a loopback bind, "
-        f"{DEFAULT_SHARED_RATE_LIMIT} otherwise (env TASK_API_RATE_LIMIT)",
-    )
-    parser.add_argument(
-        "--max-body-bytes",
-        type=int,
-        default=env.get("TASK_API_MAX_BODY_BYTES", str(Settings.max_body_bytes)),
-        help="largest HTTP request body accepted (env TASK_API_MAX_BODY_BYTES)",
-    )
-    parser.add_argument(
+        "rate_limit",
+        "requests per client over HTTP, e.g. 600/minute, or off",
+        "TASK_API_RATE_LIMIT",
+        shown_default=f"off on a loopback bind, {DEFAULT_SHARED_RATE_LIMIT} otherwise",
+    ),
+    Option("--max-body-bytes", "max_body_bytes", "largest HTTP request body accepted", "TASK_API_MAX_BODY_BYTES", int),
+    Option(
         "--forwarded-allow-ips",
-        default=env.get("TASK_API_FORWARDED_ALLOW_IPS") or None,
-        help="proxies (comma-separated addresses or networks, or *) whose X-Forwarded-For and "
-        "X-Forwarded-Proto are trusted for the client address; default none: the peer's address is "
-        "the client's (env TASK_API_FORWARDED_ALLOW_IPS)",
-    )
-    parser.add_argument(
+        "forwarded_allow_ips",
+        "proxies (comma-separated addresses or networks, or *) whose X-Forwarded-For and X-Forwarded-Proto are "
+        "trusted for the client address",
+        "TASK_API_FORWARDED_ALLOW_IPS",
+        shown_default="none: the peer's address is the client's",
+    ),
+    Option(
         "--header-timeout",
-        type=float,
-        default=env.get("TASK_API_HEADER_TIMEOUT", str(Settings.header_timeout_s)),
-        help="seconds a connection has to send a request's headers (env TASK_API_HEADER_TIMEOUT)",
-    )
-    parser.add_argument(
+        "header_timeout_s",
+        "seconds a connection has to send a request's headers",
+        "TASK_API_HEADER_TIMEOUT",
+        float,
+    ),
+    Option(
         "--body-timeout",
-        type=float,
-        default=env.get("TASK_API_BODY_TIMEOUT", str(Settings.body_timeout_s)),
-        help="seconds a request has to send its whole body (env TASK_API_BODY_TIMEOUT)",
-    )
-    parser.add_argument(
+        "body_timeout_s",
+        "seconds a request has to send its whole body",
+        "TASK_API_BODY_TIMEOUT",
+        float,
+    ),
+    Option(
         "--keep-alive-timeout",
-        type=float,
-        default=env.get("TASK_API_KEEP_ALIVE_TIMEOUT", str(Settings.keep_alive_timeout_s)),
-        help="seconds an idle connection stays open between requests (env TASK_API_KEEP_ALIVE_TIMEOUT)",
-    )
-    parser.add_argument(
+        "keep_alive_timeout_s",
+        "seconds an idle connection stays open between requests",
+        "TASK_API_KEEP_ALIVE_TIMEOUT",
+        float,
+    ),
+    Option(
         "--max-connections",
-        type=int,
-        default=env.get("TASK_API_MAX_CONNECTIONS", str(Settings.max_connections)),
-        help="open HTTP connections at most; beyond, new ones get 503 (env TASK_API_MAX_CONNECTIONS)",
-    )
-    parser.add_argument(
+        "max_connections",
+        "open HTTP connections at most; beyond, new ones get 503",
+        "TASK_API_MAX_CONNECTIONS",
+        int,
+    ),
+    Option(
         "--subscriber-timeout",
-        type=float,
-        default=env.get("TASK_API_SUBSCRIBER_TIMEOUT", str(Settings.subscriber_timeout_s)),
-        help="seconds a resources/subscribe client may leave an update unread before it is dropped "
-        "(env TASK_API_SUBSCRIBER_TIMEOUT)",
-    )
-    parser.add_argument(
+        "subscriber_timeout_s",
+        "seconds a resources/subscribe client may leave an update unread before it is dropped",
+        "TASK_API_SUBSCRIBER_TIMEOUT",
+        float,
+    ),
+    Option(
         "--allow-insecure-bind",
-        action="store_true",
-        help="allow a non-loopback bind without a token (only behind an authenticating proxy)",
-    )
-    parser.add_argument(
+        "allow_insecure_bind",
+        "allow a non-loopback bind without a token (only behind an authenticating proxy)",
+        switch=True,
+        shown_default="off",
+    ),
+    Option(
         "--allowed-host",
-        action="append",
-        default=_csv(env.get("TASK_API_ALLOWED_HOSTS")),
-        help="extra Host header value to accept, e.g. tasks.example.com (repeatable)",
-    )
-    parser.add_argument(
+        "allowed_hosts",
+        "extra Host header value to accept, e.g. tasks.example.com (repeatable)",
+        "TASK_API_ALLOWED_HOSTS",
+        repeatable=True,
+        shown_default="none",
+    ),
+    Option(
         "--allowed-origin",
-        action="append",
-        default=_csv(env.get("TASK_API_ALLOWED_ORIGINS")),
-        help="extra Origin to accept, e.g. https://app.example.com (repeatable)",
-    )
-    parser.add_argument(
+        "allowed_origins",
+        "extra Origin to accept, e.g. https://app.example.com (repeatable)",
+        "TASK_API_ALLOWED_ORIGINS",
+        repeatable=True,
+        shown_default="none",
+    ),
+    Option(
         "--readiness",
-        choices=["all", "store"],
-        default=env.get("TASK_API_READINESS", "all"),
-        help="what /readyz waits for: all (store and model) or store (replicas take task traffic while "
-        "the model loads) (env TASK_API_READINESS)",
-    )
+        "readiness",
+        "what /readyz waits for: all (store and model) or store (replicas take task traffic while the model loads)",
+        "TASK_API_READINESS",
+        choices=("all", "store"),
+    ),
+)
+
+MODEL_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--backend",
+        "backend",
+        "what turns process_command text into actions: auto (rules, then a ready model), ollama, llamacpp "
+        "(in-process GGUF), openai (an OpenAI-compatible server), rules (deterministic shapes only) or none",
+        "TASK_API_BACKEND",
+        choices=("auto", "ollama", "llamacpp", "openai", "rules", "none"),
+    ),
+    Option(
+        "--gguf",
+        "gguf",
+        "GGUF file for the embedded backend",
+        "TASK_API_GGUF",
+        shown_default="the test model if installed",
+    ),
+    Option(
+        "--adapter",
+        "adapter",
+        "GGUF LoRA adapter for the embedded backend; 'none' to run the base model alone",
+        "TASK_API_ADAPTER",
+        shown_default="the shipped task adapter on the test model, none on another --gguf",
+    ),
+    Option(
+        "--openai-base-url",
+        "openai_base_url",
+        "an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1",
+        "TASK_API_OPENAI_BASE_URL",
+        shown_default="none",
+    ),
+    Option("--ollama-host", "ollama_host", "Ollama's address", "OLLAMA_HOST"),
+    Option("--model", "model", "the Ollama model", "TASK_API_MODEL"),
+    Option(
+        "--model-timeout",
+        "model_timeout_s",
+        "seconds one command may take the model",
+        "TASK_API_MODEL_TIMEOUT",
+        float,
+    ),
+    Option(
+        "--model-load-timeout",
+        "model_load_timeout_s",
+        "seconds the embedded model may take to load and warm up before health says unavailable",
+        "TASK_API_MODEL_LOAD_TIMEOUT",
+        float,
+    ),
+    Option(
+        "--model-threads",
+        "model_threads",
+        "CPU threads of the embedded model",
+        "TASK_API_MODEL_THREADS",
+        int,
+        shown_default="the usable cores less one, at most 8",
+    ),
+    Option("--model-concurrency", "model_concurrency", "generations at once", "TASK_API_MODEL_CONCURRENCY", int),
+    Option(
+        "--model-queue",
+        "model_queue",
+        "commands that may wait for the model before 'busy'",
+        "TASK_API_MODEL_QUEUE",
+        int,
+    ),
+    Option(
+        "--timezone",
+        "timezone",
+        "IANA zone for due dates in words when a command gives none",
+        "TASK_API_TIMEZONE",
+    ),
+)
+
+# Settings read from the environment alone (secrets: a flag would show in the process list).
+ENV_ONLY: dict[str, str] = {
+    "TASK_API_TOKEN": f"the bearer token for HTTP itself (at least {TOKEN_MIN_LENGTH} characters); "
+    "`--token-file` wins over it",
+    "TASK_API_OPENAI_API_KEY": "the API key sent to the `--openai-base-url` server",
+}
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    for option in SERVE_OPTIONS:
+        option.add_to(parser, os.environ)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    env = os.environ
-    parser.add_argument(
-        "--backend",
-        choices=["auto", "ollama", "llamacpp", "openai", "rules", "none"],
-        default=env.get("TASK_API_BACKEND", "auto"),
-        help="what turns process_command text into actions: auto (rules, then a ready model), ollama, llamacpp "
-        "(in-process GGUF), openai (an OpenAI-compatible server), rules (deterministic shapes only) or none "
-        "(env TASK_API_BACKEND)",
-    )
-    parser.add_argument(
-        "--gguf",
-        default=env.get("TASK_API_GGUF"),
-        help="GGUF file for the embedded backend (env TASK_API_GGUF); default: the test model if installed",
-    )
-    parser.add_argument(
-        "--adapter",
-        default=env.get("TASK_API_ADAPTER"),
-        help="GGUF LoRA adapter for the embedded backend (env TASK_API_ADAPTER); default: the shipped task "
-        "adapter on the test model, none on another --gguf; 'none' to run the base model alone",
-    )
-    parser.add_argument(
-        "--openai-base-url",
-        default=env.get("TASK_API_OPENAI_BASE_URL"),
-        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (env TASK_API_OPENAI_BASE_URL)",
-    )
-    parser.add_argument(
-        "--ollama-host",
-        default=env.get("OLLAMA_HOST", "http://127.0.0.1:11434"),
-        help="Ollama's address (env OLLAMA_HOST)",
-    )
-    parser.add_argument(
-        "--model", default=env.get("TASK_API_MODEL", "task-api-prod"), help="the Ollama model (env TASK_API_MODEL)"
-    )
-    parser.add_argument(
-        "--model-timeout",
-        type=float,
-        default=env.get("TASK_API_MODEL_TIMEOUT", str(Settings.model_timeout_s)),
-        help="seconds one command may take the model (env TASK_API_MODEL_TIMEOUT)",
-    )
-    parser.add_argument(
-        "--model-load-timeout",
-        type=float,
-        default=env.get("TASK_API_MODEL_LOAD_TIMEOUT", str(Settings.model_load_timeout_s)),
-        help="seconds the embedded model may take to load and warm up before health says unavailable "
-        "(env TASK_API_MODEL_LOAD_TIMEOUT)",
-    )
-    parser.add_argument(
-        "--model-threads",
-        type=int,
-        default=env.get("TASK_API_MODEL_THREADS") or None,
-        help="CPU threads of the embedded model (env TASK_API_MODEL_THREADS); default: the usable cores "
-        "less one, at most 8",
-    )
-    parser.add_argument(
-        "--model-concurrency",
-        type=int,
-        default=env.get("TASK_API_MODEL_CONCURRENCY", str(Settings.model_concurrency)),
-        help="generations at once (env TASK_API_MODEL_CONCURRENCY)",
-    )
-    parser.add_argument(
-        "--model-queue",
-        type=int,
-        default=env.get("TASK_API_MODEL_QUEUE", str(Settings.model_queue)),
-        help="commands that may wait for the model before 'busy' (env TASK_API_MODEL_QUEUE)",
-    )
-    parser.add_argument(
-        "--timezone",
-        default=env.get("TASK_API_TIMEZONE", "UTC"),
-        help="IANA zone for due dates in words when a command gives none (env TASK_API_TIMEZONE)",
-    )
+    for option in MODEL_OPTIONS:
+        option.add_to(parser, os.environ)
 
 
 def rate_limit_for(given: str | None, host: str) -> str | None:
@@ -318,6 +406,7 @@ def rate_limit_for(given: str | None, host: str) -> str | None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    fields = {option.field: option.setting(args) for option in SERVE_OPTIONS if option.field != "token"}
     token = os.environ.get("TASK_API_TOKEN") or None
     if args.token_file is not None:
         try:
@@ -326,45 +415,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"cannot read --token-file {args.token_file}: {exc.strerror}") from exc
         if token is None:
             raise ConfigError(f"--token-file {args.token_file} is empty")
-    return Settings(
-        db=args.db,
-        transport=args.transport,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level.upper(),
-        stateless=not args.stateful,
-        token=token,
-        allow_insecure_bind=args.allow_insecure_bind,
-        allowed_hosts=args.allowed_host,
-        allowed_origins=args.allowed_origin,
-        rate_limit=rate_limit_for(args.rate_limit, args.host),
-        max_body_bytes=args.max_body_bytes,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        header_timeout_s=args.header_timeout,
-        body_timeout_s=args.body_timeout,
-        keep_alive_timeout_s=args.keep_alive_timeout,
-        max_connections=args.max_connections,
-        subscriber_timeout_s=args.subscriber_timeout,
-        readiness=args.readiness,
-        db_pool_size=args.db_pool_size,
-        **model_settings_from_args(args),
-    ).validate()
+    fields["rate_limit"] = rate_limit_for(args.rate_limit, args.host)
+    return Settings(**fields, token=token, **model_settings_from_args(args)).validate()
 
 
 def model_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The Settings fields that add_model_arguments defines, from parsed arguments."""
-    return {
-        "backend": args.backend,
-        "gguf": args.gguf,
-        "adapter": args.adapter,
-        "openai_base_url": args.openai_base_url,
-        "openai_api_key": os.environ.get("TASK_API_OPENAI_API_KEY") or None,
-        "ollama_host": args.ollama_host,
-        "model": args.model,
-        "model_timeout_s": args.model_timeout,
-        "model_load_timeout_s": args.model_load_timeout,
-        "model_threads": args.model_threads,
-        "model_concurrency": args.model_concurrency,
-        "model_queue": args.model_queue,
-        "timezone": args.timezone,
-    }
+    fields = {option.field: option.setting(args) for option in MODEL_OPTIONS}
+    return {**fields, "openai_api_key": os.environ.get("TASK_API_OPENAI_API_KEY") or None}

@@ -29,6 +29,8 @@ PAGE_MAX = 100
 # Ids are 64-bit signed integers in both stores (SQLite INTEGER, PostgreSQL BIGINT): a larger id can
 # name no task, and handed to a store it fails there instead of being refused here.
 TASK_ID_MAX = 2**63 - 1
+IDEMPOTENCY_KEY_MAX = 200
+CURSOR_MAX = 500
 # A list's total counts matches up to this many; beyond it, total says this and total_exact is false.
 # Counting every match is O(matches): on a 100k-task store it cost more than the page itself.
 TOTAL_COUNT_LIMIT = 1000
@@ -157,6 +159,15 @@ Tags = Annotated[
 ]
 SearchText = Annotated[str, StringConstraints(min_length=1, max_length=SEARCH_MAX), NoNul]
 TaskId = Annotated[int, Field(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
+IdempotencyKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=IDEMPOTENCY_KEY_MAX),
+    NoNul,
+    Field(description="Any unique string; a retry with the same key returns the first task."),
+]
+DueBefore = Annotated[Due, Field(description="Due on or before this date/datetime.")]
+DueAfter = Annotated[Due, Field(description="Due on or after this date/datetime.")]
+SearchFilter = Annotated[SearchText, Field(description="Case-insensitive text in title or description.")]
 
 
 class _Strict(BaseModel):
@@ -218,9 +229,9 @@ class TaskQuery(_Strict):
     status: Status | None = None
     priority: Priority | None = None
     tag: Tag | None = None
-    due_before: Due | None = None
-    due_after: Due | None = None
-    search: SearchText | None = None
+    due_before: DueBefore | None = None
+    due_after: DueAfter | None = None
+    search: SearchFilter | None = None
 
     def normalised(self) -> TaskQuery:
         """Tags compare lowercase, as they are stored."""

@@ -22,16 +22,13 @@ from mcp_server import __version__
 from mcp_server.commands.runner import CommandResult, CommandRunner
 from mcp_server.commands.text import CommandText, TimezoneName
 from mcp_server.core.domain import (
+    CURSOR_MAX,
+    IDEMPOTENCY_KEY_MAX,
     PAGE_DEFAULT,
     PAGE_MAX,
     TASK_ID_MAX,
     DeletedTask,
-    Due,
     NewTask,
-    Priority,
-    SearchText,
-    Status,
-    Tag,
     Task,
     TaskPage,
     TaskPatch,
@@ -100,8 +97,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 DOCS_ASSETS = "/docs/assets"
 
 
+class TaskListParams(TaskQuery):
+    """The query of GET /v1/tasks: list_tasks' own filters (TaskQuery, as the MCP tool takes them), and a page."""
+
+    limit: int = Field(default=PAGE_DEFAULT, ge=1, le=PAGE_MAX)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX, description="next_cursor from the previous page.")
+
+    def query(self) -> TaskQuery:
+        return TaskQuery.model_validate(self.model_dump(include=set(TaskQuery.model_fields)))
+
+
 def _query_names(dependant: Dependant) -> set[str]:
-    names = {param.alias for param in dependant.query_params}
+    names: set[str] = set()
+    for param in dependant.query_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):  # a query model: its fields are the names
+            names |= {field.alias or name for name, field in model.model_fields.items()}
+        else:
+            names.add(param.alias)
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
@@ -174,25 +187,13 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
         return error_response(422, "invalid_input", "; ".join(describe_problem(e) for e in exc.errors()[:5]))
 
     @app.get("/v1/tasks", response_model=TaskPage, summary="List tasks")
-    async def list_tasks(
-        status: Status | None = None,
-        priority: Priority | None = None,
-        tag: Annotated[Tag | None, Query()] = None,
-        due_before: Due | None = None,
-        due_after: Due | None = None,
-        search: Annotated[SearchText | None, Query()] = None,
-        limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
-        cursor: Annotated[str | None, Query(max_length=500)] = None,
-    ) -> TaskPage:
-        query = TaskQuery(
-            status=status, priority=priority, tag=tag, due_before=due_before, due_after=due_after, search=search
-        )
-        return await service.list_tasks(query, limit=limit, cursor=cursor)
+    async def list_tasks(page: Annotated[TaskListParams, Query()]) -> TaskPage:
+        return await service.list_tasks(page.query(), limit=page.limit, cursor=page.cursor)
 
     @app.post("/v1/tasks", response_model=Task, status_code=201, summary="Create a task")
     async def create_task(
         new: NewTask,
-        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=IDEMPOTENCY_KEY_MAX)] = None,
     ) -> Task:
         return await service.create_task(new, idempotency_key=idempotency_key)
 

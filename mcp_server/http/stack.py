@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from mcp_server.config import Settings
 from mcp_server.http.access_log import AccessLogMiddleware
 from mcp_server.http.auth import BearerToken, BearerTokenMiddleware
 from mcp_server.http.body_limit import BodySizeLimitMiddleware
@@ -41,7 +42,7 @@ def build_http_app(
     allowed_hosts: list[str] | None = None,
     allowed_origins: list[str] | None = None,
     rate_limit: str | None = None,
-    max_body_bytes: int = 1024 * 1024,
+    max_body_bytes: int = Settings.max_body_bytes,
     rest: ASGIApp | None = None,
     request_timeout_s: float = 120.0,
 ) -> ASGIApp:

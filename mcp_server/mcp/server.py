@@ -14,7 +14,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.server.mcpserver.prompts.base import UserMessage
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, ToolAnnotations
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, ValidationError
 
 from mcp_server import __version__
 from mcp_server.commands.executor import CommandExecutor
@@ -26,10 +26,13 @@ from mcp_server.core.domain import (
     DeletedTask,
     Description,
     Due,
+    DueAfter,
+    DueBefore,
+    IdempotencyKey,
     NewTask,
     NoNul,
     Priority,
-    SearchText,
+    SearchFilter,
     Status,
     Tag,
     Tags,
@@ -58,12 +61,6 @@ INSTRUCTIONS = (
     "so a retried call never creates a duplicate."
 )
 
-IdempotencyKey = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200),
-    NoNul,
-    Field(description="Any unique string; a retry with the same key returns the first task."),
-]
 ClearableField = Literal["description", "due"]
 
 
@@ -94,11 +91,9 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
         status: Status | None = None,
         priority: Priority | None = None,
         tag: Tag | None = None,
-        due_before: Annotated[Due | None, Field(description="Due on or before this date/datetime.")] = None,
-        due_after: Annotated[Due | None, Field(description="Due on or after this date/datetime.")] = None,
-        search: Annotated[
-            SearchText | None, Field(description="Case-insensitive text in title or description.")
-        ] = None,
+        due_before: DueBefore | None = None,
+        due_after: DueAfter | None = None,
+        search: SearchFilter | None = None,
         limit: Annotated[int, Field(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
         cursor: Annotated[
             Annotated[str, NoNul] | None, Field(description="next_cursor from the previous page.")
@@ -134,7 +129,7 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
             "tags": tags,
             "status": status,
         }
-        changes = {name: value for name, value in given.items() if value is not None}
+        changes: dict[str, object] = {name: value for name, value in given.items() if value is not None}
         for name in clear or []:
             if name in changes:
                 raise InvalidInput(f"{name} is both set and cleared; do one or the other")
@@ -360,7 +355,7 @@ def build_server(
             )
         ]
 
-    @server.completion()
+    @server.completion()  # type: ignore[no-untyped-call,untyped-decorator]  # unannotated in mcp 2.3
     async def complete_argument(
         ref: types.PromptReference | types.ResourceTemplateReference,
         argument: types.CompletionArgument,
