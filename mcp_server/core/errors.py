@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorKind(StrEnum):
+    """The categories of error a caller sees: the `code` of an HTTP error body, the `error_kind` of
+    logs and metrics. Each adapter maps every kind (http/errors.py to a status, mcp/tooling.py to a
+    tool result), and a test holds them to it."""
+
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    INVALID_INPUT = "invalid_input"
+    STORE_UNAVAILABLE = "store_unavailable"
+    AMBIGUOUS = "ambiguous"
+    CONFIRMATION_REQUIRED = "confirmation_required"
+    REFUSED = "refused"
+    MODEL_UNAVAILABLE = "model_unavailable"
+    INVALID_MODEL_OUTPUT = "invalid_model_output"
+    INTERNAL = "internal"  # a bug: never raised on purpose, reported without its details
+
 
 class TaskError(Exception):
     """Base of errors a caller can act on; `kind` names the category in logs and metrics."""
 
-    kind = "error"
+    kind: ClassVar[ErrorKind] = ErrorKind.INTERNAL
 
 
 class TaskNotFound(TaskError):
-    kind = "not_found"
+    kind = ErrorKind.NOT_FOUND
 
     def __init__(self, task_id: int | None, detail: str = "") -> None:
         self.task_id = task_id
@@ -18,7 +38,7 @@ class TaskNotFound(TaskError):
 
 
 class VersionConflict(TaskError):
-    kind = "conflict"
+    kind = ErrorKind.CONFLICT
 
     def __init__(self, task_id: int, expected: int, current: int) -> None:
         self.task_id = task_id
@@ -31,46 +51,46 @@ class VersionConflict(TaskError):
 
 
 class IdempotencyConflict(TaskError):
-    kind = "conflict"
+    kind = ErrorKind.CONFLICT
 
 
 class InvalidInput(TaskError):
-    kind = "invalid_input"
+    kind = ErrorKind.INVALID_INPUT
 
 
 class StoreUnavailable(TaskError):
-    kind = "store_unavailable"
+    kind = ErrorKind.STORE_UNAVAILABLE
 
 
 class AmbiguousTask(TaskError):
     """Words of a title matched several tasks; the message lists them so the caller can pick one."""
 
-    kind = "ambiguous"
+    kind = ErrorKind.AMBIGUOUS
 
 
 class ConfirmationRequired(TaskError):
     """A destructive command asked for in words must be confirmed before it runs."""
 
-    kind = "confirmation_required"
+    kind = ErrorKind.CONFIRMATION_REQUIRED
 
 
 class CommandRefused(TaskError):
     """The parser judged the command not a task command, or too ambiguous to act on."""
 
-    kind = "refused"
+    kind = ErrorKind.REFUSED
 
 
 class ModelUnavailable(TaskError):
     """The command model is loading, unreachable, busy or too slow; the message says when to retry."""
 
-    kind = "model_unavailable"
+    kind = ErrorKind.MODEL_UNAVAILABLE
 
 
 class InvalidModelOutput(TaskError):
     """The model's answer was not one valid action, even after a retry (or it named what the command
     never said)."""
 
-    kind = "invalid_model_output"
+    kind = ErrorKind.INVALID_MODEL_OUTPUT
 
     def __init__(self, message: str, *, parser: str | None = None, raw_output: str | None = None) -> None:
         super().__init__(message)

@@ -8,6 +8,32 @@ from http import HTTPStatus
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from mcp_server.core.errors import ErrorKind
+
+# The status each kind of error answers with over REST.
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.AMBIGUOUS: 409,
+    ErrorKind.CONFIRMATION_REQUIRED: 409,
+    ErrorKind.INVALID_INPUT: 422,
+    ErrorKind.REFUSED: 422,
+    ErrorKind.INVALID_MODEL_OUTPUT: 502,
+    ErrorKind.MODEL_UNAVAILABLE: 503,
+    ErrorKind.STORE_UNAVAILABLE: 503,
+    ErrorKind.INTERNAL: 500,
+}
+# Outcomes of a command in words that are answers to it (200 with success false), not failures of the service.
+SOFT_KINDS = frozenset(
+    {
+        ErrorKind.NOT_FOUND,
+        ErrorKind.AMBIGUOUS,
+        ErrorKind.CONFIRMATION_REQUIRED,
+        ErrorKind.INVALID_INPUT,
+        ErrorKind.REFUSED,
+    }
+)
+
 
 def code_for_status(status: int) -> str:
     """A stable error code from the status: 404 -> not_found, 405 -> method_not_allowed."""
@@ -24,4 +50,4 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 async def unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     """For Starlette's last-resort handler: a JSON 500 naming the request id, never a traceback."""
     request_id = getattr(request.state, "request_id", None)
-    return error_response(500, "internal", f"internal error; request id {request_id}")
+    return error_response(500, ErrorKind.INTERNAL, f"internal error; request id {request_id}")

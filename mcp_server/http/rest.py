@@ -36,24 +36,9 @@ from mcp_server.core.domain import (
 )
 from mcp_server.core.errors import TaskError
 from mcp_server.core.service import TaskService
-from mcp_server.http.errors import code_for_status, error_response, unhandled_error
+from mcp_server.http.errors import SOFT_KINDS, STATUS_BY_KIND, code_for_status, error_response, unhandled_error
 
 TaskIdPath = Annotated[int, Path(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
-
-# The status each kind of domain error answers with.
-STATUS_BY_KIND = {
-    "not_found": 404,
-    "conflict": 409,
-    "ambiguous": 409,
-    "confirmation_required": 409,
-    "invalid_input": 422,
-    "refused": 422,
-    "invalid_model_output": 502,
-    "model_unavailable": 503,
-    "store_unavailable": 503,
-}
-# Outcomes of a command that are answers to it, not failures of the service.
-SOFT_KINDS = frozenset({"not_found", "ambiguous", "confirmation_required", "invalid_input", "refused"})
 
 
 class ErrorBody(BaseModel):
@@ -178,7 +163,7 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
 
     @app.exception_handler(TaskError)
     async def task_error(_: Request, exc: TaskError) -> JSONResponse:
-        return error_response(STATUS_BY_KIND.get(exc.kind, 500), exc.kind, str(exc))
+        return error_response(STATUS_BY_KIND[exc.kind], exc.kind, str(exc))
 
     app.add_exception_handler(Exception, unhandled_error)
 

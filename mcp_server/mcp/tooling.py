@@ -18,7 +18,7 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mcp_server.core.errors import TaskError
+from mcp_server.core.errors import ErrorKind, TaskError
 from mcp_server.mcp.schemas import compact_input_schema, compact_output_schema
 
 ToolObserver = Callable[[str, float, str, str | None, Context[Any, Any]], Awaitable[None]]
@@ -176,11 +176,12 @@ def compact_text(result: Any) -> Any:
     return result
 
 
-def error_kind(error: ToolError) -> str:
-    """A stable category for logs and metrics."""
+def error_kind(error: ToolError) -> ErrorKind:
+    """A stable category for logs and metrics. Every kind is an error result (isError, the message for
+    the agent to act on); only INTERNAL hides its message behind "Error executing tool X"."""
     cause = error.__cause__
     if isinstance(cause, ValidationError):
-        return "invalid_input"
+        return ErrorKind.INVALID_INPUT
     if isinstance(cause, TaskError):
         return cause.kind
-    return "internal"
+    return ErrorKind.INTERNAL
