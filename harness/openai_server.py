@@ -1,6 +1,8 @@
 """A test server that speaks the OpenAI chat-completions API as vLLM and llama-server do:
 `GET /v1/models`, `POST /v1/chat/completions` (SSE streaming and whole answers, `response_format`
-recorded), OpenAI-style error bodies. Answers are scripted as for the Ollama test server."""
+recorded), OpenAI-style error bodies. Answers are scripted as for the Ollama test server; with
+`script.disconnect_after = n` a streamed answer is cut after n content chunks: the connection closes
+without the final chunk, the `[DONE]` line or the end of the chunked body, as when a server dies mid-answer."""
 
 from __future__ import annotations
 
@@ -108,7 +110,9 @@ class FakeOpenAI:
             return f"data: {json.dumps(chunk)}\n\n".encode()
 
         yield event({"role": "assistant", "content": ""})
-        for i in range(0, len(content), 4):
+        for sent, i in enumerate(range(0, len(content), 4)):
+            if self.script.disconnect_after is not None and sent >= self.script.disconnect_after:
+                raise ConnectionAbortedError("fault injected: connection dropped mid-stream")
             yield event({"content": content[i : i + 4]})
             await asyncio.sleep(self.script.token_delay_s)
         yield event({}, "stop")

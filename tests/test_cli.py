@@ -171,6 +171,21 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None
     assert "cannot connect to the task database" in failure["error"]
 
 
+def test_eval_reads_a_naive_now_and_refuses_a_bad_line_without_a_traceback(tmp_path: Path) -> None:
+    line = {"command": "move task 2 to Friday", "expected": {"action": "update_task", "params": {"task_id": 2}}}
+    naive = tmp_path / "naive.jsonl"
+    naive.write_text(json.dumps({**line, "now": "2026-11-28T10:00:00", "timezone": "UTC"}) + "\n")
+    done = run_cli("eval", "--dataset", str(naive), "--backend", "rules")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["action_accuracy"] == 1.0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(line) + "\n" + json.dumps({**line, "now": "2026-11-28T10:00:00", "timezone": "Mars"}))
+    refused = run_cli("eval", "--dataset", str(bad), "--backend", "rules")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "Traceback" not in refused.stderr
+    assert f"task-api-mcp eval: error: {bad}:2: unknown timezone 'Mars'" in refused.stderr
+
+
 def test_rate_limit_defaults_to_off_locally_and_on_for_shared_binds() -> None:
     assert rate_limit_for(None, "127.0.0.1") is None
     assert rate_limit_for(None, "0.0.0.0") == DEFAULT_SHARED_RATE_LIMIT

@@ -3,7 +3,8 @@
 Nothing is executed against a store: each command is parsed and normalised as it would be executed
 (first the guard process_command applies before any parser, then dates resolved against the line's
 "now" and "timezone", the checks on the model's answer), then compared with the label. An expected
-action "error" means the command must be refused.
+action "error" means the command must be refused. A "now" without a UTC offset is a wall-clock time
+in the line's timezone (UTC when the line names none).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Any
 from mcp_server.core.errors import CommandRefused, InvalidModelOutput, TaskError
 from mcp_server.nlu.actions import ACTION_ADAPTER
 from mcp_server.nlu.guards import GUARD, GuardRefused, check_command
-from mcp_server.nlu.normalise import normalise
+from mcp_server.nlu.normalise import FUTURE_LIMIT, PAST_LIMIT, normalise
 from mcp_server.nlu.parser import CommandParser
+from mcp_server.nlu.zones import zone
 
 
 @dataclass
@@ -84,9 +86,34 @@ def is_correct(expected: dict[str, Any], prediction: Prediction) -> tuple[bool, 
     return True, params_match(expected.get("params", {}), prediction.action.get("params", {}))
 
 
-async def predict(parser: CommandParser, row: dict[str, Any]) -> Prediction:
-    now = dt.datetime.fromisoformat(row["now"]) if row.get("now") else None
+def line_clock(row: dict[str, Any]) -> tuple[dt.datetime | None, str]:
+    """The line's "now" (None: the real now) and "timezone" (UTC by default). A "now" without a UTC
+    offset is read as a wall-clock time in that timezone. ValueError says what is wrong with them."""
     timezone = row.get("timezone") or "UTC"
+    if not isinstance(timezone, str):
+        raise ValueError(f"timezone {timezone!r} is not an IANA name such as Europe/Paris or UTC")
+    tz = zone(timezone)  # DateError, a ValueError, for a name that is not a known zone
+    text = row.get("now")
+    if not text:
+        return None, timezone
+    if not isinstance(text, str):
+        raise ValueError(f"now {text!r} is not an ISO 8601 date-time such as 2026-11-28T10:00:00+01:00")
+    try:
+        now = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"now {text!r} is not an ISO 8601 date-time such as 2026-11-28T10:00:00+01:00") from None
+    if now.utcoffset() is None:
+        now = now.replace(tzinfo=tz)
+    try:  # the plausibility check on due dates reads a window of years around now: it must exist
+        for edge in (now - PAST_LIMIT, now + FUTURE_LIMIT):
+            edge.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"now {text!r} is too near the ends of the calendar (years 1-9999) to date commands") from None
+    return now, timezone
+
+
+async def predict(parser: CommandParser, row: dict[str, Any]) -> Prediction:
+    now, timezone = line_clock(row)
     started = time.perf_counter()
     name, raw = parser.name, None
     try:
@@ -166,10 +193,15 @@ def load_dataset(path: Path) -> list[dict[str, Any]]:
         try:
             row = json.loads(text)
             assert isinstance(row["command"], str) and isinstance(row["expected"]["action"], str)
+            assert isinstance(row["expected"].get("params", {}), dict)
         except (ValueError, KeyError, TypeError, AssertionError):
             raise ValueError(
                 f"{path}:{number}: not a dataset line ({{'command': str, 'expected': {{'action': ...}}}})"
             ) from None
+        try:
+            line_clock(row)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from None
         rows.append(row)
     if not rows:
         raise ValueError(f"{path} holds no commands")

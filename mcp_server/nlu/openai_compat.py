@@ -1,15 +1,20 @@
 """The parser for any OpenAI-compatible server (vLLM, llama.cpp's llama-server, ...): the path to
 take when one Ollama is not enough. The action schema goes as `response_format` (json_schema,
 strict), answers stream, and the same validation, retry, bounds and warm-up apply as with Ollama.
+
+Errors are told apart with the `openai` SDK's own exception classes, which hold whatever HTTP library
+the SDK is built on (httpx2 since openai 3): a connection error before the server answers means no
+server is reachable; one after it has started streaming means the stream was cut, a failure of that
+call only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import anyio
-import httpx
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
@@ -49,7 +54,7 @@ class OpenAICompatParser(RemoteModelParser):
             base_url=self.base_url,
             api_key=api_key or "not-needed",
             max_retries=0,
-            timeout=httpx.Timeout(timeout_s, connect=5.0),
+            timeout=openai.Timeout(timeout_s, connect=5.0),
         )
         self._response_format: Any = {
             "type": "json_schema",
@@ -79,11 +84,12 @@ class OpenAICompatParser(RemoteModelParser):
 
     async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
         self.health.count("calls")
+        answering = False  # set once the server has answered 200 and the stream has begun
         try:
             with anyio.fail_after(self.timeout_s):
                 stream = await self._client.chat.completions.create(
                     model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
+                    messages=cast("list[ChatCompletionMessageParam]", messages),
                     response_format=self._response_format,
                     temperature=float(OPTIONS["temperature"]),
                     top_p=float(OPTIONS["top_p"]),
@@ -91,12 +97,19 @@ class OpenAICompatParser(RemoteModelParser):
                     stop=list(STOP_TOKENS),
                     stream=True,
                 )
+                answering = True
                 pieces = (chunk.choices[0].delta.content if chunk.choices else None async for chunk in stream)
                 return await self._gather(pieces, on_partial)
         except (TimeoutError, openai.APITimeoutError):
             raise self._timed_out(self.timeout_s) from None
         except openai.APIConnectionError as exc:
             self.health.count("errors")
+            if answering:  # the server was reachable; the connection broke before the answer ended
+                cause = type(exc.__cause__ or exc).__name__
+                raise ModelUnavailable(
+                    f"the connection to the OpenAI-compatible server at {self.base_url} broke mid-answer "
+                    f"({cause}); retry"
+                ) from exc
             self._mark_unavailable(self._reason(exc))
             raise ModelUnavailable(f"{self._reason(exc)}; retry once it is back") from exc
         except openai.APIStatusError as exc:
@@ -107,6 +120,3 @@ class OpenAICompatParser(RemoteModelParser):
             if exc.status_code == 404:
                 self._mark_unavailable(self._reason(exc))
             raise ModelUnavailable(self._reason(exc)) from exc
-        except httpx.TransportError as exc:
-            self.health.count("errors")
-            raise ModelUnavailable(f"the connection broke mid-answer ({type(exc).__name__}); retry") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from harness.ollama_server import FakeOllama
 from mcp_server.nlu.evaluation import evaluate, load_dataset, params_match
 from mcp_server.nlu.ollama import OllamaParser
+from mcp_server.nlu.rules import RulesParser
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
@@ -101,6 +103,55 @@ def test_a_broken_dataset_line_is_named(tmp_path: Path) -> None:
     bad.write_text('{"command": "x", "expected": {"action": "error"}}\nnot json\n')
     with pytest.raises(ValueError, match=r"bad.jsonl:2: not a dataset line"):
         load_dataset(bad)
+
+
+async def test_a_now_without_offset_is_wall_clock_time_in_the_lines_timezone(tmp_path: Path) -> None:
+    friday = {"task_id": 2, "due": "2026-12-04"}
+    dataset = write(
+        tmp_path / "naive.jsonl",
+        [
+            {  # the line that crashed: a naive now compared with an aware due date
+                "command": "move task 2 to Friday",
+                "expected": {"action": "update_task", "params": friday},
+                "now": "2026-11-28T10:00:00",
+                "timezone": "UTC",
+            },
+            {  # 23:30 on Thursday in Auckland; read as UTC it would be Friday 12:30 there
+                "command": "move task 2 to tomorrow",
+                "expected": {"action": "update_task", "params": friday},
+                "now": "2026-12-03T23:30:00",
+                "timezone": "Pacific/Auckland",
+            },
+            {  # no timezone: UTC
+                "command": "move task 2 to tomorrow",
+                "expected": {"action": "update_task", "params": friday},
+                "now": "2026-12-03T23:30:00",
+            },
+        ],
+    )
+    predictions = tmp_path / "p.jsonl"
+    result = await evaluate(RulesParser(), load_dataset(dataset), predictions)
+    assert result["params_accuracy"] == 1.0, predictions.read_text()
+
+
+@pytest.mark.parametrize(
+    ("clock", "why"),
+    [
+        ({"now": "next tuesday"}, "now 'next tuesday' is not an ISO 8601 date-time"),
+        ({"now": 1764324000}, "now 1764324000 is not an ISO 8601 date-time"),
+        ({"now": "2026-11-28T10:00:00", "timezone": "Mars/Olympus"}, "unknown timezone 'Mars/Olympus'"),
+        ({"timezone": "Europe"}, "unknown timezone 'Europe'"),
+        ({"timezone": 1}, "timezone 1 is not an IANA name"),
+        ({"now": "9999-12-31T10:00:00"}, "now '9999-12-31T10:00:00' is too near the ends of the calendar"),
+    ],
+)
+def test_a_bad_now_or_timezone_refuses_the_dataset_with_its_line(
+    tmp_path: Path, clock: dict[str, Any], why: str
+) -> None:
+    line = {"command": "move task 2 to Friday", "expected": {"action": "update_task"}}
+    dataset = write(tmp_path / "bad.jsonl", [line, {**line, **clock}])
+    with pytest.raises(ValueError, match=rf"bad\.jsonl:2: {re.escape(why)}"):
+        load_dataset(dataset)
 
 
 async def test_model_outputs_are_scored_for_json_and_schema_validity(tmp_path: Path) -> None:

@@ -84,3 +84,22 @@ async def test_rate_limited_server_is_a_busy_error(server: FakeOpenAI, db_path: 
         async with Client(app.server) as client:
             result = await client.call_tool("process_command", {"command": "anything"})
     assert result.is_error and "busy (429)" in result.content[0].text
+
+
+async def test_stream_cut_mid_answer_fails_that_call_only(server: FakeOpenAI, db_path: Path) -> None:
+    server.script.answer("review pr", CREATE)
+    server.script.disconnect_after = 3
+    async with open_app(settings(db_path, server.base_url)) as app:
+        await wait(app, ComponentState.READY)
+        async with Client(app.server) as client:
+            cut = await client.call_tool("process_command", {"command": "Create a task: review PR #42 by Friday"})
+            assert cut.is_error
+            message = cut.content[0].text
+            assert "broke mid-answer" in message and "RemoteProtocolError" in message, message
+            assert "no OpenAI-compatible server reachable" not in message
+            assert app.health.model.state == ComponentState.READY, app.health.model.detail
+            assert app.health.model.snapshot()["errors"] == 1
+            server.script.disconnect_after = None
+            again = await client.call_tool("process_command", {"command": "Create a task: review PR #42 by Friday"})
+    assert not again.is_error, again.content[0].text
+    assert again.structured_content["result"]["title"] == "Review PR #42"
