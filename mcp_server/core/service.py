@@ -1,4 +1,4 @@
-"""TaskService: the one place business rules live. Every adapter (MCP tools, resources, later REST)
+"""TaskService: the one place business rules live. Every adapter (the MCP tools and resources, the REST API)
 calls this; none talks to the store directly."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def decode_cursor(cursor: str, query: TaskQuery) -> int:
             raise ValueError("not base64url")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
-        after = payload["after"]
+        after: object = payload["after"]
         valid = (
             payload["v"] == _CURSOR_VERSION
             and type(after) is int  # not a bool
@@ -68,6 +68,7 @@ def decode_cursor(cursor: str, query: TaskQuery) -> int:
             "cursor belongs to a list_tasks call with different filters; repeat the same filters "
             "or omit the cursor to start again"
         )
+    assert isinstance(after, int)  # checked above (an int, not a bool)
     return after
 
 

@@ -73,7 +73,7 @@ class OllamaParser(RemoteModelParser):
         await self._client.chat(model=self.model, messages=[], keep_alive=self.keep_alive)
 
     async def _close(self) -> None:
-        await self._client._client.aclose()  # this ollama client version has no public close
+        await self._client.close()  # type: ignore[no-untyped-call]  # ollama 0.6 leaves close() unannotated
 
     def _reason(self, exc: BaseException) -> str:
         if isinstance(exc, ollama.ResponseError):

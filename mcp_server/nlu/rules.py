@@ -2,8 +2,8 @@
 as done", "list my high priority tasks", "create a task: call mum").
 
 It answers only when sure. Anything with a shape it does not know, or words it would have to
-interpret (a date, a priority or a tag inside a new task's title), goes to the model instead:
-`parse` returns None.
+interpret (a date, a priority or a tag inside a new task's title), is not theirs: `parse_rules`
+returns None and the chain asks a model; the rules backend alone (`RulesParser`) refuses it.
 """
 
 from __future__ import annotations

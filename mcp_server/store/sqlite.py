@@ -124,8 +124,9 @@ def _is_misuse(exc: sqlite3.Error) -> bool:
 
 
 class SQLiteTaskStore:
-    """Tasks in one SQLite file. Writers take BEGIN IMMEDIATE so concurrent transactions queue on the
-    busy timeout instead of deadlocking.
+    """Tasks in one SQLite file. Each write is one BEGIN IMMEDIATE transaction on the event loop's own
+    connection, so this process's writers queue in order; only a write that finds the file busy (another
+    process writing) waits, in a worker thread, on the busy timeout.
 
     Every SQLite failure but a busy file reaches callers as StoreUnavailable with what to do about
     it, and is recorded as a fault: readiness then reports the store down until a check of the
