@@ -70,7 +70,8 @@ def load_base(gguf: Path, device: str) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    # Any: transformers' decorated `.to` reads to mypy as unbound (it wants the model as first argument).
+    model: Any = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     return tokenizer, model.to(device)
 
 
@@ -145,7 +146,9 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def train(gguf: Path, examples: list[Example], config: TrainConfig, device: str | None = None) -> tuple[Any, dict]:
+def train(
+    gguf: Path, examples: list[Example], config: TrainConfig, device: str | None = None
+) -> tuple[Any, dict[str, Any]]:
     """The LoRA-wrapped model after `config.steps` steps, and a summary of the run."""
     import torch
 

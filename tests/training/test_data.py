@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 import re
 from pathlib import Path
@@ -12,20 +13,11 @@ import pytest
 from mcp_server.nlu.actions import ACTION_NAMES, parse_action
 from mcp_server.nlu.dates import resolve_due
 from mcp_server.nlu.normalise import check_ids_were_said
-from mcp_server.training.data import (
-    BULK,
-    DATES,
-    INJECTION,
-    NOT_A_TASK,
-    WHICH_TASK,
-    Example,
-    action_counts,
-    date_phrase,
-    generate,
-    held_out_commands,
-    normalised,
-    typo,
-)
+from mcp_server.training.composers import Example, date_phrase
+from mcp_server.training.data import action_counts, generate, held_out_commands, normalised
+from mcp_server.training.refusals import BULK, INJECTION, NOT_A_TASK, WHICH_TASK
+from mcp_server.training.vocabulary import DATES
+from mcp_server.training.wording import typo
 
 EVAL = Path(__file__).parents[2] / "eval"
 HELD_OUT = [EVAL / "dev.jsonl", EVAL / "test.jsonl"]
@@ -57,6 +49,15 @@ def test_an_excluded_command_is_never_generated() -> None:
 def test_the_same_seed_gives_the_same_data() -> None:
     assert generate(300, seed=11) == generate(300, seed=11)
     assert generate(300, seed=11) != generate(300, seed=12)
+
+
+def test_the_training_set_is_pinned() -> None:
+    """The shipped adapter was trained on this data: a change to the words or to the order of the
+    random draws changes the training set, which is then a decision (retrain, update the digest)."""
+    lines = "\n".join(f"{e.command}\t{e.target()}" for e in generate(500, seed=20261129))
+    assert hashlib.sha256(lines.encode()).hexdigest() == (
+        "3b1e3203a5c3a08355ceb9fe2126bbe6822e89c0c90712f348f94f088e016d3d"
+    )
 
 
 def test_every_action_and_every_kind_of_refusal_is_well_represented(examples: list[Example]) -> None:
