@@ -136,7 +136,7 @@ class Option:
     field: str
     help: str
     env: str | None = None
-    type: Callable[[str], Any] | None = None
+    type: Callable[[str], Any] = str
     choices: tuple[str, ...] | None = None
     switch: bool = False  # a flag without a value; its variable turns it on with "1"
     negates: bool = False  # a switch that sets its field to False (--stateful: stateless=False)
@@ -177,7 +177,7 @@ class Option:
             default = self.default()
             if given is not None:
                 default = given
-            elif self.type is not None and default is not None:
+            elif default is not None:
                 default = str(default)  # converted by argparse like a value from the environment
             parser.add_argument(
                 self.flag,

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from mcp_server.core.domain import NewTask, Status, Task, TaskPatch, TaskQuery
 from mcp_server.core.errors import AmbiguousTask, CommandRefused, ConfirmationRequired, InvalidInput, TaskNotFound
 from mcp_server.core.service import TaskService
-from mcp_server.nlu.actions import Action, CompleteTask, CreateTask, DeleteTask, ListTasks, TaskRef, UpdateTask
+from mcp_server.nlu.actions import (
+    Action,
+    CompleteTask,
+    CreateTask,
+    DeleteTask,
+    ListTasks,
+    TaskAction,
+    TaskRef,
+    UpdateTask,
+)
 from mcp_server.nlu.normalise import normalise, service_request
 
 CANDIDATES_SHOWN = 5
@@ -41,10 +51,12 @@ class CommandExecutor:
         matches = [task for task in page.tasks if all(word in _words(task.title) for word in wanted)]
         if not matches:
             raise TaskNotFound(None, f"no task has {ref.task_title!r} in its title; call list_tasks to find it")
-        for narrower in (
+        exact = ref.task_title.lower()
+        narrowers: tuple[Callable[[Task], bool], ...] = (
             lambda t: t.status == Status.OPEN,
-            lambda t: t.title.lower() == ref.task_title.lower(),  # type: ignore[union-attr]
-        ):
+            lambda t: t.title.lower() == exact,
+        )
+        for narrower in narrowers:
             preferred = [task for task in matches if narrower(task)]
             if preferred:
                 matches = preferred
@@ -56,7 +68,7 @@ class CommandExecutor:
 
     async def prepare(
         self, action: Action, *, timezone: str, now: dt.datetime | None = None, command: str | None = None
-    ) -> Action:
+    ) -> TaskAction:
         """The action as it will run: normalised (see `normalise`), and a task named by title resolved
         to its id. A refusal is raised as CommandRefused."""
         action = normalise(action, timezone=timezone, now=now, command=command)

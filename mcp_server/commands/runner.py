@@ -13,9 +13,9 @@ from mcp_server.commands.executor import CommandExecutor
 from mcp_server.core.domain import DeletedTask, Task, TaskPage
 from mcp_server.core.errors import ConfirmationRequired, InvalidInput, ModelUnavailable
 from mcp_server.nlu.actions import ACTION_ADAPTER, DeleteTask, returned_action_schema
-from mcp_server.nlu.dates import DateError, zone
 from mcp_server.nlu.guards import check_command
 from mcp_server.nlu.parser import CommandParser, PartialOutput
+from mcp_server.nlu.zones import DateError, zone
 
 
 class CommandResult(BaseModel):

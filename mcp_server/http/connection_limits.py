@@ -43,6 +43,7 @@ def limited_h11_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
         _deadline: asyncio.TimerHandle | None = None
         _waiting_for: str | None = None  # "headers" or "body": what the armed deadline is for
 
+        # as in uvicorn's own H11Protocol: asyncio types the argument as a BaseTransport
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             if len(self.connections) >= limits.max_connections:
                 message = f"the server has {limits.max_connections} connections open; retry in a few seconds"

@@ -68,7 +68,8 @@ def is_ip_address(host: str) -> bool:
         if rest and not has_port:
             return False
     else:
-        name, has_port, port = host.partition(":") if host.count(":") == 1 else (host, "", "")
+        name, colon, port = host.partition(":") if host.count(":") == 1 else (host, "", "")
+        has_port = bool(colon)
     if has_port and not (port.isdigit() and len(port) <= _MAX_PORT_DIGITS):
         return False
     try:

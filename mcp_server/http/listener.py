@@ -23,6 +23,7 @@ def uvicorn_config(asgi: ASGIApp, settings: Settings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         http=limited_h11_protocol(limits),
+        # uvicorn annotates an int but hands the value to loop.call_later, which takes a float
         timeout_keep_alive=settings.keep_alive_timeout_s,  # type: ignore[arg-type]
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips,

@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 import mcp_types as types
@@ -35,7 +35,7 @@ from mcp.shared.subscriptions import ResourceUpdated
 
 logger = logging.getLogger(__name__)
 
-LOG_LEVELS: tuple[str, ...] = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+LOG_LEVELS: tuple[types.LoggingLevel, ...] = get_args(types.LoggingLevel)  # least severe first
 
 
 SUBSCRIBER_KEY = "task_api.subscriber"
@@ -198,7 +198,7 @@ class ClientNotifier:
         client: the bus only records the update for each subscriber, whose own task sends it."""
         await self.bus.publish(ResourceUpdated(uri=uri))
 
-    async def log(self, ctx: ServerRequestContext[Any, Any], level: str, data: dict[str, Any]) -> None:
+    async def log(self, ctx: ServerRequestContext[Any, Any], level: types.LoggingLevel, data: dict[str, Any]) -> None:
         """Send a log notification about this request, on this request's own stream, to a client that
         asked for this level with logging/setLevel (works on stateless HTTP too)."""
         wanted = connection_of(ctx.session).state.get(LOG_LEVEL_KEY)

@@ -25,11 +25,11 @@ _BOUNDS = frozenset({"minimum", "maximum", "minLength", "maxLength", "minItems",
 
 
 def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    return _compact(_inline_single_use(schema), keep_null=False)
+    return _compact_object(_inline_single_use(schema), keep_null=False)
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    return _compact(_inline_single_use(schema), keep_null=True)
+    return _compact_object(_inline_single_use(schema), keep_null=True)
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -58,7 +58,8 @@ def _inline_single_use(schema: dict[str, Any]) -> dict[str, Any]:
             return node
         ref = node.get("$ref")
         name = ref.removeprefix(_DEFS) if isinstance(ref, str) and ref.startswith(_DEFS) else None
-        if name in once and name not in inside:  # `inside` guards a definition that refers to itself
+        # `inside` guards a definition that refers to itself
+        if name is not None and name in once and name not in inside:
             siblings = {key: value for key, value in node.items() if key != "$ref"}
             return {**place(defs[name], inside | {name}), **place(siblings, inside)}
         return {key: place(value, inside) for key, value in node.items()}
@@ -73,6 +74,10 @@ def _compact(node: Any, *, keep_null: bool) -> Any:
         return [_compact(item, keep_null=keep_null) for item in node]
     if not isinstance(node, dict):
         return node
+    return _compact_object(node, keep_null=keep_null)
+
+
+def _compact_object(node: dict[str, Any], *, keep_null: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "title" and isinstance(value, str):

@@ -129,10 +129,9 @@ class Refusal(_Strict):
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
-Action = Annotated[
-    CreateTask | ListTasks | UpdateTask | DeleteTask | CompleteTask | Refusal,
-    Field(discriminator="action"),
-]
+TaskAction = CreateTask | ListTasks | UpdateTask | DeleteTask | CompleteTask
+"""An action that does task work: any but a refusal."""
+Action = Annotated[TaskAction | Refusal, Field(discriminator="action")]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 ACTION_NAMES = ("create_task", "list_tasks", "update_task", "delete_task", "complete_task", "error")
 
@@ -166,7 +165,8 @@ def action_json_schema() -> dict[str, Any]:
     """The action union as one self-contained JSON schema (no $ref), the form grammar-constrained
     decoders handle most reliably."""
     schema = ACTION_ADAPTER.json_schema()
-    return _inline_refs({k: v for k, v in schema.items() if k != "$defs"}, schema.get("$defs", {}))
+    inlined: dict[str, Any] = _inline_refs({k: v for k, v in schema.items() if k != "$defs"}, schema.get("$defs", {}))
+    return inlined  # a mapping inlines to a mapping
 
 
 _RETURNED_KEYWORDS = ("type", "enum", "const", "items", "properties", "required")

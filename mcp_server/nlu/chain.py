@@ -15,9 +15,8 @@ from mcp_server.nlu.llamacpp import (
     installed_test_model,
     is_clone,
 )
-from mcp_server.nlu.model_files import TEST_MODEL_REQUIREMENT
+from mcp_server.nlu.model_files import MODEL_NAME, TEST_MODEL_REQUIREMENT
 from mcp_server.nlu.parser import ModelParser, ParseOutcome, PartialOutput
-from mcp_server.nlu.prompt import MODEL_NAME
 from mcp_server.nlu.rules import NAME as RULES
 from mcp_server.nlu.rules import parse_rules
 from mcp_server.observability.health import ComponentState, ModelHealth

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 
 from mcp_server.core.domain import NewTask, Priority, TaskPatch, TaskQuery, due_sort_key
 from mcp_server.core.errors import CommandRefused, InvalidInput, InvalidModelOutput
-from mcp_server.nlu.actions import Action, CreateTask, ListTasks, Refusal, UpdateTask
-from mcp_server.nlu.dates import DateError, resolve_due
+from mcp_server.nlu.actions import Action, CreateTask, ListTasks, Refusal, TaskAction, UpdateTask
+from mcp_server.nlu.dates import resolve_due
+from mcp_server.nlu.zones import DateError
 
 PAST_LIMIT = dt.timedelta(days=366)
 FUTURE_LIMIT = dt.timedelta(days=366 * 50)
@@ -50,7 +51,9 @@ def _due(text: str | None, timezone: str, now: dt.datetime | None) -> str | None
         raise InvalidInput(f"due {text!r} falls outside the years 1-9999 once converted to UTC") from None
 
 
-def normalise(action: Action, *, timezone: str, now: dt.datetime | None = None, command: str | None = None) -> Action:
+def normalise(
+    action: Action, *, timezone: str, now: dt.datetime | None = None, command: str | None = None
+) -> TaskAction:
     """An action as it would be executed, without reading the store: due dates in ISO 8601 in
     `timezone` relative to `now`. A refusal is raised as CommandRefused. Given the command text,
     guards against a model that invents: a task id the text never mentions, a far-off due date."""

@@ -141,7 +141,7 @@ class PostgresTaskStore:
             raise StoreUnavailable("the task store is closed")
         try:
             async with self._pool.connection() as conn:
-                yield conn  # type: ignore[misc]
+                yield conn
         except PoolTimeout as exc:
             raise StoreUnavailable(
                 f"the task database at {self.description} did not answer within {self._acquire_timeout_s:g} s"
@@ -190,7 +190,7 @@ class PostgresTaskStore:
             )
         for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
             for statement in filter(str.strip, script.split(";")):
-                await conn.execute(statement)  # type: ignore[arg-type]
+                await conn.execute(statement)
             await conn.execute("INSERT INTO task_api_schema (version) VALUES (%s)", (number,))
 
     async def schema_version(self) -> int:
@@ -227,7 +227,7 @@ class PostgresTaskStore:
     @staticmethod
     async def _get(conn: AsyncConnection[DictRow], task_id: int, *, lock: bool = False) -> Task | None:
         suffix = " FOR UPDATE" if lock else ""
-        cursor = await conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = %s{suffix}", (task_id,))  # type: ignore[arg-type]
+        cursor = await conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = %s{suffix}", (task_id,))
         row = await cursor.fetchone()
         return _row_to_task(row) if row else None
 
@@ -243,9 +243,9 @@ class PostgresTaskStore:
         args = [*selection.args, count_limit, *selection.args, after_id or 0, limit]
 
         async def read(conn: AsyncConnection[DictRow]) -> tuple[list[Task], int]:
-            rows = await (await conn.execute(sql, args)).fetchall()  # type: ignore[arg-type]
+            rows = await (await conn.execute(sql, args)).fetchall()
             if not rows:  # past the last page: the total still counts
-                counted = await conn.execute(selection.count_sql("%s"), [*selection.args, count_limit])  # type: ignore[arg-type]
+                counted = await conn.execute(selection.count_sql("%s"), [*selection.args, count_limit])
                 row = await counted.fetchone()
                 return [], int(row["n"] if row else 0)
             total = int(rows[0]["total_matches"])
@@ -321,7 +321,7 @@ class PostgresTaskStore:
             cursor = await conn.execute(
                 "INSERT INTO tasks (title, description, status, priority, due, due_key, tags,"
                 " created_at, updated_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 1)"
-                f" RETURNING {COLUMNS}",  # type: ignore[arg-type]
+                f" RETURNING {COLUMNS}",
                 (
                     new.title,
                     new.description,
@@ -386,7 +386,7 @@ class PostgresTaskStore:
     async def delete(self, task_id: int) -> Task:
         async def remove(conn: AsyncConnection[DictRow]) -> Task:
             row = await (
-                await conn.execute(f"DELETE FROM tasks WHERE id = %s RETURNING {COLUMNS}", (task_id,))  # type: ignore[arg-type]
+                await conn.execute(f"DELETE FROM tasks WHERE id = %s RETURNING {COLUMNS}", (task_id,))
             ).fetchone()
             if row is None:
                 raise TaskNotFound(task_id)

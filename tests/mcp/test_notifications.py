@@ -77,7 +77,13 @@ async def test_a_stalled_subscriber_is_dropped_once(app: App, caplog: pytest.Log
     caplog.set_level(logging.WARNING, logger="mcp_server.mcp.notifications")
     server = build_server(app.service, app.health, notifier=ClientNotifier(stall_s=0.2))
     stalled = App(
-        service=app.service, health=app.health, server=server, parser=None, metrics=app.metrics, runner=app.runner
+        service=app.service,
+        health=app.health,
+        server=server,
+        parser=None,
+        metrics=app.metrics,
+        runner=app.runner,
+        store_description=app.store_description,
     )
 
     def dropped() -> list[logging.LogRecord]:
