@@ -10,7 +10,7 @@ import pytest
 from mcp_server.core.domain import NewTask, Priority, Status, TaskQuery
 from mcp_server.core.errors import IdempotencyConflict, StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store import TaskStore
-from tests.store.conftest import Backend
+from tests.support.store_backends import Backend
 
 pytestmark = pytest.mark.anyio
 

@@ -15,6 +15,7 @@ from mcp_server.core.domain import NewTask, TaskQuery
 from mcp_server.core.errors import StoreUnavailable
 from mcp_server.store import PostgresTaskStore, store_for
 from mcp_server.store.postgres import MIGRATIONS, redacted
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -76,13 +77,16 @@ async def test_a_database_restart_fails_calls_clearly_then_they_recover(own_serv
             await store.ping()
         assert time.monotonic() - started < 10, "calls must fail fast while the database is away"
         own_server.start()
-        with anyio.fail_after(15):
-            while True:
-                try:
-                    await store.ping()
-                    break
-                except StoreUnavailable:
-                    await anyio.sleep(0.2)
+
+        async def answers() -> bool:
+            try:
+                await store.ping()
+            except StoreUnavailable:
+                return False
+            return True
+
+        # The restarted server process says nothing when it is back: ask until it answers.
+        await wait_until(answers, within_s=15, what="the store answering once the database is back")
         assert await store.get(before.id) == before
         after, _ = await store.create(NewTask(title="after the restart"))
         tasks, total = await store.list_page(TaskQuery(), after_id=None, limit=10)

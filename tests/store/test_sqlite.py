@@ -70,7 +70,7 @@ async def test_a_write_that_finds_the_file_busy_waits_its_turn_off_the_event_loo
                 created.append((await store.create(NewTask(title="waited")))[0])
 
             group.start_soon(write)
-            await anyio.sleep(0.3)
+            await anyio.wait_all_tasks_blocked()  # the write has met the lock and waits in its thread
             assert created == []  # still waiting for the lock
             assert (await store.get(first.id)) == first  # reads are not blocked
             other.execute("COMMIT")
