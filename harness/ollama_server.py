@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import socket
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,14 +104,15 @@ class FakeOllama:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeOllama:
+        """Serve in a thread. The socket listens before this returns (connections wait in its
+        backlog until the server takes them), so there is nothing to wait for."""
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port again, after a stop
+        sock.bind(("127.0.0.1", self.port))
+        sock.listen(128)
         self._server.should_exit = False
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake Ollama did not start")
-            time.sleep(0.01)
         return self
 
     def serve_forever(self) -> None:

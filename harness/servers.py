@@ -61,6 +61,7 @@ def spawn_http_server(
     with log_path.open("ab") as log:
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})})
     server = HttpServer(process, port, log_path, host)
+    # Another process tells nobody when it listens: ask until it answers, under a deadline.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from mcp_server import __version__
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
 from mcp_server.mcp.stdio import run_stdio
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 logger = logging.getLogger("mcp_server")
 
@@ -34,16 +38,13 @@ async def serve(settings: Settings) -> None:
             logger.info("server_stop", extra={"transport": settings.transport})
 
 
-async def serve_http(app: App, settings: Settings) -> None:
-    """The app on streamable HTTP, REST beside it, behind uvicorn with the settings' limits. The HTTP
-    stack is imported only here, so a stdio server never loads it."""
-    import uvicorn
-
-    from mcp_server.http.listener import uvicorn_config
+def http_app(app: App, settings: Settings) -> ASGIApp:
+    """The ASGI app of the HTTP transport: /mcp, the probes, /metrics and REST behind the settings'
+    checks. The HTTP stack is imported only here, so a stdio server never loads it."""
     from mcp_server.http.rest import build_rest_app
     from mcp_server.http.stack import build_http_app
 
-    asgi = build_http_app(
+    return build_http_app(
         app.server,
         app.health,
         metrics=app.metrics,
@@ -58,4 +59,12 @@ async def serve_http(app: App, settings: Settings) -> None:
         allowed_hosts=settings.allowed_hosts,
         allowed_origins=settings.allowed_origins,
     )
-    await uvicorn.Server(uvicorn_config(asgi, settings)).serve()
+
+
+async def serve_http(app: App, settings: Settings) -> None:
+    """The app on streamable HTTP, REST beside it, behind uvicorn with the settings' limits."""
+    import uvicorn
+
+    from mcp_server.http.listener import uvicorn_config
+
+    await uvicorn.Server(uvicorn_config(http_app(app, settings), settings)).serve()

@@ -1,5 +1,5 @@
 """Fixtures that start the real thing: a SQLite file, a PostgreSQL server, the MCP server in memory,
-over stdio, over HTTP."""
+its HTTP app in-process, or a real HTTP server process."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from harness.postgres_server import PostgresServer
 from harness.servers import HttpServer, start_http_server
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
+from tests.support.asgi import InProcessServer, serve_in_process
 
 
 @pytest.fixture
@@ -41,7 +42,21 @@ async def client(app: App) -> AsyncIterator[Client]:
 
 
 @pytest.fixture
+def http_settings(db_path: Path) -> Settings:
+    """What `task-api-mcp serve --transport http --backend none` runs with."""
+    return Settings(db=str(db_path), transport="http", backend="none")
+
+
+@pytest.fixture
+async def served(http_settings: Settings) -> AsyncIterator[InProcessServer]:
+    """The HTTP app that server would serve, in this process, its lifespan running (no socket)."""
+    async with serve_in_process(http_settings) as server:
+        yield server
+
+
+@pytest.fixture
 def http_server(db_path: Path, tmp_path: Path) -> Iterator[HttpServer]:
+    """A real `task-api-mcp serve --transport http` process, for what needs the process itself."""
     server = start_http_server(db_path, tmp_path / "server.log", "--backend", "none")
     yield server
     server.stop()

@@ -16,6 +16,7 @@ from mcp import Client
 from harness.postgres_server import PostgresServer
 from harness.servers import HttpServer, start_http_server
 from tests.support.clients import add_tag_until_it_lands, call
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -114,9 +115,11 @@ async def test_a_database_restart_mid_run_fails_calls_clearly_then_recovers(
             rest = await http.get("/v1/tasks", timeout=15)
             assert rest.status_code == 503 and rest.json()["error"]["code"] == "store_unavailable"
             own_postgres.start()
-            with anyio.fail_after(20):
-                while (await http.get("/readyz", timeout=15)).status_code != 200:  # noqa: ASYNC110 - polling a process
-                    await anyio.sleep(0.2)
+
+            async def ready() -> bool:
+                return (await http.get("/readyz", timeout=15)).status_code == 200
+
+            await wait_until(ready, within_s=20, what="/readyz answering 200 once the database is back")
             page = await call(client, "list_tasks")
             assert [t["id"] for t in page["tasks"]] == [before["id"]]
             await call(client, "create_task", title="after")

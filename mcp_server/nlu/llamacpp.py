@@ -33,7 +33,7 @@ import shlex
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,9 @@ import anyio.to_thread
 from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
 from mcp_server.nlu.generation import GenerativeParser
+from mcp_server.nlu.model_files import BASE_SHA256
 from mcp_server.nlu.parser import PartialOutput
-from mcp_server.nlu.prompt import BASE_SHA256, OPTIONS, STOP_TOKENS, messages_for
+from mcp_server.nlu.prompt import OPTIONS, STOP_TOKENS, messages_for
 from mcp_server.observability.health import ComponentState, ModelHealth
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,8 @@ def route_llama_logs() -> None:
 
     last_level = [logging.DEBUG]
 
-    @llama_cpp.llama_log_callback
+    # typeshed types a ctypes callback's call as (*Any) -> Any, which mypy counts as untyped
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
     def forward(level: int, text: bytes, _: ctypes.c_void_p) -> None:
         if level != _GGML_CONT:
             last_level[0] = _GGML_LEVELS.get(level, logging.DEBUG)
@@ -274,7 +276,8 @@ class LlamaCppParser(GenerativeParser):
     def _load_blocking(self) -> None:
         """Load the model, then warm it up with one command so that the first real one pays neither
         the system prompt nor the first run's set-up: only its own tokens."""
-        from llama_cpp import Llama, LlamaGrammar  # optional dependency, imported only when used
+        from llama_cpp import Llama  # optional dependency, imported only when used
+        from llama_cpp.llama_grammar import LlamaGrammar  # its own module: llama_cpp re-exports it implicitly
 
         if not self.gguf.is_file():
             raise FileNotFoundError(self.gguf)
@@ -307,7 +310,7 @@ class LlamaCppParser(GenerativeParser):
                 if self._closed.is_set():
                     break
 
-    def _completion(self, prompt: str, *, max_tokens: int) -> Iterator[str]:
+    def _completion(self, prompt: str, *, max_tokens: int) -> Generator[str, None, None]:
         """The pieces of one constrained, streamed generation; the caller holds the lock."""
         for chunk in self._llama.create_completion(
             prompt,

@@ -1,17 +1,24 @@
 """Readiness of each component, and the counters health reports.
 
-The store must answer for the server to be ready. The model is a component of its own so
-that later parsers can report "loading" without making the plain task tools unavailable.
+The store must answer for the server to be ready. The model is a component of its own, so that a
+model backend can report "loading" or "unavailable" without making the plain task tools
+unavailable; each change of its state wakes whoever waits for one (`wait_for`, `wait_ready`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
 
 from mcp_server import __version__
 from mcp_server.core.storage import TaskStore
@@ -48,9 +55,61 @@ MODEL_EVENTS = ("calls", "invalid_outputs", "retries", "timeouts", "busy_refusal
 _COUNTS = MODEL_EVENTS
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """One task waiting for the next change of state: an event of its own loop, set on that
+    loop's thread whichever thread the change comes from."""
+
+    event: anyio.Event
+    token: anyio.lowlevel.EventLoopToken
+    thread: int
+
+    @classmethod
+    def here(cls) -> _Waiter:
+        return cls(anyio.Event(), anyio.lowlevel.current_token(), threading.get_ident())
+
+    def wake(self) -> None:
+        if threading.get_ident() == self.thread:
+            self.event.set()
+            return
+        with contextlib.suppress(RuntimeError):  # its event loop has ended: nobody waits any more
+            anyio.from_thread.run_sync(self.event.set, token=self.token)
+
+
+class _Watched(Protocol):
+    @property
+    def state(self) -> ComponentState: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+W = TypeVar("W", bound=_Watched)
+
+
+async def _wait(
+    health: W, backends: Sequence[ModelHealth], wanted: ComponentState | Callable[[W], bool]
+) -> ComponentState:
+    """Until `wanted` holds for `health` (a state it must be in, or a test of it), woken by each change
+    of the backends' state. No deadline of its own: the caller sets one (`anyio.fail_after`)."""
+    test: Callable[[W], bool] = wanted if callable(wanted) else lambda h: h.state == wanted
+    while True:
+        waiter = _Waiter.here()  # watching before testing: a change in between is not missed
+        for backend in backends:
+            backend._watch(waiter)
+        try:
+            if test(health):
+                return health.state
+            await waiter.event.wait()
+        finally:
+            for backend in backends:
+                backend._unwatch(waiter)
+
+
 @dataclass
 class ModelHealth:
-    """What the command model is doing, and how its calls have gone since start."""
+    """What the command model is doing, and how its calls have gone since start. Change the state with
+    `set`, which wakes the tasks waiting in `wait_for` (from any thread)."""
 
     state: ComponentState = ComponentState.DISABLED
     detail: str = "natural-language commands are not configured"
@@ -59,6 +118,8 @@ class ModelHealth:
     counts: Counter[str] = field(default_factory=Counter)
     queued: int = 0
     on_call: Callable[[str, float], None] | None = None  # (backend, seconds) after each generation
+    _waiters: list[_Waiter] = field(default_factory=list, init=False, repr=False, compare=False)
+    _waiters_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def observe_call(self, seconds: float) -> None:
         if self.on_call is not None:
@@ -66,6 +127,27 @@ class ModelHealth:
 
     def set(self, state: ComponentState, detail: str) -> None:
         self.state, self.detail = state, detail
+        with self._waiters_lock:
+            waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.wake()
+
+    def _watch(self, waiter: _Waiter) -> None:
+        with self._waiters_lock:
+            self._waiters.append(waiter)
+
+    def _unwatch(self, waiter: _Waiter) -> None:
+        with self._waiters_lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    async def wait_for(self, wanted: ComponentState | Callable[[ModelHealth], bool]) -> ComponentState:
+        """Until the state is `wanted` (or `wanted(self)` is true), without polling; returns the state.
+        Bound the wait with `anyio.fail_after`."""
+        return await _wait(self, [self], wanted)
+
+    async def wait_ready(self) -> None:
+        await self.wait_for(ComponentState.READY)
 
     def count(self, what: str) -> None:
         """what: calls, invalid_outputs, retries, timeouts, busy_refusals, errors."""
@@ -113,6 +195,15 @@ class ModelsHealth:
         if not self.backends:
             return "rules only" if self.rules else "natural-language commands are not configured"
         return "; ".join(b.detail for b in self.backends)
+
+    async def wait_for(self, wanted: ComponentState | Callable[[ModelsHealth], bool]) -> ComponentState:
+        """Until the combined state is `wanted` (or `wanted(self)` is true), woken by each change of a
+        backend's state; returns the state. With no backends it never changes: bound the wait with
+        `anyio.fail_after`."""
+        return await _wait(self, self.backends, wanted)
+
+    async def wait_ready(self) -> None:
+        await self.wait_for(ComponentState.READY)
 
     def snapshot(self) -> dict[str, Any]:
         return {

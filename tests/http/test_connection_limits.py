@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,16 +17,29 @@ import pytest
 
 from harness.mcp_messages import INITIALIZE
 from harness.servers import HttpServer, free_port, spawn_http_server, start_http_server
+from tests.support.waiting import wait_until_sync
 
-POLL_S = 0.05  # how often the log is read while waiting for a line, under a deadline
 TRICKLE_INTERVAL_S = 0.2
 IDLE_BETWEEN_REQUESTS_S = 0.6  # a slow client's pace: a byte this often, well inside any idle timeout
 
 
-def connect(server: HttpServer) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
-    sock.settimeout(15)
-    return sock
+Connect = Callable[[HttpServer], socket.socket]
+
+
+@pytest.fixture
+def connect() -> Iterator[Connect]:
+    """Open a raw connection to a server; every one is closed after the test."""
+    opened: list[socket.socket] = []
+
+    def open_connection(server: HttpServer) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+        sock.settimeout(15)
+        opened.append(sock)
+        return sock
+
+    yield open_connection
+    for sock in opened:
+        sock.close()
 
 
 def read_until_closed(sock: socket.socket) -> bytes:
@@ -43,16 +56,18 @@ def json_body(response: bytes) -> dict[str, object]:
     return json.loads(body)
 
 
-@pytest.fixture
-def strict_server(db_path: Path, tmp_path: Path) -> Iterator[HttpServer]:
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    """One server for the tests of its deadlines: each test's connections end before the next."""
+    folder = tmp_path_factory.mktemp("strict")
     server = start_http_server(
-        db_path, tmp_path / "strict.log", "--backend", "none", "--header-timeout", "1", "--body-timeout", "1"
+        folder / "tasks.db", folder / "strict.log", "--backend", "none", "--header-timeout", "1", "--body-timeout", "1"
     )
     yield server
     server.stop()
 
 
-def test_connections_that_never_send_a_byte_are_closed(strict_server: HttpServer) -> None:
+def test_connections_that_never_send_a_byte_are_closed(connect: Connect, strict_server: HttpServer) -> None:
     started = time.monotonic()
     silent = [connect(strict_server) for _ in range(20)]
     answers = [read_until_closed(sock) for sock in silent]
@@ -66,7 +81,7 @@ def test_connections_that_never_send_a_byte_are_closed(strict_server: HttpServer
     assert httpx.get(f"{strict_server.base_url}/healthz").status_code == 200
 
 
-def test_headers_sent_a_byte_at_a_time_meet_the_same_deadline(strict_server: HttpServer) -> None:
+def test_headers_sent_a_byte_at_a_time_meet_the_same_deadline(connect: Connect, strict_server: HttpServer) -> None:
     sock = connect(strict_server)
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 200
     started = time.monotonic()
@@ -88,7 +103,8 @@ def test_headers_sent_a_byte_at_a_time_meet_the_same_deadline(strict_server: Htt
     assert time.monotonic() - started < 5
 
 
-def test_a_body_that_never_finishes_gets_408(strict_server: HttpServer) -> None:
+def test_a_body_that_never_finishes_gets_408(connect: Connect, strict_server: HttpServer) -> None:
+    before = httpx.get(f"{strict_server.base_url}/v1/tasks").json()["total"]
     sock = connect(strict_server)
     sock.sendall(
         b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -97,7 +113,7 @@ def test_a_body_that_never_finishes_gets_408(strict_server: HttpServer) -> None:
     answer = read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 408")
     assert json_body(answer)["error"]["code"] == "request_timeout"
-    assert httpx.get(f"{strict_server.base_url}/v1/tasks").json()["tasks"] == []
+    assert httpx.get(f"{strict_server.base_url}/v1/tasks").json()["total"] == before  # nothing was created
 
 
 def test_a_keep_alive_connection_serves_one_request_after_another(strict_server: HttpServer) -> None:
@@ -115,7 +131,7 @@ def test_a_keep_alive_connection_serves_one_request_after_another(strict_server:
     assert len(peers) == 1, peers
 
 
-def test_connections_past_the_cap_get_503(db_path: Path, tmp_path: Path) -> None:
+def test_connections_past_the_cap_get_503(connect: Connect, db_path: Path, tmp_path: Path) -> None:
     server = start_http_server(db_path, tmp_path / "cap.log", "--backend", "none", "--max-connections", "4")
     try:
         held = [connect(server) for _ in range(4)]
@@ -125,28 +141,33 @@ def test_connections_past_the_cap_get_503(db_path: Path, tmp_path: Path) -> None
         assert json_body(answer)["error"]["code"] == "too_many_connections"
         for sock in held:
             sock.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # the server notices the closed connections
+
+        def serving_again() -> bool:
             try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
-                    break
+                return httpx.get(f"{server.base_url}/healthz", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
-        else:
-            pytest.fail("the server did not accept connections again")
+                return False
+
+        # The server process notices the closed connections in its own time, and tells nobody.
+        wait_until_sync(serving_again, within_s=10, what="accepting connections again once the held ones closed")
     finally:
         server.stop()
 
 
 def access_log_client(server: HttpServer, request_id: str) -> str:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for line in server.logs().splitlines():
-            record = json.loads(line)
-            if record.get("event") == "http_request" and record.get("request_id") == request_id:
-                return str(record["client"])
-        time.sleep(POLL_S)
-    raise AssertionError(f"no access log line for {request_id}")
+    """The client address in the access log line of `request_id`, which the server process writes
+    once the answer is on its way."""
+
+    def record() -> dict[str, object] | None:
+        records = (json.loads(line) for line in server.logs().splitlines())
+        return next(
+            (r for r in records if r.get("event") == "http_request" and r.get("request_id") == request_id), None
+        )
+
+    wait_until_sync(lambda: record() is not None, within_s=10, what=f"an access log line for {request_id}")
+    found = record()
+    assert found is not None
+    return str(found["client"])
 
 
 def test_forwarded_addresses_are_ignored_unless_the_proxy_is_trusted(db_path: Path, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def slow_app(scope: Scope, receive: Receive, send: Send) -> None:
-    await anyio.sleep(5)
+    await anyio.sleep(5)  # the behaviour under test: an app slower than the timeout
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"late"})
 

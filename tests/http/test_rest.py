@@ -1,47 +1,49 @@
-"""The REST API over a real HTTP server: CRUD, errors in one JSON shape, commands, SSE, OpenAPI."""
+"""The REST API through the HTTP stack the server serves (in-process): CRUD, errors in one JSON
+shape, commands, SSE, OpenAPI."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from harness.ollama_server import FakeOllama
-from harness.servers import HttpServer, start_http_server
+from mcp_server.config import Settings
+from tests.support.apps import wait_for_model
+from tests.support.asgi import serve_in_process
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def rest_server(db_path: Path, tmp_path: Path) -> Iterator[HttpServer]:
-    server = start_http_server(db_path, tmp_path / "rest.log", "--backend", "rules")
-    yield server
-    server.stop()
+async def http(http_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the REST API of `serve --transport http --backend rules`."""
+    async with serve_in_process(replace(http_settings, backend="rules")) as server, server.http() as http:
+        yield http
 
 
-async def test_crud_round_trip(rest_server: HttpServer) -> None:
-    async with httpx.AsyncClient(base_url=rest_server.base_url) as http:
-        created = await http.post(
-            "/v1/tasks",
-            json={"title": " Pay rent ", "tags": ["Home"], "due": "2026-12-01"},
-            headers={"Idempotency-Key": "rent-1"},
-        )
-        again = await http.post(
-            "/v1/tasks",
-            json={"title": " Pay rent ", "tags": ["Home"], "due": "2026-12-01"},
-            headers={"Idempotency-Key": "rent-1"},
-        )
-        task = created.json()
-        page = await http.get("/v1/tasks", params={"tag": "home", "limit": 10})
-        fetched = await http.get(f"/v1/tasks/{task['id']}")
-        patched = await http.patch(f"/v1/tasks/{task['id']}", json={"priority": "high"}, params={"expected_version": 1})
-        stale = await http.patch(f"/v1/tasks/{task['id']}", json={"priority": "low"}, params={"expected_version": 1})
-        done = await http.post(f"/v1/tasks/{task['id']}/complete")
-        deleted = await http.delete(f"/v1/tasks/{task['id']}")
-        gone = await http.get(f"/v1/tasks/{task['id']}")
+async def test_crud_round_trip(http: httpx.AsyncClient) -> None:
+    created = await http.post(
+        "/v1/tasks",
+        json={"title": " Pay rent ", "tags": ["Home"], "due": "2026-12-01"},
+        headers={"Idempotency-Key": "rent-1"},
+    )
+    again = await http.post(
+        "/v1/tasks",
+        json={"title": " Pay rent ", "tags": ["Home"], "due": "2026-12-01"},
+        headers={"Idempotency-Key": "rent-1"},
+    )
+    task = created.json()
+    page = await http.get("/v1/tasks", params={"tag": "home", "limit": 10})
+    fetched = await http.get(f"/v1/tasks/{task['id']}")
+    patched = await http.patch(f"/v1/tasks/{task['id']}", json={"priority": "high"}, params={"expected_version": 1})
+    stale = await http.patch(f"/v1/tasks/{task['id']}", json={"priority": "low"}, params={"expected_version": 1})
+    done = await http.post(f"/v1/tasks/{task['id']}/complete")
+    deleted = await http.delete(f"/v1/tasks/{task['id']}")
+    gone = await http.get(f"/v1/tasks/{task['id']}")
     assert created.status_code == 201 and task["title"] == "Pay rent" and task["tags"] == ["home"]
     assert again.json()["id"] == task["id"]
     assert page.json()["total"] == 1 and fetched.json() == task
@@ -66,23 +68,21 @@ async def test_crud_round_trip(rest_server: HttpServer) -> None:
     ],
 )
 async def test_bad_input_is_a_4xx_with_one_json_shape(
-    rest_server: HttpServer, method: str, path: str, body: object, status: int
+    http: httpx.AsyncClient, method: str, path: str, body: object, status: int
 ) -> None:
-    async with httpx.AsyncClient(base_url=rest_server.base_url) as http:
-        await http.post("/v1/tasks", json={"title": "existing"})
-        response = await http.request(method, path, json=body)
-        listing = await http.get("/v1/tasks")
+    await http.post("/v1/tasks", json={"title": "existing"})
+    response = await http.request(method, path, json=body)
+    listing = await http.get("/v1/tasks")
     assert response.status_code == status, response.text
     assert set(response.json()) == {"error"} and set(response.json()["error"]) == {"code", "message"}
     assert listing.json()["total"] == 1  # nothing changed
 
 
-async def test_command_answers_the_spec_task_response(rest_server: HttpServer) -> None:
-    async with httpx.AsyncClient(base_url=rest_server.base_url) as http:
-        made = await http.post("/v1/task", json={"command": "create a task: call mum"})
-        refused = await http.post("/v1/task", json={"command": "how are you?"})
-        unconfirmed = await http.post("/v1/task", json={"command": "delete task 1"})
-        confirmed = await http.post("/v1/task", json={"command": "delete task 1", "confirm": True})
+async def test_command_answers_the_spec_task_response(http: httpx.AsyncClient) -> None:
+    made = await http.post("/v1/task", json={"command": "create a task: call mum"})
+    refused = await http.post("/v1/task", json={"command": "how are you?"})
+    unconfirmed = await http.post("/v1/task", json={"command": "delete task 1"})
+    confirmed = await http.post("/v1/task", json={"command": "delete task 1", "confirm": True})
     body = made.json()
     assert made.status_code == 200 and body["success"] is True and body["action"] == "create_task"
     assert body["params"] == {"title": "Call mum"} and body["result"]["id"] == 1 and body["parser"] == "rules"
@@ -91,38 +91,30 @@ async def test_command_answers_the_spec_task_response(rest_server: HttpServer) -
     assert confirmed.json()["result"]["deleted"] is True
 
 
-async def test_command_streams_tokens_then_the_response(db_path: Path, tmp_path: Path) -> None:
-    fake = FakeOllama().start()
+async def test_command_streams_tokens_then_the_response(http_settings: Settings, ollama: FakeOllama) -> None:
     answer = '{"action":"create_task","params":{"title":"Water the plants"}}'
-    fake.script.answer("plants", answer)
-    server = start_http_server(db_path, tmp_path / "sse.log", "--backend", "ollama", "--ollama-host", fake.host)
-    try:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
-            for _ in range(100):
-                if (await http.get("/health")).status_code == 200:
-                    break
-            events: list[tuple[str, str]] = []
-            async with http.stream("POST", "/v1/task", json={"command": "water the plants", "stream": True}) as r:
-                assert r.headers["content-type"].startswith("text/event-stream")
-                kind = None
-                async for line in r.aiter_lines():
-                    if line.startswith("event: "):
-                        kind = line.removeprefix("event: ")
-                    elif line.startswith("data: ") and kind:
-                        events.append((kind, line.removeprefix("data: ")))
-    finally:
-        server.stop()
-        fake.stop()
+    ollama.script.answer("plants", answer)
+    settings = replace(http_settings, backend="ollama", ollama_host=ollama.host)
+    async with serve_in_process(settings) as server, server.http(timeout=30) as http:
+        await wait_for_model(server.app)
+        events: list[tuple[str, str]] = []
+        async with http.stream("POST", "/v1/task", json={"command": "water the plants", "stream": True}) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            kind = None
+            async for line in r.aiter_lines():
+                if line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: ") and kind:
+                    events.append((kind, line.removeprefix("data: ")))
     tokens = "".join(json.loads(data)["token"] for kind, data in events if kind == "token")
     assert tokens == answer and len([e for e in events if e[0] == "token"]) > 3
     final = json.loads(events[-1][1])
     assert events[-1][0] == "response" and final["success"] is True and final["result"]["title"] == "Water the plants"
 
 
-async def test_openapi_and_docs_describe_the_api(rest_server: HttpServer) -> None:
-    async with httpx.AsyncClient(base_url=rest_server.base_url) as http:
-        spec = (await http.get("/openapi.json")).json()
-        docs = await http.get("/docs")
+async def test_openapi_and_docs_describe_the_api(http: httpx.AsyncClient) -> None:
+    spec = (await http.get("/openapi.json")).json()
+    docs = await http.get("/docs")
     assert {"/v1/tasks", "/v1/tasks/{task_id}", "/v1/tasks/{task_id}/complete", "/v1/task"} <= set(spec["paths"])
     assert "TaskResponse" in spec["components"]["schemas"] and "ErrorResponse" in spec["components"]["schemas"]
     assert docs.status_code == 200 and "swagger" in docs.text.lower()

@@ -1,5 +1,6 @@
-"""Resource subscriptions over HTTP, as a real `task-api-mcp serve --transport http` process: what each
-mode advertises and refuses, and a stateful subscriber that stops reading."""
+"""Resource subscriptions over HTTP: what each mode advertises and refuses (in-process, through the
+HTTP stack), and a stateful subscriber that stops reading (a real `task-api-mcp serve --transport http`
+process: the test needs its sockets' buffers to fill)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from harness.mcp_messages import MCP_HEADERS
-from harness.servers import HttpServer, start_http_server
+from harness.servers import start_http_server
+from mcp_server.config import Settings
+from tests.support.asgi import InProcessServer, serve_in_process
 from tests.support.clients import call
 
 pytestmark = pytest.mark.anyio
@@ -26,9 +29,9 @@ LEGACY_VERSION = "2025-11-25"
 
 
 async def test_stateless_http_neither_advertises_nor_acknowledges_legacy_subscriptions(
-    http_server: HttpServer,
+    served: InProcessServer,
 ) -> None:
-    async with Client(http_server.mcp_url, mode="legacy") as client:
+    async with served.mcp(mode="legacy") as client:
         resources = client.server_capabilities.resources
         assert resources is not None and not resources.subscribe
         task = await call(client, "create_task", title="cannot be watched this way")
@@ -40,21 +43,18 @@ async def test_stateless_http_neither_advertises_nor_acknowledges_legacy_subscri
     assert "subscriptions/listen" in message and "--stateful" in message and "stdio" in message
 
 
-async def test_stateless_http_advertises_subscriptions_to_listen_clients(http_server: HttpServer) -> None:
+async def test_stateless_http_advertises_subscriptions_to_listen_clients(served: InProcessServer) -> None:
     """Protocol 2026-07-28's subscriptions/listen rides the request's own stream, so it works here."""
-    async with Client(http_server.mcp_url) as client:
+    async with served.mcp() as client:
         resources = client.server_capabilities.resources
         assert resources is not None and resources.subscribe
 
 
-async def test_stateful_http_advertises_legacy_subscriptions(db_path: Path, tmp_path: Path) -> None:
-    server = start_http_server(db_path, tmp_path / "stateful.log", "--stateful", "--backend", "none")
-    try:
-        async with Client(server.mcp_url, mode="legacy") as client:
-            resources = client.server_capabilities.resources
-            assert resources is not None and resources.subscribe
-    finally:
-        server.stop()
+async def test_stateful_http_advertises_legacy_subscriptions(http_settings: Settings) -> None:
+    stateful = serve_in_process(replace(http_settings, stateless=False))
+    async with stateful as server, server.mcp(mode="legacy") as client:
+        resources = client.server_capabilities.resources
+        assert resources is not None and resources.subscribe
 
 
 # -- a stateful subscriber that stops reading -------------------------------------------------

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import bpe_openai
 import jsonschema
 import pytest
 from mcp import Client
@@ -177,14 +176,3 @@ async def test_structured_content_of_every_tool_fits_its_output_schema(rules_cli
         jsonschema.Draft202012Validator(schemas[tool]).validate(result.structured_content)
         seen.add(tool)
     assert seen == set(schemas)
-
-
-TOOLS_LIST_BUDGET = 3500  # tokens (o200k_base), as benchmarks/suite.py --tools-budget counts them
-
-
-async def test_tools_list_stays_within_its_token_budget(client: Client) -> None:
-    tools = (await client.list_tools()).tools
-    text = json.dumps(
-        [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], separators=(",", ":")
-    )
-    assert len(bpe_openai.get_encoding("o200k_base").encode(text)) <= TOOLS_LIST_BUDGET

@@ -26,6 +26,7 @@ from mcp_server.nlu.llamacpp import (
 from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
 from mcp_server.observability.health import ComponentState
 from tests.support.embedded import require_embedded
+from tests.support.waiting import load_ended
 
 RECORD = json.loads((ADAPTER_DIR / "training.json").read_text())
 
@@ -102,8 +103,7 @@ async def test_process_command_uses_the_fine_tuned_model_when_ollama_is_down(db_
     settings = Settings(db=str(db_path), backend="auto", ollama_host="http://127.0.0.1:9", model_timeout_s=120)
     async with open_app(settings) as app:
         with anyio.fail_after(120):
-            while app.health.model.active != "llamacpp":  # noqa: ASYNC110
-                await anyio.sleep(0.05)
+            await app.health.model.wait_for(lambda models: models.active == "llamacpp")
         async with Client(app.server) as client:
             for title in ("Renew passport", "Backup the laptop"):
                 await client.call_tool("create_task", {"title": title})
@@ -125,8 +125,6 @@ async def test_process_command_uses_the_fine_tuned_model_when_ollama_is_down(db_
 async def test_a_missing_adapter_is_reported_not_loaded(tmp_path: Path) -> None:
     parser = LlamaCppParser(gguf=require_embedded(), adapter=tmp_path / "nope.gguf")
     async with parser.running():
-        with anyio.fail_after(30):
-            while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110
-                await anyio.sleep(0.02)
+        await load_ended(parser.health, within_s=30)
     assert parser.health.state == ComponentState.UNAVAILABLE
     assert parser.health.detail == f"no adapter file at {tmp_path / 'nope.gguf'}: set --adapter (or none)"

@@ -12,7 +12,7 @@ import pytest
 from mcp_server.nlu.llamacpp import LlamaCppParser
 from mcp_server.observability.health import ComponentState
 from tests.support.embedded import require_embedded
-from tests.support.waiting import wait_until
+from tests.support.waiting import load_ended
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,7 @@ async def test_nothing_written_to_stdout_while_the_model_loads_is_lost(capfd: py
     writer.start()
     try:
         async with parser.running():
-            await wait_until(lambda: parser.health.state != ComponentState.LOADING, within_s=120, what="the load")
+            await load_ended(parser.health)
     finally:
         done.set()
         writer.join()

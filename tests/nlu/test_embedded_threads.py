@@ -13,9 +13,8 @@ from mcp_server.app import build_embedded
 from mcp_server.cli import build_parser
 from mcp_server.config import ConfigError, Settings, settings_from_args
 from mcp_server.nlu.llamacpp import LlamaCppParser
-from mcp_server.observability.health import ComponentState
 from tests.support.embedded import require_embedded
-from tests.support.waiting import wait_until
+from tests.support.waiting import load_ended
 
 
 def _usable_cpus() -> int:
@@ -50,6 +49,6 @@ def test_model_threads_from_the_flag_and_the_environment(gguf: Path, monkeypatch
 async def test_generation_and_the_prompt_use_the_chosen_threads(gguf: Path) -> None:
     parser = LlamaCppParser(gguf=gguf, threads=1)
     async with parser.running():
-        await wait_until(lambda: parser.health.state != ComponentState.LOADING, within_s=120, what="the load")
+        await load_ended(parser.health)
         params = parser._llama.context_params
     assert (params.n_threads, params.n_threads_batch) == (1, 1)

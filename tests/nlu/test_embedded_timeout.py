@@ -20,7 +20,7 @@ from mcp_server.http.rest import build_rest_app
 from mcp_server.nlu.llamacpp import LlamaCppParser, _TokenBridge
 from mcp_server.observability.health import ComponentState
 from tests.support.embedded import require_embedded
-from tests.support.waiting import wait_until
+from tests.support.waiting import load_ended, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ def gguf() -> Path:
 
 
 async def _wait_ready(app: App) -> LlamaCppParser:
-    await wait_until(lambda: app.health.model.state != ComponentState.LOADING, within_s=120, what="the load")
+    await load_ended(app.health.model)
     assert app.health.model.state == ComponentState.READY, app.health.model.detail
     assert isinstance(app.parser, LlamaCppParser)
     return app.parser
@@ -88,7 +88,7 @@ async def test_a_timed_out_generation_stops_instead_of_running_on(gguf: Path) ->
     holds far fewer tokens than a whole answer to the same command leaves there."""
     parser = LlamaCppParser(gguf=gguf, timeout_s=TOO_SHORT_S)
     async with parser.running():
-        await wait_until(lambda: parser.health.state != ComponentState.LOADING, within_s=120, what="the load")
+        await load_ended(parser.health)
         with pytest.raises(Exception, match="did not answer within"):
             await parser.parse(NOT_BY_RULES)
         await _wait_model_free(parser)
@@ -107,8 +107,9 @@ async def test_a_timed_out_generation_stops_instead_of_running_on(gguf: Path) ->
 
 async def test_a_send_after_the_caller_left_never_raises_into_the_generation() -> None:
     bridge = _TokenBridge()
-    bridge.close()
-    await anyio.to_thread.run_sync(bridge.send, '{"action"')  # a closed stream: dropped, not raised
+    with bridge.receiver:  # the caller's end, which the call would close
+        bridge.close()
+        await anyio.to_thread.run_sync(bridge.send, '{"action"')  # a closed stream: dropped, not raised
     assert bridge.stop.is_set()
 
 

@@ -20,9 +20,8 @@ from mcp_server.app import open_app
 from mcp_server.config import Settings
 from mcp_server.nlu import chain
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, installed_test_model, sha256_of, shipped_adapter
-from mcp_server.observability.health import ComponentState
 from tests.support.embedded import require_embedded
-from tests.support.waiting import wait_until
+from tests.support.waiting import load_ended
 
 pytestmark = pytest.mark.anyio
 
@@ -68,7 +67,7 @@ def _modelfile_paths(modelfile: Path) -> list[Path]:
 async def _hint_for_a_newcomer(db_path: Path) -> str:
     settings = Settings(db=str(db_path), backend="auto", ollama_host="http://127.0.0.1:9")
     async with open_app(settings) as app:
-        await wait_until(lambda: app.health.model.state != ComponentState.LOADING, within_s=120, what="the warm-up")
+        await load_ended(app.health.model)
         async with Client(app.server) as client:
             result = await client.call_tool("process_command", {"command": NOT_BY_RULES})
     assert result.is_error

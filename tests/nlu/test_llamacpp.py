@@ -17,6 +17,7 @@ from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, render_ch
 from mcp_server.nlu.prompt import CHAT_TEMPLATE, messages_for
 from mcp_server.observability.health import ComponentState
 from tests.support.embedded import require_embedded
+from tests.support.waiting import load_ended
 
 pytestmark = pytest.mark.anyio
 
@@ -30,9 +31,7 @@ def gguf() -> Path:
 async def parser(gguf: Path) -> AsyncIterator[LlamaCppParser]:
     embedded = LlamaCppParser(gguf=gguf, timeout_s=120, expected_sha256=TEST_MODEL_SHA256)
     async with embedded.running():
-        with anyio.fail_after(120):
-            while embedded.health.state == ComponentState.LOADING:  # noqa: ASYNC110
-                await anyio.sleep(0.05)
+        await load_ended(embedded.health)
         yield embedded
 
 
@@ -63,9 +62,7 @@ async def test_constrained_output_always_parses_and_streams(parser: LlamaCppPars
 async def test_a_wrong_file_is_reported_not_loaded(tmp_path: Path) -> None:
     missing = LlamaCppParser(gguf=tmp_path / "nope.gguf")
     async with missing.running():
-        with anyio.fail_after(10):
-            while missing.health.state == ComponentState.LOADING:  # noqa: ASYNC110
-                await anyio.sleep(0.02)
+        await load_ended(missing.health, within_s=10)
     assert missing.health.state == ComponentState.UNAVAILABLE
     assert "no GGUF file at" in missing.health.detail or "llama-cpp-python" in missing.health.detail
 
@@ -73,9 +70,7 @@ async def test_a_wrong_file_is_reported_not_loaded(tmp_path: Path) -> None:
 async def test_process_command_through_mcp_with_the_embedded_model(gguf: Path, db_path: Path) -> None:
     settings = Settings(db=str(db_path), backend="llamacpp", gguf=str(gguf), model_timeout_s=120)
     async with open_app(settings) as app:
-        with anyio.fail_after(120):
-            while app.health.model.state == ComponentState.LOADING:  # noqa: ASYNC110
-                await anyio.sleep(0.05)
+        await load_ended(app.health.model)
         async with Client(app.server) as client:
             result = await client.call_tool(
                 "process_command", {"command": "create a task: water the plants", "dry_run": True}
@@ -95,8 +90,7 @@ async def test_auto_falls_back_to_the_embedded_model_when_ollama_is_down(gguf: P
     settings = Settings(db=str(db_path), backend="auto", ollama_host="http://127.0.0.1:9", gguf=str(gguf))
     async with open_app(settings) as app:
         with anyio.fail_after(120):
-            while app.health.model.active != "llamacpp":  # noqa: ASYNC110
-                await anyio.sleep(0.05)
+            await app.health.model.wait_for(lambda models: models.active == "llamacpp")
         async with Client(app.server) as client:
             by_rules = await client.call_tool("process_command", {"command": "create a task: call mum"})
             by_model = await client.call_tool("process_command", {"command": "what's the weather like?"})

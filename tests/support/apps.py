@@ -26,8 +26,12 @@ def settings_for(db_path: Path, ollama: FakeOllama, **overrides: Any) -> Setting
     return replace(base, **overrides)
 
 
-async def wait_for_model(app: App, state: ComponentState = ComponentState.READY) -> None:
-    """Poll the model's state (it changes in a background task that signals nothing)."""
-    with anyio.fail_after(10):
-        while app.health.model.state != state:  # noqa: ASYNC110
-            await anyio.sleep(0.02)
+async def wait_for_model(app: App, state: ComponentState = ComponentState.READY, *, within_s: float = 10) -> None:
+    """Until the app's model is in `state` (woken by each change of it); fails saying where it stands."""
+    models = app.health.model
+    with anyio.move_on_after(within_s):
+        await models.wait_for(state)
+        return
+    raise AssertionError(
+        f"the model is {models.state.value} ({models.detail}), not {state.value}, after {within_s:g} s"
+    )
