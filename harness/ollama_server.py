@@ -13,21 +13,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import socket
 import sys
-import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from harness.servers import HttpServer, free_port, spawn_http_server
+from harness.threaded_server import ThreadedServer
 
 BUSY_MESSAGE = "server busy, please try again.  maximum pending requests exceeded"
 VERSION = "0.12.6"
@@ -95,34 +93,21 @@ class FakeOllama:
                 Route("/", lambda _: Response("Ollama is running"), methods=["GET"]),
             ]
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
+        self._server = ThreadedServer(app, self.port)
 
     @property
     def host(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeOllama:
-        """Serve in a thread. The socket listens before this returns (connections wait in its
-        backlog until the server takes them), so there is nothing to wait for."""
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port again, after a stop
-        sock.bind(("127.0.0.1", self.port))
-        sock.listen(128)
-        self._server.should_exit = False
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
+        self._server.start()
         return self
 
     def serve_forever(self) -> None:
-        self._server.run()
+        self._server.serve_forever()
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = uvicorn.Server(self._server.config)  # a fresh one so start() works again
+        self._server.stop()
 
     # -- endpoints -----------------------------------------------------------------------------
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -22,6 +20,7 @@ from starlette.routing import Route
 
 from harness.ollama_server import Script
 from harness.servers import free_port
+from harness.threaded_server import ThreadedServer
 
 
 def _error(message: str, kind: str, status: int) -> Response:
@@ -38,29 +37,18 @@ class FakeOpenAI:
                 Route("/v1/chat/completions", self.completions, methods=["POST"]),
             ]
         )
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
-        )
-        self._thread: threading.Thread | None = None
+        self._server = ThreadedServer(app, self.port)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> FakeOpenAI:
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake OpenAI server did not start")
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._server.stop()
 
     async def models(self, _: Request) -> Response:
         return JSONResponse(

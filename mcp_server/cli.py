@@ -65,8 +65,7 @@ async def evaluate_with_backend(
         raise SystemExit("task-api-mcp eval: error: --backend none has nothing to evaluate")
     async with command_parser.running():
         with anyio.move_on_after(wait_s):
-            while models.state == ComponentState.LOADING:  # noqa: ASYNC110 - the warm-up signals nothing
-                await anyio.sleep(0.2)
+            await models.wait_for(lambda m: m.state != ComponentState.LOADING)
         result = await evaluate(command_parser, rows, predictions)
     return {"backend": settings.backend, "model_status": models.snapshot()["detail"], **result}
 

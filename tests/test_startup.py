@@ -58,6 +58,7 @@ def test_a_stdio_server_loads_neither_the_http_stack_nor_unused_drivers(db_path:
     answer = json.loads(server.stdout.readline())
     server.stdin.close()
     server.wait(timeout=60)
+    server.stdout.close()
     assert answer["id"] == 1 and "result" in answer
     loaded = imported(log_path.read_text())
     assert "mcp" in loaded

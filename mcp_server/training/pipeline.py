@@ -62,8 +62,7 @@ async def evaluate_model(base: Path, adapter: Path | None, rows: list[dict[str, 
     """The eval harness on the embedded backend alone (no rules): one command at a time."""
     parser = LlamaCppParser(gguf=base, adapter=adapter, max_queued=0)
     async with parser.running():
-        while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110 - the load signals nothing
-            await anyio.sleep(0.1)
+        await parser.health.wait_for(lambda health: health.state != ComponentState.LOADING)
         if parser.health.state != ComponentState.READY:
             raise RuntimeError(parser.health.detail)
         return await evaluate(parser, rows)

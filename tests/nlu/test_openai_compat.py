@@ -39,8 +39,7 @@ def settings(db_path: Path, base_url: str, **extra: object) -> Settings:
 
 async def wait(app: App, state: ComponentState) -> None:
     with anyio.fail_after(10):
-        while app.health.model.state != state:  # noqa: ASYNC110
-            await anyio.sleep(0.02)
+        await app.health.model.wait_for(state)
 
 
 async def test_command_through_mcp_with_schema_as_response_format(server: FakeOpenAI, db_path: Path) -> None:

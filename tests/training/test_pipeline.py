@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import anyio
 import pytest
 
 from mcp_server.app import build_embedded
@@ -14,6 +13,7 @@ from mcp_server.cli import main
 from mcp_server.config import Settings
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, sha256_of
 from mcp_server.observability.health import ComponentState
+from tests.support.waiting import load_ended
 
 EVAL = Path(__file__).parents[2] / "eval"
 
@@ -74,9 +74,7 @@ async def test_the_exported_adapter_runs_in_the_embedded_backend(trained: Path) 
     parser = build_embedded(Settings(backend="llamacpp", adapter=str(adapter)))
     assert parser is not None and parser.adapter == adapter
     async with parser.running():
-        with anyio.fail_after(120):
-            while parser.health.state == ComponentState.LOADING:  # noqa: ASYNC110
-                await anyio.sleep(0.05)
+        await load_ended(parser.health)
         assert parser.health.state == ComponentState.READY, parser.health.detail
         assert "task-api-lora.gguf" in parser.health.detail
         outcome = await parser.parse("mark task 4 as done")
