@@ -16,6 +16,7 @@ from platformdirs import user_data_dir
 
 from mcp_server.nlu.model_files import MODEL_NAME
 from mcp_server.nlu.zones import DateError, zone
+from mcp_server.store.urls import POOL_SIZE_DEFAULT
 
 APP_NAME = "task-api-mcp"
 # A bearer token shorter than this could be guessed; `openssl rand -hex 32` gives 64 characters.
@@ -77,7 +78,7 @@ class Settings:
     model_queue: int = 16
     timezone: str = "UTC"
     readiness: Literal["all", "store"] = "all"
-    db_pool_size: int = 10
+    db_pool_size: int = POOL_SIZE_DEFAULT
 
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
@@ -143,6 +144,7 @@ class Option:
     repeatable: bool = False  # given again for each value; its variable is comma-separated
     metavar: str | None = None
     shown_default: str | None = None  # the default in words, where it is not one constant
+    empty_is_unset: bool = False  # an empty variable means the default (else it is the value given)
 
     @property
     def dest(self) -> str:
@@ -164,9 +166,10 @@ class Option:
 
     def add_to(self, parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
         """A default from the environment is a string that argparse converts with the flag's type, so a
-        bad value is a usage error naming the flag, raised only when parsing. An empty variable is unset."""
-        raw = env.get(self.env) if self.env else None
-        given = raw if raw else None
+        bad value is a usage error naming the flag, raised only when parsing."""
+        given = env.get(self.env) if self.env else None
+        if given == "" and self.empty_is_unset:
+            given = None
         where = f"env {self.env}; " if self.env else ""
         help_text = f"{self.help} ({where}default: {self.shown()})"
         if self.switch:
@@ -203,6 +206,7 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "SQLite file, or a postgresql://user:password@host:port/dbname URL to share one store between replicas",
         "TASK_API_DB",
         shown_default="a SQLite file under the user data directory",
+        empty_is_unset=True,
     ),
     Option(
         "--db-pool-size", "db_pool_size", "most PostgreSQL connections this server opens", "TASK_API_DB_POOL_SIZE", int
@@ -241,6 +245,7 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "trusted for the client address",
         "TASK_API_FORWARDED_ALLOW_IPS",
         shown_default="none: the peer's address is the client's",
+        empty_is_unset=True,
     ),
     Option(
         "--header-timeout",
@@ -362,6 +367,7 @@ MODEL_OPTIONS: tuple[Option, ...] = (
         "TASK_API_MODEL_THREADS",
         int,
         shown_default="the usable cores less one, at most 8",
+        empty_is_unset=True,
     ),
     Option("--model-concurrency", "model_concurrency", "generations at once", "TASK_API_MODEL_CONCURRENCY", int),
     Option(

@@ -17,7 +17,14 @@ esac
 python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 stamp=.venv/.task-api-mcp-install
-wanted="$(cat pyproject.toml constraints.txt scripts/install.sh | sha256sum | cut -d' ' -f1)"
+# The stamp covers what decides the install (pyproject's [build-system] and [project], the pins, this
+# script), not the tools' settings in pyproject (pytest, ruff, mypy), whose edits install nothing.
+wanted="$(
+  {
+    .venv/bin/python -c 'import json, tomllib; d = tomllib.load(open("pyproject.toml", "rb")); print(json.dumps([d.get("build-system"), d.get("project")], sort_keys=True))'
+    cat constraints.txt scripts/install.sh
+  } | sha256sum | cut -d' ' -f1
+)"
 if [ "$force" = 1 ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   rm -f "$stamp"
   pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check --constraint constraints.txt)

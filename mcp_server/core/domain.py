@@ -165,9 +165,16 @@ IdempotencyKey = Annotated[
     NoNul,
     Field(description="Any unique string; a retry with the same key returns the first task."),
 ]
-DueBefore = Annotated[Due, Field(description="Due on or before this date/datetime.")]
-DueAfter = Annotated[Due, Field(description="Due on or after this date/datetime.")]
-SearchFilter = Annotated[SearchText, Field(description="Case-insensitive text in title or description.")]
+# The list filters and the page, as both adapters take them. The description sits on the optional
+# type, so that the schema joins it with Due's own (the date formats).
+DueBefore = Annotated[Due | None, Field(description="Due on or before this date/datetime.")]
+DueAfter = Annotated[Due | None, Field(description="Due on or after this date/datetime.")]
+SearchFilter = Annotated[SearchText | None, Field(description="Case-insensitive text in title or description.")]
+PageLimit = Annotated[int, Field(ge=1, le=PAGE_MAX)]
+Cursor = Annotated[
+    Annotated[str, StringConstraints(max_length=CURSOR_MAX), NoNul] | None,
+    Field(description="next_cursor from the previous page."),
+]
 
 
 class _Strict(BaseModel):
@@ -229,9 +236,9 @@ class TaskQuery(_Strict):
     status: Status | None = None
     priority: Priority | None = None
     tag: Tag | None = None
-    due_before: DueBefore | None = None
-    due_after: DueAfter | None = None
-    search: SearchFilter | None = None
+    due_before: DueBefore = None
+    due_after: DueAfter = None
+    search: SearchFilter = None
 
     def normalised(self) -> TaskQuery:
         """Tags compare lowercase, as they are stored."""

@@ -16,8 +16,8 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.http.errors import error_response
-from mcp_server.http.probes import PROBE_PATHS
 from mcp_server.http.rate_limit import client_address, too_many_requests
+from mcp_server.observability.health import PROBE_PATHS
 
 AUTH_FAILURE_LIMIT = "20/minute"
 TOKEN_PRINCIPAL = "token"

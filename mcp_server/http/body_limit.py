@@ -1,5 +1,5 @@
 """A request body size limit (413 with the JSON error shape), checked from Content-Length and again
-while reading; the probes carry no body and are left alone."""
+while reading. It guards the probes too: they take no body, so a probe never meets it."""
 
 from __future__ import annotations
 

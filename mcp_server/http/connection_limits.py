@@ -21,9 +21,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 @dataclass(frozen=True)
 class ConnectionLimits:
-    header_timeout_s: float = 10.0
-    body_timeout_s: float = 30.0
-    max_connections: int = 500
+    """Set from Settings (--header-timeout, --body-timeout, --max-connections), which hold the defaults."""
+
+    header_timeout_s: float
+    body_timeout_s: float
+    max_connections: int
 
 
 def _json_error(status: int, reason: bytes, code: str, message: str) -> bytes:

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.config import TOKEN_FREE_HOSTS
 from mcp_server.http.errors import error_response
-from mcp_server.http.probes import PROBE_PATHS
+from mcp_server.observability.health import PROBE_PATHS
 
 
 def host_for_header(host: str) -> str:

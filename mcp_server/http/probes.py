@@ -9,9 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mcp_server.observability.health import Health
-
-PROBE_PATHS = frozenset({"/healthz", "/readyz", "/health"})
+from mcp_server.observability.health import PROBE_PATHS, Health
 
 
 def probe_routes(health: Health) -> list[Route]:

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.http.errors import error_response
-from mcp_server.http.probes import PROBE_PATHS
+from mcp_server.observability.health import PROBE_PATHS
 
 
 def client_address(scope: Scope) -> str:

@@ -22,13 +22,13 @@ from mcp_server import __version__
 from mcp_server.commands.runner import CommandResult, CommandRunner
 from mcp_server.commands.text import CommandText, TimezoneName
 from mcp_server.core.domain import (
-    CURSOR_MAX,
     IDEMPOTENCY_KEY_MAX,
     PAGE_DEFAULT,
-    PAGE_MAX,
     TASK_ID_MAX,
+    Cursor,
     DeletedTask,
     NewTask,
+    PageLimit,
     Task,
     TaskPage,
     TaskPatch,
@@ -85,8 +85,8 @@ DOCS_ASSETS = "/docs/assets"
 class TaskListParams(TaskQuery):
     """The query of GET /v1/tasks: list_tasks' own filters (TaskQuery, as the MCP tool takes them), and a page."""
 
-    limit: int = Field(default=PAGE_DEFAULT, ge=1, le=PAGE_MAX)
-    cursor: str | None = Field(default=None, max_length=CURSOR_MAX, description="next_cursor from the previous page.")
+    limit: PageLimit = PAGE_DEFAULT
+    cursor: Cursor = None
 
     def query(self) -> TaskQuery:
         return TaskQuery.model_validate(self.model_dump(include=set(TaskQuery.model_fields)))

@@ -26,7 +26,7 @@ from mcp_server.http.rate_limit import RateLimitMiddleware
 from mcp_server.http.timeout import RequestTimeoutMiddleware
 from mcp_server.observability.health import Health
 from mcp_server.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from mcp_server.observability.metrics import Metrics
+from mcp_server.observability.metrics import METRICS_PATH, Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def build_http_app(
     # the MCPServer it is given is left as it was.
     app.router.routes.extend(probe_routes(health))
     if metrics is not None:
-        app.router.routes.append(Route("/metrics", _metrics_endpoint(metrics), methods=["GET"]))
+        app.router.routes.append(Route(METRICS_PATH, _metrics_endpoint(metrics), methods=["GET"]))
     if rest is not None:  # after the MCP routes and probes: /v1/..., /openapi.json, /docs
         app.router.routes.append(Mount("", app=rest))
     guarded: ASGIApp = RequestTimeoutMiddleware(app, request_timeout_s)

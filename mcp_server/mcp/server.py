@@ -23,6 +23,7 @@ from mcp_server.core.domain import (
     PAGE_DEFAULT,
     PAGE_MAX,
     TASK_ID_MAX,
+    Cursor,
     DeletedTask,
     Description,
     Due,
@@ -30,7 +31,7 @@ from mcp_server.core.domain import (
     DueBefore,
     IdempotencyKey,
     NewTask,
-    NoNul,
+    PageLimit,
     Priority,
     SearchFilter,
     Status,
@@ -91,13 +92,11 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
         status: Status | None = None,
         priority: Priority | None = None,
         tag: Tag | None = None,
-        due_before: DueBefore | None = None,
-        due_after: DueAfter | None = None,
-        search: SearchFilter | None = None,
-        limit: Annotated[int, Field(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
-        cursor: Annotated[
-            Annotated[str, NoNul] | None, Field(description="next_cursor from the previous page.")
-        ] = None,
+        due_before: DueBefore = None,
+        due_after: DueAfter = None,
+        search: SearchFilter = None,
+        limit: PageLimit = PAGE_DEFAULT,
+        cursor: Cursor = None,
     ) -> TaskPage:
         """List tasks matching all given filters, oldest first, a page at a time, with the total that match."""
         query = TaskQuery(

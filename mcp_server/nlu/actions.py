@@ -19,7 +19,8 @@ from mcp_server.core.domain import Priority, Status
 
 # The contract bounds what a parser may say; the task rules (NUL refused, tag lengths once lower-cased)
 # are held where the action reaches the service (commands.service_request), for every parser alike.
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+SHORT_MAX = 200
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_MAX)]
 When = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=60),

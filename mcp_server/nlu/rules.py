@@ -12,7 +12,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from mcp_server.nlu.actions import Action, parse_action
+from mcp_server.nlu.actions import SHORT_MAX, Action, parse_action
 from mcp_server.nlu.parser import ParseOutcome, PartialOutput
 
 NAME = "rules"
@@ -51,7 +51,7 @@ def _rule(pattern: str) -> re.Pattern[str]:
 
 def _create(match: re.Match[str]) -> dict[str, object] | None:
     title = match["title"]
-    if _NEEDS_MODEL.search(title) or len(title) > 200:
+    if _NEEDS_MODEL.search(title) or len(title) > SHORT_MAX:
         return None
     params: dict[str, object] = {"title": _title(title)}
     if "priority" in match.groupdict() and match["priority"]:

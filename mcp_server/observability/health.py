@@ -23,6 +23,10 @@ import anyio.lowlevel
 from mcp_server import __version__
 from mcp_server.core.storage import TaskStore
 
+# Where the HTTP transport answers with this health (liveness, readiness, the service spec's document):
+# every check but the body limit leaves these paths alone, so an orchestrator can always see the service.
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/health"})
+
 
 class ComponentState(StrEnum):
     DISABLED = "disabled"

@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from mcp_server.observability.health import MODEL_EVENTS, ComponentState, ModelsHealth
+from mcp_server.observability.health import MODEL_EVENTS, PROBE_PATHS, ComponentState, ModelsHealth
 
 # Tool calls are milliseconds; model calls are up to tens of seconds.
 TOOL_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -23,17 +23,8 @@ MODEL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-_KNOWN_ROUTES = (
-    "/mcp",
-    "/v1/task",
-    "/v1/tasks",
-    "/healthz",
-    "/readyz",
-    "/health",
-    "/metrics",
-    "/openapi.json",
-    "/docs",
-)
+METRICS_PATH = "/metrics"
+_KNOWN_ROUTES = frozenset({"/mcp", "/v1/task", "/v1/tasks", *PROBE_PATHS, METRICS_PATH, "/openapi.json", "/docs"})
 _TASK_PATH = re.compile(r"^/v1/tasks/[^/]+(?P<rest>/complete)?$")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 

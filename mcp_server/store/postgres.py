@@ -21,7 +21,7 @@ from mcp_server.core.domain import NewTask, Status, Task, TaskQuery, due_sort_ke
 from mcp_server.core.errors import InvalidInput, StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
 from mcp_server.store.selection import COLUMNS, escape_like, select
-from mcp_server.store.urls import redacted
+from mcp_server.store.urls import POOL_SIZE_DEFAULT, redacted
 
 T = TypeVar("T")
 
@@ -99,7 +99,7 @@ class PostgresTaskStore:
         url: str,
         *,
         min_size: int = 1,
-        max_size: int = 10,
+        max_size: int = POOL_SIZE_DEFAULT,
         acquire_timeout_s: float = 5.0,
         connect_timeout_s: int = 5,
     ) -> None:

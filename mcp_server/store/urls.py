@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+# PostgreSQL connections one server opens at most, unless --db-pool-size says otherwise.
+POOL_SIZE_DEFAULT = 10
+
 
 def is_postgres_url(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))

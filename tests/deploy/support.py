@@ -20,7 +20,6 @@ from mcp_server.config import settings_from_args
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
-PROBE_PATHS = {"/healthz", "/readyz", "/health"}
 
 
 def tool(name: str) -> str:

@@ -15,8 +15,8 @@ import pytest
 
 from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, sha256_of, shipped_adapter
 from mcp_server.nlu.prompt import ADAPTER_GGUF, BASE_GGUF, render_modelfile
+from mcp_server.observability.health import PROBE_PATHS
 from tests.deploy.support import (
-    PROBE_PATHS,
     containers,
     env_vars_read_by_serve,
     of_kind,
