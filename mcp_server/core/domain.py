@@ -6,6 +6,7 @@ validation all derive from them, so a rule written here holds everywhere.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
@@ -22,6 +23,8 @@ from pydantic import (
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
 TAG_MAX = 50
+LIST_MAX = 100
+DEFAULT_LIST = "inbox"
 TAGS_MAX = 20
 SEARCH_MAX = 200
 PAGE_DEFAULT = 20
@@ -116,6 +119,14 @@ def due_bound_key(bound: str, *, upper: bool) -> str:
     return due_sort_key(bound)
 
 
+def _list_name(name: str) -> str:
+    """A list's name as stored: lower-cased (lists compare case-insensitively), within LIST_MAX then."""
+    lowered = refuse_nul(name).lower()
+    if len(lowered) > LIST_MAX:
+        raise ValueError(f"must be at most {LIST_MAX} characters once lower-cased (is {len(lowered)})")
+    return lowered
+
+
 def _lower_tag(tag: str) -> str:
     """A tag as stored: lower-cased, and within TAG_MAX once lower-cased ("İ".lower() is 2 characters)."""
     lowered = refuse_nul(tag).lower()
@@ -151,6 +162,12 @@ Due = Annotated[
 # Lengths are checked on the normalised value (stripped, then lower-cased), the value that is stored.
 Tag = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TAG_MAX), AfterValidator(_lower_tag)
+]
+ListName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=LIST_MAX),
+    AfterValidator(_list_name),
+    Field(description=f"The list (project) the task belongs to; case-insensitive; default {DEFAULT_LIST}."),
 ]
 Tags = Annotated[
     list[Tag],
@@ -191,6 +208,7 @@ class NewTask(_Strict):
     due: Due | None = None
     priority: Priority = Priority.NORMAL
     tags: Tags = Field(default_factory=list)
+    list: ListName = DEFAULT_LIST
 
 
 class TaskPatch(_Strict):
@@ -202,10 +220,11 @@ class TaskPatch(_Strict):
     priority: Priority | None = None
     tags: Tags | None = None
     status: Status | None = None
+    list: ListName | None = None
 
     @model_validator(mode="after")
     def _only_optional_fields_cleared(self) -> TaskPatch:
-        for name in ("title", "priority", "tags", "status"):
+        for name in ("title", "priority", "tags", "status", "list"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null; leave it out to keep it as it is")
         return self
@@ -223,7 +242,8 @@ class Task(_Strict):
     status: Status = Status.OPEN
     priority: Priority = Priority.NORMAL
     due: str | None = Field(default=None, description="ISO 8601 date or datetime with timezone.")
-    tags: list[str] = Field(default_factory=list)
+    tags: builtins.list[str] = Field(default_factory=builtins.list)  # `list` is a field of a task
+    list: str = Field(default=DEFAULT_LIST, description="The list (project) the task belongs to.")
     created_at: dt.datetime
     updated_at: dt.datetime
     completed_at: dt.datetime | None = None
@@ -236,6 +256,7 @@ class TaskQuery(_Strict):
     status: Status | None = None
     priority: Priority | None = None
     tag: Tag | None = None
+    list: ListName | None = None
     due_before: DueBefore = None
     due_after: DueAfter = None
     search: SearchFilter = None
@@ -243,6 +264,22 @@ class TaskQuery(_Strict):
     def normalised(self) -> TaskQuery:
         """Tags compare lowercase, as they are stored."""
         return self.model_copy(update={"tag": self.tag.strip().lower() if self.tag else None})
+
+
+class TaskList(BaseModel):
+    """A list (project) and how many of its tasks are open and done. A list exists while a task is in it."""
+
+    name: str
+    open: int
+    done: int
+
+
+class ListRename(BaseModel):
+    """The outcome of renaming a list: every task of `name` moved to `new_name` (merged into it if it exists)."""
+
+    name: str
+    new_name: str
+    moved: int = Field(description="How many tasks moved; each got a new version.")
 
 
 class TaskPage(BaseModel):

@@ -11,15 +11,21 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
+from pydantic import TypeAdapter, ValidationError
+
 from mcp_server.core.domain import (
+    DEFAULT_LIST,
     PAGE_DEFAULT,
     PAGE_MAX,
     TASK_ID_MAX,
     TOTAL_COUNT_LIMIT,
     DeletedTask,
+    ListName,
+    ListRename,
     NewTask,
     Status,
     Task,
+    TaskList,
     TaskPage,
     TaskPatch,
     TaskQuery,
@@ -72,6 +78,18 @@ def decode_cursor(cursor: str, query: TaskQuery) -> int:
     return after
 
 
+_LIST_NAME: TypeAdapter[str] = TypeAdapter(ListName)
+
+
+def _list_name_of(field: str, value: str) -> str:
+    """A list name given outside a model (a tool's or a route's own argument), held to the models' rule."""
+    try:
+        return _LIST_NAME.validate_python(value)
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        raise InvalidInput(f"{field}: {problem}") from None
+
+
 def _refuse_nul(field: str, value: str) -> None:
     """Text that reaches the service outside a domain model (an idempotency key from a header) is held
     to the models' NUL rule. (A cursor is held to its base64url alphabet in decode_cursor.)"""
@@ -79,6 +97,13 @@ def _refuse_nul(field: str, value: str) -> None:
         refuse_nul(value)
     except ValueError as exc:
         raise InvalidInput(f"{field}: {exc}") from None
+
+
+def _fingerprint(new: NewTask) -> str:
+    """What an idempotency key is bound to. A task in the default list is fingerprinted without the
+    list, as it was before tasks had lists, so a key stored then still replays its task."""
+    exclude = {"list"} if new.list == DEFAULT_LIST else None
+    return _digest(new.model_dump_json(exclude=exclude))
 
 
 class TaskService:
@@ -100,7 +125,7 @@ class TaskService:
     async def create_task(self, new: NewTask, *, idempotency_key: str | None = None) -> Task:
         if idempotency_key is not None:
             _refuse_nul("idempotency_key", idempotency_key)
-        fingerprint = _digest(new.model_dump_json()) if idempotency_key is not None else None
+        fingerprint = _fingerprint(new) if idempotency_key is not None else None
         task, created = await self.store.create(new, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if created:
             await self._changed(task.id)
@@ -143,7 +168,8 @@ class TaskService:
         changes = patch.changes()
         if not changes:
             raise InvalidInput(
-                "update_task needs at least one field to change: title, description, due, priority, tags or status"
+                "update_task needs at least one field to change: "
+                "title, description, due, priority, tags, status or list"
             )
         task, changed = await self.store.update(task_id, changes, expected_version=expected_version)
         if changed:
@@ -156,6 +182,22 @@ class TaskService:
         if changed:
             await self._changed(task_id)
         return task
+
+    async def list_lists(self) -> list[TaskList]:
+        return await self.store.lists()
+
+    async def rename_list(self, name: str, new_name: str) -> ListRename:
+        """Move every task of list `name` to `new_name` (merging into it when it exists), in one
+        transaction; each moved task gets a new version and its subscribers hear of it."""
+        old, new = _list_name_of("name", name), _list_name_of("new_name", new_name)
+        if old == new:
+            raise InvalidInput(f"the list is already called {old!r}; give another new_name")
+        moved = await self.store.rename_list(old, new)
+        if not moved:
+            raise TaskNotFound(None, f"no task is in a list called {old!r}; read task://lists for the lists there are")
+        for task_id in moved:
+            await self._changed(task_id)
+        return ListRename(name=old, new_name=new, moved=len(moved))
 
     async def delete_task(self, task_id: int) -> DeletedTask:
         task = await self.store.delete(task_id)

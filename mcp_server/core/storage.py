@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from mcp_server.core.domain import NewTask, Task, TaskQuery
+from mcp_server.core.domain import NewTask, Task, TaskList, TaskQuery
 
 
 class TaskStore(Protocol):
@@ -71,4 +71,13 @@ class TaskStore(Protocol):
 
     async def suggest_ids(self, prefix: str, limit: int) -> list[int]:
         """Ids of open tasks whose decimal form starts with prefix, newest first."""
+        ...
+
+    async def lists(self) -> list[TaskList]:
+        """Every list a task is in, by name, with its open and done counts."""
+        ...
+
+    async def rename_list(self, name: str, new_name: str) -> list[int]:
+        """Move every task of list `name` to `new_name` in one transaction (each gets a new version and
+        updated_at) and return their ids, in id order; none when no task is in `name`."""
         ...

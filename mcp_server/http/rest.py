@@ -23,13 +23,17 @@ from mcp_server.commands.runner import CommandResult, CommandRunner
 from mcp_server.commands.text import CommandText, TimezoneName
 from mcp_server.core.domain import (
     IDEMPOTENCY_KEY_MAX,
+    LIST_MAX,
     PAGE_DEFAULT,
     TASK_ID_MAX,
     Cursor,
     DeletedTask,
+    ListName,
+    ListRename,
     NewTask,
     PageLimit,
     Task,
+    TaskList,
     TaskPage,
     TaskPatch,
     TaskQuery,
@@ -80,6 +84,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 421, 422, 429, 502, 503)
 }
 DOCS_ASSETS = "/docs/assets"
+
+
+class ListsResponse(BaseModel):
+    lists: list[TaskList]
+
+
+class ListRenameRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: ListName = Field(description="The new name; an existing list takes the tasks in.")
 
 
 class TaskListParams(TaskQuery):
@@ -201,6 +215,17 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
     @app.post("/v1/tasks/{task_id}/complete", response_model=Task, summary="Mark a task done")
     async def complete_task(task_id: TaskIdPath) -> Task:
         return await service.complete_task(task_id)
+
+    @app.get("/v1/lists", response_model=ListsResponse, summary="Every list with its open and done counts")
+    async def get_lists() -> ListsResponse:
+        return ListsResponse(lists=await service.list_lists())
+
+    @app.patch("/v1/lists/{name}", response_model=ListRename, summary="Rename a list (move all of its tasks)")
+    async def rename_list(
+        name: Annotated[str, Path(min_length=1, max_length=LIST_MAX, description="The list to rename.")],
+        rename: ListRenameRequest,
+    ) -> ListRename:
+        return await service.rename_list(name, rename.name)
 
     async def answer(request: CommandRequest, on_partial: Any = None) -> TaskResponse:
         try:

@@ -20,6 +20,7 @@ from mcp_server import __version__
 from mcp_server.commands.executor import CommandExecutor
 from mcp_server.commands.runner import CommandRunner
 from mcp_server.core.domain import (
+    DEFAULT_LIST,
     PAGE_DEFAULT,
     PAGE_MAX,
     TASK_ID_MAX,
@@ -30,6 +31,8 @@ from mcp_server.core.domain import (
     DueAfter,
     DueBefore,
     IdempotencyKey,
+    ListName,
+    ListRename,
     NewTask,
     PageLimit,
     Priority,
@@ -56,13 +59,17 @@ from mcp_server.observability.metrics import Metrics
 logger = logging.getLogger("mcp_server.tools")
 
 INSTRUCTIONS = (
-    "A persistent to-do list. Create, list, update, complete and delete tasks. "
+    "A persistent to-do list. Create, list, update, complete and delete tasks; each is in a list "
+    "(project, default inbox), and task://lists shows the lists. "
     "Ids are integers; list_tasks pages with next_cursor. Pass expected_version to update_task "
     "to refuse an update if the task changed since you read it, and idempotency_key to create_task "
     "so a retried call never creates a duplicate."
 )
 
 ClearableField = Literal["description", "due"]
+
+
+LISTS_URI = "task://lists"
 
 
 def task_uri(task_id: int) -> str:
@@ -82,16 +89,20 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
         due: Due | None = None,
         priority: Priority = Priority.NORMAL,
         tags: Tags | None = None,
+        list: ListName | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> Task:
         """Create an open task. Give idempotency_key when you might retry, so a retry never duplicates it."""
-        new = NewTask(title=title, description=description, due=due, priority=priority, tags=tags or [])
+        new = NewTask(
+            title=title, description=description, due=due, priority=priority, tags=tags or [], list=list or DEFAULT_LIST
+        )
         return await service.create_task(new, idempotency_key=idempotency_key)
 
     async def list_tasks(
         status: Status | None = None,
         priority: Priority | None = None,
         tag: Tag | None = None,
+        list: ListName | None = None,
         due_before: DueBefore = None,
         due_after: DueAfter = None,
         search: SearchFilter = None,
@@ -100,7 +111,13 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
     ) -> TaskPage:
         """List tasks matching all given filters, oldest first, a page at a time, with the total that match."""
         query = TaskQuery(
-            status=status, priority=priority, tag=tag, due_before=due_before, due_after=due_after, search=search
+            status=status,
+            priority=priority,
+            tag=tag,
+            list=list,
+            due_before=due_before,
+            due_after=due_after,
+            search=search,
         )
         return await service.list_tasks(query, limit=limit, cursor=cursor)
 
@@ -112,6 +129,7 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
         priority: Priority | None = None,
         tags: Annotated[Tags | None, Field(description="Replaces all tags; [] removes them.")] = None,
         status: Status | None = None,
+        list: Annotated[ListName | None, Field(description="Moves the task to this list.")] = None,
         clear: Annotated[
             list[ClearableField] | None, Field(description="Fields to remove: description and/or due.")
         ] = None,
@@ -127,6 +145,7 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
             "priority": priority,
             "tags": tags,
             "status": status,
+            "list": list,
         }
         changes: dict[str, object] = {name: value for name, value in given.items() if value is not None}
         for name in clear or []:
@@ -143,6 +162,13 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
     async def delete_task(task_id: TaskId) -> DeletedTask:
         """Delete a task for good and return it as it was."""
         return await service.delete_task(task_id)
+
+    async def rename_list(
+        name: Annotated[ListName, Field(description="The list to rename.")],
+        new_name: Annotated[ListName, Field(description="Its new name; an existing list takes its tasks in.")],
+    ) -> ListRename:
+        """Rename a list: move all of its tasks to new_name in one step. task://lists shows the lists."""
+        return await service.rename_list(name, new_name)
 
     return [
         ManagedTool.create(create_task, title="Create task", annotations=_annotations(), observer=observer),
@@ -164,6 +190,7 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
             annotations=_annotations(destructive=True, idempotent=True),
             observer=observer,
         ),
+        ManagedTool.create(rename_list, title="Rename list", annotations=_annotations(), observer=observer),
     ]
 
 
@@ -289,6 +316,7 @@ def build_server(
 
     async def on_task_changed(task_id: int) -> None:
         await notifier.resource_updated(task_uri(task_id))
+        await notifier.resource_updated(LISTS_URI)  # a change can move a list's counts
 
     service.on_change(on_task_changed)
 
@@ -307,6 +335,17 @@ def build_server(
     )
     async def health_status() -> str:
         return json.dumps(await health.report())
+
+    @server.resource(
+        LISTS_URI,
+        name="lists",
+        title="Lists",
+        description="Every list (project) with its open and done counts, as JSON.",
+        mime_type="application/json",
+    )
+    async def lists_resource() -> str:
+        lists = await service.list_lists()
+        return json.dumps({"lists": [entry.model_dump(mode="json") for entry in lists]})
 
     @server.resource(
         "task://{task_id}",

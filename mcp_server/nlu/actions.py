@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
 
-from mcp_server.core.domain import Priority, Status
+from mcp_server.core.domain import LIST_MAX, Priority, Status
 
 # The contract bounds what a parser may say; the task rules (NUL refused, tag lengths once lower-cased)
-# are held where the action reaches the service (commands.service_request), for every parser alike.
+# are held where the action reaches the service (nlu.normalise.service_request), for every parser alike.
 SHORT_MAX = 200
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_MAX)]
 When = Annotated[
@@ -28,6 +28,8 @@ When = Annotated[
 ]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 Labels = Annotated[list[Label], Field(max_length=8)]
+ListLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LIST_MAX)]
+"""A list (project) by name, as said; the task rules lower-case it."""
 
 
 class _Strict(BaseModel):
@@ -78,6 +80,7 @@ class CreateParams(_Strict):
     due: When | None = None
     priority: Priority | None = None
     tags: Labels | None = None
+    list: ListLabel | None = None
 
 
 class ListParams(_Strict):
@@ -87,6 +90,7 @@ class ListParams(_Strict):
     due_before: When | None = None
     due_after: When | None = None
     search: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    list: ListLabel | None = None
 
 
 class UpdateParams(TaskRef):
@@ -96,6 +100,7 @@ class UpdateParams(TaskRef):
     priority: Priority | None = None
     tags: Labels | None = None
     status: Status | None = None
+    list: ListLabel | None = None
 
 
 class CreateTask(_Strict):

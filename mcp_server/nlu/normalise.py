@@ -8,7 +8,7 @@ import re
 
 from pydantic import ValidationError
 
-from mcp_server.core.domain import NewTask, Priority, TaskPatch, TaskQuery, due_sort_key
+from mcp_server.core.domain import DEFAULT_LIST, NewTask, Priority, TaskPatch, TaskQuery, due_sort_key
 from mcp_server.core.errors import CommandRefused, InvalidInput, InvalidModelOutput
 from mcp_server.nlu.actions import Action, CreateTask, ListTasks, Refusal, TaskAction, UpdateTask
 from mcp_server.nlu.dates import resolve_due
@@ -87,6 +87,7 @@ def service_request(action: Action) -> NewTask | TaskQuery | TaskPatch | None:
                 due=p.due,
                 priority=p.priority or Priority.NORMAL,
                 tags=p.tags or [],
+                list=DEFAULT_LIST if p.list is None else p.list,
             )
         if isinstance(action, ListTasks):
             return TaskQuery(**action.params.model_dump())

@@ -17,10 +17,10 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from mcp_server.core.domain import NewTask, Status, Task, TaskQuery, due_sort_key
+from mcp_server.core.domain import NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
 from mcp_server.core.errors import InvalidInput, StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
-from mcp_server.store.selection import COLUMNS, escape_like, select
+from mcp_server.store.selection import COLUMNS, escape_like, lists_sql, select
 from mcp_server.store.urls import POOL_SIZE_DEFAULT, redacted
 
 T = TypeVar("T")
@@ -57,6 +57,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tasks_status ON tasks(status, id);
     CREATE INDEX tasks_priority ON tasks(priority, id);
     CREATE INDEX tasks_due_key ON tasks(due_key);
+    """,
+    # Lists (projects): every task is in one, `inbox` unless given (a constant default: no table
+    # rewrite). The index gives a list's tasks in id order, which the list filter's pages read.
+    """
+    ALTER TABLE tasks ADD COLUMN list TEXT NOT NULL DEFAULT 'inbox';
+    CREATE INDEX tasks_list ON tasks(list, id);
     """,
 ]
 
@@ -288,6 +294,13 @@ class PostgresTaskStore:
 
         return await self._run(read)
 
+    async def lists(self) -> list[TaskList]:
+        async def read(conn: AsyncConnection[DictRow]) -> list[TaskList]:
+            rows = await (await conn.execute(lists_sql(collate=' COLLATE "C"'))).fetchall()
+            return [TaskList(name=row["name"], open=int(row["open"]), done=int(row["done"])) for row in rows]
+
+        return await self._run(read)
+
     # -- writes --------------------------------------------------------------------------------
 
     @staticmethod
@@ -319,8 +332,8 @@ class PostgresTaskStore:
                     return replay_create(idempotency_key, known["fingerprint"], fingerprint, known["task_id"], task)
             now = utc_now()
             cursor = await conn.execute(
-                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags,"
-                " created_at, updated_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 1)"
+                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags, list,"
+                " created_at, updated_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)"
                 f" RETURNING {COLUMNS}",
                 (
                     new.title,
@@ -330,6 +343,7 @@ class PostgresTaskStore:
                     new.due,
                     due_sort_key(new.due) if new.due else None,
                     Jsonb(new.tags),
+                    new.list,
                     now,
                     now,
                 ),
@@ -362,7 +376,7 @@ class PostgresTaskStore:
                 return current, False
             await conn.execute(
                 "UPDATE tasks SET title = %s, description = %s, status = %s, priority = %s, due = %s, due_key = %s,"
-                " tags = %s, updated_at = %s, completed_at = %s, version = %s WHERE id = %s",
+                " tags = %s, list = %s, updated_at = %s, completed_at = %s, version = %s WHERE id = %s",
                 (
                     updated.title,
                     updated.description,
@@ -371,6 +385,7 @@ class PostgresTaskStore:
                     updated.due,
                     due_sort_key(updated.due) if updated.due else None,
                     Jsonb(updated.tags),
+                    updated.list,
                     updated.updated_at,
                     updated.completed_at,
                     updated.version,
@@ -393,3 +408,26 @@ class PostgresTaskStore:
             return _row_to_task(row)
 
         return await self._write(remove)
+
+    async def rename_list(self, name: str, new_name: str) -> list[int]:
+        """Every task of `name` moves to `new_name` in one transaction, each with a new version and
+        updated_at, as an update of its list would give it; a rename to the same name changes nothing.
+
+        The tasks are locked first, in id order (FOR UPDATE, as an update locks its task): a concurrent
+        update of one of them waits for this commit and then finds the new version, and two renames
+        of one list lock in the same order, so neither deadlocks the other. A task moved out of the
+        list while this waited for its lock is left where it went."""
+
+        async def move(conn: AsyncConnection[DictRow]) -> list[int]:
+            if name == new_name:
+                return []
+            locked = await conn.execute("SELECT id FROM tasks WHERE list = %s ORDER BY id FOR UPDATE", (name,))
+            ids = [int(row["id"]) for row in await locked.fetchall()]
+            if ids:
+                await conn.execute(
+                    "UPDATE tasks SET list = %s, updated_at = %s, version = version + 1 WHERE id = ANY(%s)",
+                    (new_name, utc_now(), ids),
+                )
+            return ids
+
+        return await self._write(move)

@@ -18,12 +18,23 @@ COLUMNS = ", ".join(
         "priority",
         "due",
         "tags",
+        "list",
         "created_at",
         "updated_at",
         "completed_at",
         "version",
     )
 )
+
+
+def lists_sql(collate: str = "") -> str:
+    """Every list with its open and done counts, by name, in one query. `collate` is the store's
+    byte-order collation (SQLite's default already is one), so that both stores order names alike."""
+    return (
+        "SELECT list AS name, count(CASE WHEN status = 'open' THEN 1 END) AS open,"
+        " count(CASE WHEN status = 'done' THEN 1 END) AS done"
+        f" FROM tasks GROUP BY list ORDER BY list{collate}"
+    )
 
 
 def escape_like(text: str) -> str:
@@ -63,6 +74,10 @@ def select(query: TaskQuery, *, placeholder: str, ilike: str) -> Selection:
         source, key = "task_tags AS tt JOIN tasks ON tasks.id = tt.task_id", "tt.task_id"
         clauses.append(f"tt.tag = {placeholder}")
         args.append(query.tag)
+    if query.list:
+        # The (list, id) index gives a list's tasks in id order, so a page stops after `limit` rows.
+        clauses.append(f"tasks.list = {placeholder}")
+        args.append(query.list)
     if query.status:
         clauses.append(f"tasks.status = {placeholder}")
         args.append(query.status.value)

@@ -22,10 +22,10 @@ try:
 except ImportError:  # Windows has no file size limits to read
     resource = None  # type: ignore[assignment]
 
-from mcp_server.core.domain import NewTask, Status, Task, TaskQuery, due_sort_key
+from mcp_server.core.domain import NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
 from mcp_server.core.errors import StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
-from mcp_server.store.selection import COLUMNS, escape_like, select
+from mcp_server.store.selection import COLUMNS, escape_like, lists_sql, select
 
 T = TypeVar("T")
 
@@ -81,6 +81,12 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX task_tags_task ON task_tags(task_id);
     """,
+    # Lists (projects): every task is in one, `inbox` unless given. The index gives a list's tasks in
+    # id order (the list filter's pages) and the lists with their counts without sorting.
+    """
+    ALTER TABLE tasks ADD COLUMN list TEXT NOT NULL DEFAULT 'inbox';
+    CREATE INDEX tasks_list ON tasks(list, id);
+    """,
 ]
 
 
@@ -98,6 +104,7 @@ def _row_to_task(row: sqlite3.Row) -> Task:
         priority=row["priority"],
         due=row["due"],
         tags=json.loads(row["tags"]),
+        list=row["list"],
         created_at=dt.datetime.fromisoformat(row["created_at"]),
         updated_at=dt.datetime.fromisoformat(row["updated_at"]),
         completed_at=dt.datetime.fromisoformat(completed_at) if completed_at else None,
@@ -613,6 +620,13 @@ class SQLiteTaskStore:
 
         return await self._read(read, may_scan=True)
 
+    async def lists(self) -> list[TaskList]:
+        def read(conn: sqlite3.Connection) -> list[TaskList]:
+            rows = conn.execute(lists_sql()).fetchall()
+            return [TaskList(name=row["name"], open=row["open"], done=row["done"]) for row in rows]
+
+        return await self._read(read, may_scan=True)
+
     # -- writes --------------------------------------------------------------------------------
 
     @staticmethod
@@ -633,8 +647,8 @@ class SQLiteTaskStore:
                     return replay_create(idempotency_key, known["fingerprint"], fingerprint, known["task_id"], task)
             now = _iso(utc_now())
             cursor = conn.execute(
-                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags,"
-                " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags, list,"
+                " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 (
                     new.title,
                     new.description,
@@ -643,6 +657,7 @@ class SQLiteTaskStore:
                     new.due,
                     due_sort_key(new.due) if new.due else None,
                     json.dumps(new.tags),
+                    new.list,
                     now,
                     now,
                 ),
@@ -674,7 +689,7 @@ class SQLiteTaskStore:
                 return current, False
             conn.execute(
                 "UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, due = ?, due_key = ?,"
-                " tags = ?, updated_at = ?, completed_at = ?, version = ? WHERE id = ? AND version = ?",
+                " tags = ?, list = ?, updated_at = ?, completed_at = ?, version = ? WHERE id = ? AND version = ?",
                 (
                     updated.title,
                     updated.description,
@@ -683,6 +698,7 @@ class SQLiteTaskStore:
                     updated.due,
                     due_sort_key(updated.due) if updated.due else None,
                     json.dumps(updated.tags),
+                    updated.list,
                     _iso(updated.updated_at),
                     _iso(updated.completed_at),
                     updated.version,
@@ -705,3 +721,20 @@ class SQLiteTaskStore:
             return current
 
         return await self._write(remove)
+
+    async def rename_list(self, name: str, new_name: str) -> list[int]:
+        """Every task of `name` moves to `new_name` in one transaction, each with a new version and
+        updated_at, as an update of its list would give it; a rename to the same name changes nothing."""
+
+        def move(conn: sqlite3.Connection) -> list[int]:
+            if name == new_name:
+                return []
+            ids = [row[0] for row in conn.execute("SELECT id FROM tasks WHERE list = ? ORDER BY id", (name,))]
+            if ids:
+                conn.execute(
+                    "UPDATE tasks SET list = ?, updated_at = ?, version = version + 1 WHERE list = ?",
+                    (new_name, _iso(utc_now()), name),
+                )
+            return ids
+
+        return await self._write(move)

@@ -157,7 +157,8 @@ async def test_structured_content_of_every_tool_fits_its_output_schema(rules_cli
     schemas = {tool.name: tool.output_schema for tool in (await rules_client.list_tools()).tools}
     calls = [
         ("create_task", {"title": "a", "due": "2026-12-04T17:00:00+01:00", "tags": ["x"], "description": "d"}),
-        ("create_task", {"title": "b"}),
+        ("create_task", {"title": "b", "list": "work"}),
+        ("rename_list", {"name": "work", "new_name": "office"}),
         ("list_tasks", {"limit": 1}),
         ("update_task", {"task_id": 1, "priority": "high"}),
         ("complete_task", {"task_id": 1}),

@@ -18,7 +18,15 @@ from tests.support.clients import call
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = {"create_task", "list_tasks", "update_task", "delete_task", "complete_task", "process_command"}
+TOOLS = {
+    "create_task",
+    "list_tasks",
+    "update_task",
+    "delete_task",
+    "complete_task",
+    "rename_list",
+    "process_command",
+}
 
 
 async def call_error(client: Client, tool: str, **arguments: Any) -> str:

@@ -6,6 +6,8 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
+from mcp_server.core.domain import NewTask, TaskPatch, TaskQuery
+from mcp_server.core.errors import InvalidInput
 from mcp_server.nlu.actions import (
     ACTION_ADAPTER,
     ACTION_NAMES,
@@ -18,6 +20,7 @@ from mcp_server.nlu.actions import (
     parse_action,
     returned_action_schema,
 )
+from mcp_server.nlu.normalise import service_request
 
 
 def test_each_action_parses_into_its_own_model() -> None:
@@ -37,6 +40,10 @@ def test_each_action_parses_into_its_own_model() -> None:
         ('{"action":"create_task","params":{"title":"x","tags":["a","b","c","d","e","f","g","h","i"]}}', "at most 8"),
         ('{"action":"update_task","params":{"task_id":1,"priority":"asap"}}', "'low', 'normal', 'high' or 'urgent'"),
         ('{"action":"error","message":""}', "at least 1 character"),
+        ('{"action":"create_task","params":{"title":"x","list":" "}}', "at least 1 character"),
+        ('{"action":"update_task","params":{"task_id":1,"list":"' + "w" * 101 + '"}}', "at most 100 characters"),
+        ('{"action":"list_tasks","params":{"list":["work"]}}', "valid string"),
+        ('{"action":"delete_task","params":{"task_id":1,"list":"work"}}', "Extra inputs are not permitted"),
         ("not json", "Invalid JSON"),
     ],
 )
@@ -55,6 +62,22 @@ def test_schema_is_self_contained_and_strict() -> None:
     create = next(b for b in branches if b["properties"]["action"]["const"] == "create_task")
     assert create["properties"]["params"]["properties"]["title"]["maxLength"] == 200
     assert "title" in create["properties"]["params"]["properties"]  # a field named title survives
+    lists = {
+        b["properties"]["action"]["const"]: json.dumps(b["properties"].get("params", {})).count('"list"')
+        for b in branches
+    }
+    assert lists == {
+        "create_task": 1,
+        "list_tasks": 1,
+        "update_task": 2,
+        "delete_task": 0,
+        "complete_task": 0,
+        "error": 0,
+    }
+    assert create["properties"]["params"]["properties"]["list"] == {
+        "anyOf": [{"type": "string", "minLength": 1, "maxLength": 100}, {"type": "null"}],
+        "default": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -86,8 +109,13 @@ def test_returned_action_schema_is_the_contract_as_actions_are_returned() -> Non
             declared = set(fields[name].model_fields) - {"task_title"} if name in fields else {"task_id"}
             assert set(variant["properties"]["params"]["properties"]) == declared, name
     for payload in (
-        {"action": "create_task", "params": {"title": "x", "due": "2026-12-04", "tags": ["a"], "priority": "high"}},
+        {
+            "action": "create_task",
+            "params": {"title": "x", "due": "2026-12-04", "tags": ["a"], "priority": "high", "list": "work"},
+        },
         {"action": "list_tasks"},
+        {"action": "list_tasks", "params": {"list": "work", "status": "open"}},
+        {"action": "update_task", "params": {"task_id": 2, "list": "work"}},
         {"action": "update_task", "params": {"task_id": 2, "status": "done", "due": "2026-12-04T17:00:00+01:00"}},
         {"action": "complete_task", "params": {"task_id": 2}},
         {"action": "delete_task", "params": {"task_id": 2}},
@@ -96,3 +124,26 @@ def test_returned_action_schema_is_the_contract_as_actions_are_returned() -> Non
         assert validator.is_valid(returned), returned
     assert not validator.is_valid({"action": "delete_task", "params": {"task_title": "milk"}})
     assert not validator.is_valid({"action": "error", "message": "no"})
+
+
+def test_a_list_reaches_the_task_rules_as_said_and_is_held_to_them() -> None:
+    """The contract takes a list as said; the task rules lower-case it and name what they refuse."""
+    created = service_request(parse_action({"action": "create_task", "params": {"title": "x", "list": " Work "}}))
+    assert isinstance(created, NewTask) and created.list == "work"
+    unsaid = service_request(parse_action({"action": "create_task", "params": {"title": "x"}}))
+    assert isinstance(unsaid, NewTask) and unsaid.list == "inbox"
+    moved = service_request(parse_action({"action": "update_task", "params": {"task_id": 3, "list": "Errands"}}))
+    assert isinstance(moved, TaskPatch) and moved.list == "errands" and moved.model_fields_set == {"list"}
+    kept = service_request(parse_action({"action": "update_task", "params": {"task_id": 3, "priority": "high"}}))
+    assert isinstance(kept, TaskPatch) and "list" not in kept.model_fields_set
+    query = service_request(parse_action({"action": "list_tasks", "params": {"list": "WORK"}}))
+    assert isinstance(query, TaskQuery) and query.list == "work"
+    assert isinstance(everywhere := service_request(parse_action({"action": "list_tasks"})), TaskQuery)
+    assert everywhere.list is None
+    long_once_lowered = "\u0130" * 60  # 60 characters, 120 once lower-cased
+    for action, verb in (("create_task", "create task"), ("update_task", "update task")):
+        params = {"title": "x"} if action == "create_task" else {"task_id": 3}
+        with pytest.raises(InvalidInput, match=f"cannot {verb}: list: must be at most 100 characters once lower"):
+            service_request(parse_action({"action": action, "params": {**params, "list": long_once_lowered}}))
+    with pytest.raises(InvalidInput, match="cannot list tasks: list: "):
+        service_request(parse_action({"action": "list_tasks", "params": {"list": "a\x00b"}}))

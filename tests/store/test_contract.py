@@ -1,16 +1,18 @@
 """The TaskStore contract, run on SQLite and on PostgreSQL: every operation, filters, search, keyset
-pages, idempotency keys, optimistic concurrency, atomic writes and migrations behave the same."""
+pages, idempotency keys, optimistic concurrency, atomic writes, lists and migrations behave the same."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import anyio
 import anyio.lowlevel
 import pytest
 
-from mcp_server.core.domain import NewTask, Priority, Status, TaskQuery
+from mcp_server.core.domain import DEFAULT_LIST, NewTask, Priority, Status, Task, TaskList, TaskQuery
 from mcp_server.core.errors import IdempotencyConflict, StoreUnavailable, TaskNotFound, VersionConflict
 from mcp_server.store import TaskStore
-from tests.support.store_backends import Backend
+from tests.support.store_backends import EXPLODES, Backend
 
 pytestmark = pytest.mark.anyio
 
@@ -261,3 +263,185 @@ async def test_closed_store_says_so(store: TaskStore) -> None:
     await store.close()
     with pytest.raises(StoreUnavailable, match="closed"):
         await store.get(1)
+    with pytest.raises(StoreUnavailable, match="closed"):
+        await store.lists()
+    with pytest.raises(StoreUnavailable, match="closed"):
+        await store.rename_list("inbox", "elsewhere")
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+
+async def test_a_task_is_in_the_inbox_unless_given_a_list(store: TaskStore) -> None:
+    plain, _ = await store.create(NewTask(title="plain"))
+    assert plain.list == DEFAULT_LIST == "inbox"
+    filed, _ = await store.create(NewTask(title="filed", list="  Work Stuff "))
+    assert filed.list == "work stuff"
+    assert await store.get(filed.id) == filed
+    moved, changed = await store.update(plain.id, {"list": "home"})
+    assert changed and (moved.list, moved.version) == ("home", 2) and moved.updated_at > plain.updated_at
+    assert await store.get(plain.id) == moved
+    same, changed = await store.update(plain.id, {"list": "home"})
+    assert not changed and same.version == 2
+
+
+async def test_the_list_filter_combines_with_tags_status_and_pages(store: TaskStore) -> None:
+    ids: dict[str, list[int]] = {"work": [], "home": []}
+    for n in range(14):
+        name = "work" if n % 2 == 0 else "home"
+        task, _ = await store.create(
+            NewTask(
+                title=f"task {n}",
+                list=name,
+                tags=["urgent"] if n % 3 == 0 else [],
+                priority=Priority.HIGH if n < 7 else Priority.LOW,
+            )
+        )
+        ids[name].append(task.id)
+    done = ids["work"][:3]
+    for task_id in done:
+        await store.update(task_id, {"status": Status.DONE})
+
+    async def matching(**filters: Any) -> list[int]:
+        query = TaskQuery(**filters).normalised()
+        found: list[int] = []
+        after = None
+        while True:  # pages of 2, each with the same total
+            page, total = await store.list_page(query, after_id=after, limit=2)
+            if not page:
+                break
+            found.extend(t.id for t in page)
+            after = page[-1].id
+        assert total == len(found)
+        return found
+
+    assert await matching(list="work") == ids["work"]
+    assert await matching(list="WORK ") == ids["work"]
+    assert await matching(list="home", tag="urgent") == [i for n, i in enumerate(ids["home"]) if (2 * n + 1) % 3 == 0]
+    assert await matching(list="work", status="done") == done
+    assert await matching(list="work", status="open", tag="urgent") == [
+        i for n, i in enumerate(ids["work"]) if (2 * n) % 3 == 0 and i not in done
+    ]
+    assert await matching(list="work", priority="high") == ids["work"][:4]
+    assert await matching(list="work", priority="low", search="task 1") == ids["work"][5:]  # tasks 10 and 12
+    assert await matching(list="nowhere") == []
+    _, capped = await store.list_page(TaskQuery(list="home"), after_id=None, limit=2, count_limit=3)
+    assert capped == 3
+
+
+async def test_lists_have_open_and_done_counts_and_end_with_their_last_task(store: TaskStore) -> None:
+    assert await store.lists() == []
+    a, _ = await store.create(NewTask(title="a"))
+    b, _ = await store.create(NewTask(title="b", list="work"))
+    c, _ = await store.create(NewTask(title="c", list="work"))
+    d, _ = await store.create(NewTask(title="d", list="ärger"))  # after z by code point, in both stores
+    e, _ = await store.create(NewTask(title="e", list="zed"))
+    await store.update(c.id, {"status": Status.DONE})
+    assert await store.lists() == [
+        TaskList(name="inbox", open=1, done=0),
+        TaskList(name="work", open=1, done=1),
+        TaskList(name="zed", open=1, done=0),
+        TaskList(name="ärger", open=1, done=0),
+    ]
+    await store.update(e.id, {"list": "work"})  # the last task leaves zed
+    await store.delete(d.id)  # the last task of ärger is deleted
+    await store.update(a.id, {"status": Status.DONE})
+    assert await store.lists() == [TaskList(name="inbox", open=0, done=1), TaskList(name="work", open=2, done=1)]
+    assert b.list == "work"
+
+
+async def test_rename_list_moves_every_task_with_a_new_version(store: TaskStore) -> None:
+    first, _ = await store.create(NewTask(title="first", list="work", tags=["t"]))
+    await store.create(NewTask(title="elsewhere"))
+    second, _ = await store.create(NewTask(title="second", list="work"))
+    second, _ = await store.update(second.id, {"status": Status.DONE})
+    before = {t.id: t for t in (first, second)}
+
+    moved = await store.rename_list("work", "office")
+    assert moved == [first.id, second.id]
+    for task_id, old in before.items():
+        now = await store.get(task_id)
+        assert now is not None
+        assert now.list == "office" and now.version == old.version + 1 and now.updated_at > old.updated_at
+        assert now.model_dump(exclude={"list", "version", "updated_at"}) == old.model_dump(
+            exclude={"list", "version", "updated_at"}
+        )
+    other = (await store.list_page(TaskQuery(list="inbox"), after_id=None, limit=5))[0]
+    assert [(t.title, t.version) for t in other] == [("elsewhere", 1)]
+    assert await store.lists() == [TaskList(name="inbox", open=1, done=0), TaskList(name="office", open=1, done=1)]
+    assert [t.id for t in (await store.list_page(TaskQuery(list="office", tag="t"), after_id=None, limit=5))[0]] == [
+        first.id
+    ]
+    assert await store.rename_list("work", "office") == []  # nothing is in work now
+    assert await store.rename_list("nowhere", "office") == []
+    assert await store.rename_list("office", "office") == []  # the same name changes nothing
+    again = await store.get(first.id)
+    assert again is not None and again.version == before[first.id].version + 1
+
+
+async def test_rename_list_merges_into_an_existing_list(store: TaskStore) -> None:
+    kept, _ = await store.create(NewTask(title="already home", list="home"))
+    moved, _ = await store.create(NewTask(title="from work", list="work"))
+    assert await store.rename_list("work", "home") == [moved.id]
+    assert await store.lists() == [TaskList(name="home", open=2, done=0)]
+    assert [t.id for t in (await store.list_page(TaskQuery(list="home"), after_id=None, limit=5))[0]] == [
+        kept.id,
+        moved.id,
+    ]
+    untouched = await store.get(kept.id)
+    assert untouched == kept
+
+
+async def test_an_update_with_a_version_read_before_a_rename_conflicts(store: TaskStore) -> None:
+    task, _ = await store.create(NewTask(title="read", list="work"))
+    assert await store.rename_list("work", "office") == [task.id]
+    with pytest.raises(VersionConflict) as caught:
+        await store.update(task.id, {"title": "stale"}, expected_version=task.version)
+    assert caught.value.current == task.version + 1
+    current = await store.get(task.id)
+    assert current is not None and (current.title, current.list) == ("read", "office")
+    updated, _ = await store.update(task.id, {"title": "fresh"}, expected_version=current.version)
+    assert updated.version == task.version + 2
+
+
+async def test_a_rename_and_concurrent_read_modify_writes_lose_nothing(store: TaskStore) -> None:
+    """Writers tag every task of a list with expected_version (retrying on conflict) while the list is
+    renamed: every tag lands, every task moves, and each has exactly one version per change."""
+    tasks = [(await store.create(NewTask(title=f"t{n}", list="work")))[0] for n in range(8)]
+    moved: list[int] = []
+
+    async def tag(task: Task) -> None:
+        while True:
+            current = await store.get(task.id)
+            assert current is not None
+            try:
+                await store.update(task.id, {"tags": ["tagged"]}, expected_version=current.version)
+                return
+            except VersionConflict:
+                await anyio.lowlevel.checkpoint()
+
+    async def rename() -> None:
+        moved.extend(await store.rename_list("work", "office"))
+
+    async with anyio.create_task_group() as group:
+        for task in tasks[:4]:
+            group.start_soon(tag, task)
+        group.start_soon(rename)
+        for task in tasks[4:]:
+            group.start_soon(tag, task)
+    assert moved == [t.id for t in tasks]
+    for task in tasks:
+        final = await store.get(task.id)
+        assert final is not None and (final.list, final.tags, final.version) == ("office", ["tagged"], 3)
+    assert await store.lists() == [TaskList(name="office", open=8, done=0)]
+
+
+async def test_a_rename_that_fails_half_way_moves_nothing(store: TaskStore, backend: Backend) -> None:
+    """A rename is one transaction: when one task's update fails, no task of the list has moved."""
+    tasks = [(await store.create(NewTask(title=title, list="work")))[0] for title in ("a", EXPLODES, "c")]
+    backend.sabotage_task_updates()
+    with pytest.raises(StoreUnavailable, match="boom"):
+        await store.rename_list("work", "office")
+    for task in tasks:
+        assert await store.get(task.id) == task
+    assert await store.lists() == [TaskList(name="work", open=3, done=0)]

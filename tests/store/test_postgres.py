@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import anyio
+import psycopg
 import pytest
 
 from harness.postgres_server import PostgresServer
@@ -15,6 +16,7 @@ from mcp_server.core.domain import NewTask, TaskQuery
 from mcp_server.core.errors import StoreUnavailable
 from mcp_server.store import PostgresTaskStore, store_for
 from mcp_server.store.postgres import MIGRATIONS, redacted
+from mcp_server.store.selection import select
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
@@ -91,5 +93,31 @@ async def test_a_database_restart_fails_calls_clearly_then_they_recover(own_serv
         after, _ = await store.create(NewTask(title="after the restart"))
         tasks, total = await store.list_page(TaskQuery(), after_id=None, limit=10)
         assert total == 2 and [t.id for t in tasks] == [before.id, after.id]
+    finally:
+        await store.close()
+
+
+async def test_the_list_filter_reads_the_list_index(pg_url: str) -> None:
+    """A page of a small list among many tasks is read from the (list, id) index, its count too,
+    not by walking every task in id order."""
+    store = PostgresTaskStore(pg_url)
+    await store.open()
+    try:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO tasks (title, status, priority, tags, list, created_at, updated_at, version)"
+                " SELECT 'task ' || n, 'open', 'normal', '[]', CASE WHEN n % 500 = 0 THEN 'rare' ELSE 'inbox' END,"
+                " now(), now(), 1 FROM generate_series(1, 20000) AS n"
+            )
+            conn.execute("ANALYZE tasks")
+            selection = select(TaskQuery(list="rare"), placeholder="%s", ilike="ILIKE")
+            for sql, args in (
+                (selection.page_sql("%s"), [*selection.args, 0, 21]),
+                (selection.count_sql("%s"), [*selection.args, 1001]),
+            ):
+                plan = "\n".join(row[0] for row in conn.execute(f"EXPLAIN {sql}", args).fetchall())
+                assert "tasks_list" in plan, plan
+        tasks, total = await store.list_page(TaskQuery(list="rare"), after_id=None, limit=50)
+        assert total == 40 and [t.id for t in tasks] == list(range(500, 20001, 500))
     finally:
         await store.close()

@@ -52,6 +52,8 @@ async def test_a_database_gone_read_only_is_store_unavailable_and_not_ready(
     )
     with pytest.raises(StoreUnavailable, match=r"could not complete the operation: .* in a read-only transaction"):
         await store.update(task.id, {"title": "refused"})
+    with pytest.raises(StoreUnavailable, match=r"could not complete the operation: .* in a read-only transaction"):
+        await store.rename_list("inbox", "elsewhere")
     assert await store.get(task.id) == task
     report = await Health(store).report()
     assert report["ready"] is False

@@ -7,7 +7,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_server.core.domain import NewTask
+from mcp_server.core.domain import NewTask, TaskQuery
+from mcp_server.store.selection import select
 from mcp_server.store.sqlite import MIGRATIONS, SQLiteTaskStore
 
 pytestmark = pytest.mark.anyio
@@ -50,6 +51,22 @@ async def test_a_store_from_an_older_version_is_migrated_forward_with_its_data(t
             assert conn.execute("SELECT tag FROM task_tags").fetchall() == [("y",)]
     finally:
         await store.close()
+
+
+async def test_the_list_filter_reads_the_list_index(tmp_path: Path) -> None:
+    """A list's page and its count are read from the (list, id) index, in id order, with no sort."""
+    path = tmp_path / "tasks.db"
+    store = SQLiteTaskStore(path)
+    await store.open()
+    await store.close()
+    selection = select(TaskQuery(list="work"), placeholder="?", ilike="LIKE")
+    with sqlite3.connect(path) as conn:
+        for sql, args in (
+            (selection.page_sql("?"), [*selection.args, 0, 21]),
+            (selection.count_sql("?"), [*selection.args, 1001]),
+        ):
+            plan = str([tuple(row) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)])
+            assert "tasks_list" in plan and "TEMP B-TREE" not in plan, plan
 
 
 async def test_a_write_that_finds_the_file_busy_waits_its_turn_off_the_event_loop(tmp_path: Path) -> None:

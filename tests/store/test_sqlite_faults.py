@@ -185,6 +185,8 @@ async def test_a_read_only_file_is_not_ready_until_it_is_writable_again(tmp_path
         try:
             with pytest.raises(StoreUnavailable, match=f"the task database {db}"):
                 await store.create(NewTask(title="refused"))
+            with pytest.raises(StoreUnavailable, match=f"the task database {db}"):
+                await store.rename_list("inbox", "elsewhere")
             with pytest.raises(StoreUnavailable, match="is read-only"):
                 await store.ping()
             report = await health.report()

@@ -26,4 +26,30 @@ SURE: list[tuple[str, dict[str, Any]]] = [
     ("list completed tasks", {"action": "list_tasks", "params": {"status": "done"}}),
     ("show tasks tagged work", {"action": "list_tasks", "params": {"tag": "work"}}),
     ("list my tasks", {"action": "list_tasks", "params": {}}),
+    ("move task 3 to the work list", {"action": "update_task", "params": {"task_id": 3, "list": "work"}}),
+    ("move task #3 to list work", {"action": "update_task", "params": {"task_id": 3, "list": "work"}}),
+    ("put task 3 in the groceries list", {"action": "update_task", "params": {"task_id": 3, "list": "groceries"}}),
+    ("Move task 5 to my Errands list.", {"action": "update_task", "params": {"task_id": 5, "list": "Errands"}}),
+    ("add task 8 to the list called home", {"action": "update_task", "params": {"task_id": 8, "list": "home"}}),
+    (
+        'move task 3 to the "home office" list',
+        {"action": "update_task", "params": {"task_id": 3, "list": "home office"}},
+    ),
+    ("list my tasks in the work list", {"action": "list_tasks", "params": {"list": "work"}}),
+    ("show the work list", {"action": "list_tasks", "params": {"list": "work"}}),
+    ("show me my groceries list", {"action": "list_tasks", "params": {"list": "groceries"}}),
+    ("display the list named errands", {"action": "list_tasks", "params": {"list": "errands"}}),
+    ("list open tasks in list work", {"action": "list_tasks", "params": {"status": "open", "list": "work"}}),
+    (
+        "show high priority tasks on the work list",
+        {"action": "list_tasks", "params": {"priority": "high", "list": "work"}},
+    ),
+    (
+        "create a task in the work list: call mum",
+        {"action": "create_task", "params": {"title": "Call mum", "list": "work"}},
+    ),
+    (
+        "add a high priority task to list work: call mum",
+        {"action": "create_task", "params": {"title": "Call mum", "priority": "high", "list": "work"}},
+    ),
 ]

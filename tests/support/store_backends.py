@@ -25,6 +25,11 @@ class Backend:
     migrations: int
     set_schema_version: Callable[[int], None]
     sabotage_tag_inserts: Callable[[], None]  # make the next tag insert fail inside its transaction
+    # make every update of a task titled EXPLODES fail inside its transaction
+    sabotage_task_updates: Callable[[], None]
+
+
+EXPLODES = "explodes"
 
 
 def sqlite_backend(path: Path) -> Backend:
@@ -36,7 +41,16 @@ def sqlite_backend(path: Path) -> Backend:
         with sqlite3.connect(path) as conn:
             conn.execute("CREATE TRIGGER boom BEFORE INSERT ON task_tags BEGIN SELECT RAISE(ABORT, 'boom'); END")
 
-    return Backend("sqlite", lambda: SQLiteTaskStore(path), len(sqlite_store.MIGRATIONS), set_version, sabotage)
+    def sabotage_updates() -> None:
+        with sqlite3.connect(path) as conn:
+            conn.execute(
+                f"CREATE TRIGGER boom_update BEFORE UPDATE ON tasks WHEN NEW.title = '{EXPLODES}'"
+                " BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+
+    return Backend(
+        "sqlite", lambda: SQLiteTaskStore(path), len(sqlite_store.MIGRATIONS), set_version, sabotage, sabotage_updates
+    )
 
 
 def postgres_backend(url: str) -> Backend:
@@ -52,7 +66,23 @@ def postgres_backend(url: str) -> Backend:
             )
             conn.execute("CREATE TRIGGER boom BEFORE INSERT ON task_tags FOR EACH ROW EXECUTE FUNCTION boom()")
 
+    def sabotage_updates() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "CREATE FUNCTION boom_update() RETURNS trigger LANGUAGE plpgsql"
+                " AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$"
+            )
+            conn.execute(
+                f"CREATE TRIGGER boom_update BEFORE UPDATE ON tasks FOR EACH ROW WHEN (NEW.title = '{EXPLODES}')"
+                " EXECUTE FUNCTION boom_update()"
+            )
+
     # Warm connections, so that concurrent calls in a test really overlap in the database.
     return Backend(
-        "postgres", lambda: PostgresTaskStore(url, min_size=4), len(postgres_store.MIGRATIONS), set_version, sabotage
+        "postgres",
+        lambda: PostgresTaskStore(url, min_size=4),
+        len(postgres_store.MIGRATIONS),
+        set_version,
+        sabotage,
+        sabotage_updates,
     )
