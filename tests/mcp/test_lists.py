@@ -4,11 +4,14 @@ task://lists with its counts, and renaming a list in one step."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
+import anyio
 import pytest
-from mcp import Client
+from mcp import Client, types
 
+from mcp_server.app import App
 from tests.support.clients import call
 
 pytestmark = pytest.mark.anyio
@@ -94,3 +97,28 @@ async def test_a_list_cannot_be_cleared_to_nothing(client: Client) -> None:
     result = await client.call_tool("update_task", {"task_id": task["id"], "list": None})
     assert result.is_error
     assert (await call(client, "list_tasks", list="home"))["total"] == 1
+
+
+async def test_subscribers_of_task_lists_hear_of_moves_and_renames(app: App) -> None:
+    heard: list[str] = []
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        nonlocal changed
+        if isinstance(message, types.ResourceUpdatedNotification):
+            heard.append(str(message.params.uri))
+            changed.set()
+
+    async with Client(app.server, mode="legacy", message_handler=on_message) as subscriber:
+        task = await call(subscriber, "create_task", title="watched", list="home")
+        await subscriber.subscribe_resource("task://lists")
+        async with Client(app.server) as writer:
+            for change in (
+                partial(call, writer, "update_task", task_id=task["id"], list="work"),
+                partial(call, writer, "rename_list", name="work", new_name="office"),
+            ):
+                changed = anyio.Event()
+                await change()
+                with anyio.fail_after(10):
+                    await changed.wait()
+                assert heard[-1] == "task://lists"
