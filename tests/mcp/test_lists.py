@@ -9,10 +9,11 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client, types
+from mcp import Client
 
 from mcp_server.app import App
 from tests.support.clients import call
+from tests.support.subscriptions import UpdatesHeard
 
 pytestmark = pytest.mark.anyio
 
@@ -100,16 +101,8 @@ async def test_a_list_cannot_be_cleared_to_nothing(client: Client) -> None:
 
 
 async def test_subscribers_of_task_lists_hear_of_moves_and_renames(app: App) -> None:
-    heard: list[str] = []
-    changed = anyio.Event()
-
-    async def on_message(message: Any) -> None:
-        nonlocal changed
-        if isinstance(message, types.ResourceUpdatedNotification):
-            heard.append(str(message.params.uri))
-            changed.set()
-
-    async with Client(app.server, mode="legacy", message_handler=on_message) as subscriber:
+    heard = UpdatesHeard()
+    async with Client(app.server, mode="legacy", message_handler=heard.on_message) as subscriber:
         task = await call(subscriber, "create_task", title="watched", list="home")
         await subscriber.subscribe_resource("task://lists")
         async with Client(app.server) as writer:
@@ -117,8 +110,8 @@ async def test_subscribers_of_task_lists_hear_of_moves_and_renames(app: App) -> 
                 partial(call, writer, "update_task", task_id=task["id"], list="work"),
                 partial(call, writer, "rename_list", name="work", new_name="office"),
             ):
-                changed = anyio.Event()
+                heard.expect_more()
                 await change()
                 with anyio.fail_after(10):
-                    await changed.wait()
-                assert heard[-1] == "task://lists"
+                    await heard.changed.wait()
+                assert heard.uris[-1] == "task://lists"

@@ -19,6 +19,7 @@ from mcp_server.app import App
 from mcp_server.mcp.notifications import ClientNotifier
 from mcp_server.mcp.server import build_server
 from tests.support.clients import call
+from tests.support.subscriptions import UpdatesHeard
 
 pytestmark = pytest.mark.anyio
 
@@ -108,16 +109,8 @@ async def test_a_healthy_subscriber_keeps_hearing_through_a_burst_of_writes(
     """Updates of one task that pile up while one is being sent are sent once: the subscriber is not
     taken for a stalled one."""
     caplog.set_level(logging.WARNING, logger="mcp_server.mcp.notifications")
-    heard: list[str] = []
-    changed = anyio.Event()
-
-    async def on_message(message: Any) -> None:
-        nonlocal changed
-        if isinstance(message, types.ResourceUpdatedNotification):
-            heard.append(str(message.params.uri))
-            changed.set()
-
-    async with Client(app.server, mode="legacy", message_handler=on_message) as subscriber:
+    heard = UpdatesHeard()
+    async with Client(app.server, mode="legacy", message_handler=heard.on_message) as subscriber:
         task = await call(subscriber, "create_task", title="watched")
         uri = f"task://{task['id']}"
         await subscriber.subscribe_resource(uri)
@@ -126,13 +119,13 @@ async def test_a_healthy_subscriber_keeps_hearing_through_a_burst_of_writes(
                 for n in range(300):
                     writers.start_soon(partial(call, writer, "update_task", task_id=task["id"], title=f"t{n}"))
             with anyio.fail_after(10):
-                await changed.wait()
-            assert heard and set(heard) == {uri}
-            after_burst = len(heard)
-            changed = anyio.Event()
+                await heard.changed.wait()
+            assert heard.uris and set(heard.uris) == {uri}
+            after_burst = len(heard.uris)
+            heard.expect_more()
             await call(writer, "complete_task", task_id=task["id"])  # still subscribed after the burst
             with anyio.fail_after(10):
-                while len(heard) == after_burst:
-                    await changed.wait()
-                    changed = anyio.Event()
+                while len(heard.uris) == after_burst:
+                    await heard.changed.wait()
+                    heard.expect_more()
     assert not [r for r in caplog.records if r.getMessage() == "subscriber_dropped"]
