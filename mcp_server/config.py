@@ -134,7 +134,7 @@ class Option:
     SERVE_OPTIONS and MODEL_OPTIONS, so none of them can drift from the others."""
 
     flag: str
-    field: str
+    field: str | None  # None: settings_from_args reads the flag itself (--token-file)
     help: str
     env: str | None = None
     type: Callable[[str], Any] = str
@@ -152,7 +152,7 @@ class Option:
 
     def default(self) -> Any:
         """The built-in default, as Settings has it."""
-        if self.field == "token":
+        if self.field is None:
             return None
         spec = Settings.__dataclass_fields__[self.field]
         return spec.default_factory() if spec.default_factory is not MISSING else spec.default
@@ -224,7 +224,7 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--token-file",
-        "token",
+        None,
         "file holding the bearer token for HTTP (or the variable TASK_API_TOKEN)",
         type=Path,
         metavar="PATH",
@@ -412,7 +412,7 @@ def rate_limit_for(given: str | None, host: str) -> str | None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    fields = {option.field: option.setting(args) for option in SERVE_OPTIONS if option.field != "token"}
+    fields = {option.field: option.setting(args) for option in SERVE_OPTIONS if option.field is not None}
     token = os.environ.get("TASK_API_TOKEN") or None
     if args.token_file is not None:
         try:
@@ -427,5 +427,5 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def model_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The Settings fields that add_model_arguments defines, from parsed arguments."""
-    fields = {option.field: option.setting(args) for option in MODEL_OPTIONS}
+    fields = {option.field: option.setting(args) for option in MODEL_OPTIONS if option.field is not None}
     return {**fields, "openai_api_key": os.environ.get("TASK_API_OPENAI_API_KEY") or None}
