@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -119,20 +120,21 @@ def due_bound_key(bound: str, *, upper: bool) -> str:
     return due_sort_key(bound)
 
 
-def _list_name(name: str) -> str:
-    """A list's name as stored: lower-cased (lists compare case-insensitively), within LIST_MAX then."""
-    lowered = refuse_nul(name).lower()
-    if len(lowered) > LIST_MAX:
-        raise ValueError(f"must be at most {LIST_MAX} characters once lower-cased (is {len(lowered)})")
+def _lowered_within(limit: int) -> Callable[[str], str]:
+    """A name as stored (a tag, a list): lower-cased, as they compare case-insensitively, and within
+    `limit` once lower-cased ("İ".lower() is 2 characters)."""
+
+    def lowered(text: str) -> str:
+        value = refuse_nul(text).lower()
+        if len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters once lower-cased (is {len(value)})")
+        return value
+
     return lowered
 
 
-def _lower_tag(tag: str) -> str:
-    """A tag as stored: lower-cased, and within TAG_MAX once lower-cased ("İ".lower() is 2 characters)."""
-    lowered = refuse_nul(tag).lower()
-    if len(lowered) > TAG_MAX:
-        raise ValueError(f"must be at most {TAG_MAX} characters once lower-cased (is {len(lowered)})")
-    return lowered
+_lower_tag = _lowered_within(TAG_MAX)
+_list_name = _lowered_within(LIST_MAX)
 
 
 def _dedupe(tags: list[str]) -> list[str]:

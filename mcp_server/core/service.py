@@ -37,6 +37,9 @@ from mcp_server.core.storage import TaskStore
 logger = logging.getLogger(__name__)
 
 ChangeListener = Callable[[int], Awaitable[None]]
+ListsListener = Callable[[], Awaitable[None]]
+# The task fields whose change can move a list's open and done counts.
+_COUNTED = frozenset({"list", "status"})
 
 _CURSOR_VERSION = 1
 _CURSOR_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
@@ -110,17 +113,30 @@ class TaskService:
     def __init__(self, store: TaskStore) -> None:
         self.store = store
         self._listeners: list[ChangeListener] = []
+        self._lists_listeners: list[ListsListener] = []
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call listener(task_id) after a task is created, changed or deleted."""
         self._listeners.append(listener)
 
-    async def _changed(self, task_id: int) -> None:
-        for listener in self._listeners:
-            try:
-                await listener(task_id)
-            except Exception:  # a notification failure must never fail the write that caused it
-                logger.exception("task change listener failed", extra={"task_id": task_id})
+    def on_lists_change(self, listener: ListsListener) -> None:
+        """Call listener() once after a write that may have moved the lists' counts (a create, a
+        delete, a change of list or status, a rename), not after other edits."""
+        self._lists_listeners.append(listener)
+
+    async def _changed(self, *task_ids: int, lists: bool) -> None:
+        for task_id in task_ids:
+            for listener in self._listeners:
+                try:
+                    await listener(task_id)
+                except Exception:  # a notification failure must never fail the write that caused it
+                    logger.exception("task change listener failed", extra={"task_id": task_id})
+        if lists:
+            for lists_listener in self._lists_listeners:
+                try:
+                    await lists_listener()
+                except Exception:
+                    logger.exception("lists change listener failed")
 
     async def create_task(self, new: NewTask, *, idempotency_key: str | None = None) -> Task:
         if idempotency_key is not None:
@@ -128,7 +144,7 @@ class TaskService:
         fingerprint = _fingerprint(new) if idempotency_key is not None else None
         task, created = await self.store.create(new, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if created:
-            await self._changed(task.id)
+            await self._changed(task.id, lists=True)
         return task
 
     async def get_task(self, task_id: int) -> Task:
@@ -173,14 +189,14 @@ class TaskService:
             )
         task, changed = await self.store.update(task_id, changes, expected_version=expected_version)
         if changed:
-            await self._changed(task_id)
+            await self._changed(task_id, lists=not _COUNTED.isdisjoint(changes))
         return task
 
     async def complete_task(self, task_id: int) -> Task:
         """Mark a task done; completing a done task returns it unchanged."""
         task, changed = await self.store.update(task_id, {"status": Status.DONE})
         if changed:
-            await self._changed(task_id)
+            await self._changed(task_id, lists=True)
         return task
 
     async def list_lists(self) -> list[TaskList]:
@@ -195,11 +211,10 @@ class TaskService:
         moved = await self.store.rename_list(old, new)
         if not moved:
             raise TaskNotFound(None, f"no task is in a list called {old!r}; read task://lists for the lists there are")
-        for task_id in moved:
-            await self._changed(task_id)
+        await self._changed(*moved, lists=True)
         return ListRename(name=old, new_name=new, moved=len(moved))
 
     async def delete_task(self, task_id: int) -> DeletedTask:
         task = await self.store.delete(task_id)
-        await self._changed(task_id)
+        await self._changed(task_id, lists=True)
         return DeletedTask(task=task)

@@ -23,7 +23,6 @@ from mcp_server.commands.runner import CommandResult, CommandRunner
 from mcp_server.commands.text import CommandText, TimezoneName
 from mcp_server.core.domain import (
     IDEMPOTENCY_KEY_MAX,
-    LIST_MAX,
     PAGE_DEFAULT,
     TASK_ID_MAX,
     Cursor,
@@ -93,7 +92,7 @@ class ListsResponse(BaseModel):
 class ListRenameRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: ListName = Field(description="The new name; an existing list takes the tasks in.")
+    new_name: ListName = Field(description="The new name; an existing list takes the tasks in.")
 
 
 class TaskListParams(TaskQuery):
@@ -220,12 +219,13 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
     async def get_lists() -> ListsResponse:
         return ListsResponse(lists=await service.list_lists())
 
-    @app.patch("/v1/lists/{name}", response_model=ListRename, summary="Rename a list (move all of its tasks)")
+    # {name:path}: a list may be called "work/clients"; the service holds the name to the list rules.
+    @app.patch("/v1/lists/{name:path}", response_model=ListRename, summary="Rename a list (move all of its tasks)")
     async def rename_list(
-        name: Annotated[str, Path(min_length=1, max_length=LIST_MAX, description="The list to rename.")],
+        name: Annotated[str, Path(min_length=1, description="The list to rename.")],
         rename: ListRenameRequest,
     ) -> ListRename:
-        return await service.rename_list(name, rename.name)
+        return await service.rename_list(name, rename.new_name)
 
     async def answer(request: CommandRequest, on_partial: Any = None) -> TaskResponse:
         try:

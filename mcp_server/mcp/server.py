@@ -89,13 +89,11 @@ def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
         due: Due | None = None,
         priority: Priority = Priority.NORMAL,
         tags: Tags | None = None,
-        list: ListName | None = None,
+        list: ListName = DEFAULT_LIST,
         idempotency_key: IdempotencyKey | None = None,
     ) -> Task:
         """Create an open task. Give idempotency_key when you might retry, so a retry never duplicates it."""
-        new = NewTask(
-            title=title, description=description, due=due, priority=priority, tags=tags or [], list=list or DEFAULT_LIST
-        )
+        new = NewTask(title=title, description=description, due=due, priority=priority, tags=tags or [], list=list)
         return await service.create_task(new, idempotency_key=idempotency_key)
 
     async def list_tasks(
@@ -316,9 +314,12 @@ def build_server(
 
     async def on_task_changed(task_id: int) -> None:
         await notifier.resource_updated(task_uri(task_id))
-        await notifier.resource_updated(LISTS_URI)  # a change can move a list's counts
+
+    async def on_lists_changed() -> None:
+        await notifier.resource_updated(LISTS_URI)
 
     service.on_change(on_task_changed)
+    service.on_lists_change(on_lists_changed)
 
     low = server._lowlevel_server  # the SDK has no decorator for these handlers
     if not stateless_http:  # a registered handler is what advertises resources.subscribe

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.core.domain import TASK_ID_MAX, NewTask, TaskPatch, TaskQuery
+from mcp_server.core.domain import TASK_ID_MAX, NewTask, Status, TaskPatch, TaskQuery
 from mcp_server.core.errors import IdempotencyConflict, InvalidInput
 from mcp_server.core.service import TaskService, decode_cursor, encode_cursor
 from mcp_server.store.sqlite import SQLiteTaskStore
@@ -129,3 +129,25 @@ async def test_text_outside_the_models_is_held_to_the_nul_rule(service: TaskServ
         await service.create_task(NewTask(title="a"), idempotency_key="key\x00")
     assert await service.suggest_tags("wo\x00") == []
     assert (await service.list_tasks()).total == 0
+
+
+async def test_lists_listeners_hear_once_per_write_that_can_move_the_counts(service: TaskService) -> None:
+    heard: list[str] = []
+
+    async def lists_changed() -> None:
+        heard.append("lists")
+
+    service.on_lists_change(lists_changed)
+    first = await service.create_task(NewTask(title="a", list="home"))
+    second = await service.create_task(NewTask(title="b", list="home"))
+    assert heard == ["lists", "lists"]
+    await service.update_task(first.id, TaskPatch(title="renamed", tags=["x"]))  # no count moves
+    assert heard == ["lists", "lists"]
+    await service.update_task(first.id, TaskPatch(list="work"))
+    await service.update_task(second.id, TaskPatch(status=Status.DONE))
+    await service.rename_list("work", "office")
+    await service.rename_list("home", "office")
+    assert len(heard) == 6  # one per rename, however many tasks it moves
+    await service.complete_task(first.id)
+    await service.delete_task(first.id)
+    assert len(heard) == 8
