@@ -49,8 +49,14 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _query_digest(query: TaskQuery) -> str:
+    """What a cursor is bound to: the filters. A query without a list is digested without it, as it was
+    before tasks had lists, so a cursor a previous release issued still pages on."""
+    return _digest(query.model_dump_json(exclude={"list"} if query.list is None else None))
+
+
 def encode_cursor(after_id: int, query: TaskQuery) -> str:
-    payload = {"v": _CURSOR_VERSION, "after": after_id, "q": _digest(query.model_dump_json())}
+    payload = {"v": _CURSOR_VERSION, "after": after_id, "q": _query_digest(query)}
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
@@ -72,7 +78,7 @@ def decode_cursor(cursor: str, query: TaskQuery) -> int:
         valid = False
     if not valid:
         raise InvalidInput("cursor is not one this server issued; omit it to start from the first page")
-    if payload.get("q") != _digest(query.model_dump_json()):
+    if payload.get("q") != _query_digest(query):
         raise InvalidInput(
             "cursor belongs to a list_tasks call with different filters; repeat the same filters "
             "or omit the cursor to start again"

@@ -1,5 +1,8 @@
 """TaskService rules: cursors, idempotency fingerprints, partial updates, change notifications."""
 
+import base64
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -151,3 +154,11 @@ async def test_lists_listeners_hear_once_per_write_that_can_move_the_counts(serv
     await service.complete_task(first.id)
     await service.delete_task(first.id)
     assert len(heard) == 8
+
+
+def test_a_cursor_issued_before_lists_still_continues() -> None:
+    """The previous release bound cursors to the digest of these filters, without a list."""
+    before_lists = '{"status":"open","priority":null,"tag":"home","due_before":null,"due_after":null,"search":null}'
+    payload = {"v": 1, "after": 7, "q": hashlib.sha256(before_lists.encode()).hexdigest()[:16]}
+    cursor = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+    assert decode_cursor(cursor, TaskQuery(status=Status.OPEN, tag="home")) == 7
