@@ -115,7 +115,8 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Open the store, start the model's warm-up in the background (never waited for), build the server."""
     store = store_for(settings.db, pool_size=settings.db_pool_size)
     await store.open()
-    service = TaskService(store)
+    service = TaskService(store, default_timezone=settings.timezone, trash_days=settings.trash_days)
+    await service.purge_expired()
     parser, models_health = build_parser(settings)
     health = Health(store, models_health, readiness=settings.readiness)
     metrics = Metrics(models_health)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from platformdirs import user_data_dir
 
+from mcp_server.core.trash import TRASH_DAYS_DEFAULT, TRASH_DAYS_MAX
 from mcp_server.nlu.model_files import MODEL_NAME
 from mcp_server.nlu.zones import DateError, zone
 from mcp_server.store.urls import POOL_SIZE_DEFAULT
@@ -79,6 +80,7 @@ class Settings:
     timezone: str = "UTC"
     readiness: Literal["all", "store"] = "all"
     db_pool_size: int = POOL_SIZE_DEFAULT
+    trash_days: int = TRASH_DAYS_DEFAULT
 
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
@@ -104,6 +106,8 @@ class Settings:
             raise ConfigError(f"max body bytes must be at least 1024, got {self.max_body_bytes}")
         if self.db_pool_size < 1:
             raise ConfigError(f"db pool size must be at least 1, got {self.db_pool_size}")
+        if not 0 <= self.trash_days <= TRASH_DAYS_MAX:
+            raise ConfigError(f"trash days must be 0-{TRASH_DAYS_MAX}, got {self.trash_days}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0-65535, got {self.port}")
         if min(self.header_timeout_s, self.body_timeout_s, self.keep_alive_timeout_s) <= 0:
@@ -210,6 +214,13 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--db-pool-size", "db_pool_size", "most PostgreSQL connections this server opens", "TASK_API_DB_POOL_SIZE", int
+    ),
+    Option(
+        "--trash-days",
+        "trash_days",
+        "days a deleted task stays restorable in the trash before it is purged (0: purged on the next delete)",
+        "TASK_API_TRASH_DAYS",
+        int,
     ),
     Option("--log-level", "log_level", "DEBUG, INFO, WARNING, ERROR", "TASK_API_LOG_LEVEL", str.upper),
     Option(

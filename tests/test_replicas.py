@@ -126,3 +126,46 @@ async def test_a_database_restart_mid_run_fails_calls_clearly_then_recovers(
         assert "Traceback" not in server.logs()
     finally:
         server.stop()
+
+
+async def test_recurring_completions_and_batches_on_two_replicas_lose_and_duplicate_nothing(
+    replicas: list[HttpServer],
+) -> None:
+    """Every client completes one occurrence of one shared daily task, and sends an atomic batch of
+    creates to both replicas at once (the same idempotency keys: a retry). Each completion moves the
+    due exactly one day; each batch creates its tasks once."""
+    first, second = replicas
+    async with Client(first.mcp_url) as setup:
+        daily = await call(setup, "create_task", title="daily", due="2027-01-01", recurrence="FREQ=DAILY")
+
+    async def worker(n: int) -> None:
+        home, other = (first, second) if n % 2 == 0 else (second, first)
+        operations = [{"op": "create", "title": f"batch {n}.{k}", "idempotency_key": f"b{n}.{k}"} for k in range(5)]
+        results: dict[str, Any] = {}
+        async with Client(home.mcp_url) as client, Client(other.mcp_url) as retry:
+            await call(client, "complete_task", task_id=daily["id"])
+
+            async def batch_on(target: Client, slot: str) -> None:
+                results[slot] = await call(target, "batch_tasks", operations=operations, atomic=True)
+
+            async with anyio.create_task_group() as both:
+                both.start_soon(batch_on, client, "first")
+                both.start_soon(batch_on, retry, "retry")
+        ids = {slot: [r["task"]["id"] for r in result["results"]] for slot, result in results.items()}
+        assert results["first"]["applied"] and results["retry"]["applied"]
+        assert ids["first"] == ids["retry"]
+
+    with anyio.fail_after(180):
+        async with anyio.create_task_group() as group:
+            for n in range(CLIENTS):
+                group.start_soon(worker, n)
+
+    async with Client(second.mcp_url) as check:
+        detail = await call(check, "get_task", task_id=daily["id"], include=["history"])
+        page = await call(check, "list_tasks", search="batch", limit=100)
+    assert (detail["task"]["due"], detail["task"]["status"]) == ("2027-01-11", "open")
+    assert detail["task"]["version"] == CLIENTS + 1
+    completed = [e for e in detail["history"] if e["kind"] == "occurrence_completed"]
+    assert [e["changes"]["due"]["new"] for e in completed] == [f"2027-01-{day:02d}" for day in range(2, 12)]
+    titles = sorted(t["title"] for t in page["tasks"])
+    assert titles == sorted(f"batch {n}.{k}" for n in range(CLIENTS) for k in range(5))

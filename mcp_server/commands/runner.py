@@ -80,7 +80,7 @@ class CommandRunner:
                         f"not deleted: deleting task #{task.id} {task.title!r} was not confirmed"
                     )
                 confirmed = bool(answer)
-            result = await self.executor.run(action, confirmed=confirmed)
+            result = await self.executor.run(action, confirmed=confirmed, timezone=tz)
         return CommandResult(
             command=command,
             action=ACTION_ADAPTER.dump_python(action, mode="json", exclude_none=True),

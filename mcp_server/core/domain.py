@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +21,9 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+
+from mcp_server.core.history import HistoryEntry
+from mcp_server.core.recurrence import RECURRENCE_MAX, RepeatFrom, parse_rrule
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
@@ -40,9 +44,22 @@ CURSOR_MAX = 500
 TOTAL_COUNT_LIMIT = 1000
 
 
+TIMEZONE_MAX = 64
+# A parent chain longer than this is refused: it is no plan a person keeps, and walking it is bounded.
+NESTING_MAX = 100
+
+
 class Status(StrEnum):
     OPEN = "open"
     DONE = "done"
+
+
+class StatusFilter(StrEnum):
+    """What list_tasks can ask for: a status, or the trash (tasks deleted and not yet purged)."""
+
+    OPEN = "open"
+    DONE = "done"
+    DELETED = "deleted"
 
 
 class Priority(StrEnum):
@@ -137,6 +154,21 @@ _lower_tag = _lowered_within(TAG_MAX)
 _list_name = _lowered_within(LIST_MAX)
 
 
+def known_zone(name: str) -> str:
+    """An IANA zone name this machine knows (Europe/Paris, UTC)."""
+    refuse_nul(name)
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: IsADirectoryError
+        raise ValueError(f"{name!r} is not an IANA timezone name such as Europe/Paris or UTC") from None
+    return name
+
+
+def _rrule(text: str) -> str:
+    refuse_nul(text)
+    return parse_rrule(text)
+
+
 def _dedupe(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
@@ -169,12 +201,28 @@ ListName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=LIST_MAX),
     AfterValidator(_list_name),
-    Field(description=f"The list (project) the task belongs to; case-insensitive; default {DEFAULT_LIST}."),
+    Field(description="A list (project) name; case-insensitive."),
 ]
 Tags = Annotated[
     list[Tag],
     Field(max_length=TAGS_MAX, description="Labels; stored lowercase and deduplicated."),
     AfterValidator(_dedupe),
+]
+ParentId = Annotated[int, Field(ge=1, le=TASK_ID_MAX, description="Makes this a subtask of that task (same list).")]
+Recurrence = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=RECURRENCE_MAX),
+    AfterValidator(_rrule),
+    Field(description="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO; needs a due.", examples=["FREQ=WEEKLY;BYDAY=MO"]),
+]
+RepeatFromField = Annotated[
+    RepeatFrom, Field(description="Next due counted from the current due (default) or from completion.")
+]
+ZoneName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=TIMEZONE_MAX),
+    AfterValidator(known_zone),
+    Field(description="IANA zone a recurring due keeps its wall-clock time in; default the server's."),
 ]
 SearchText = Annotated[str, StringConstraints(min_length=1, max_length=SEARCH_MAX), NoNul]
 TaskId = Annotated[int, Field(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
@@ -211,6 +259,10 @@ class NewTask(_Strict):
     priority: Priority = Priority.NORMAL
     tags: Tags = Field(default_factory=list)
     list: ListName = DEFAULT_LIST
+    parent_id: ParentId | None = None
+    recurrence: Recurrence | None = None
+    repeat_from: RepeatFrom = RepeatFrom.DUE
+    timezone: ZoneName | None = None
 
 
 class TaskPatch(_Strict):
@@ -223,16 +275,30 @@ class TaskPatch(_Strict):
     tags: Tags | None = None
     status: Status | None = None
     list: ListName | None = None
+    parent_id: ParentId | None = None
+    recurrence: Recurrence | None = None
+    repeat_from: RepeatFrom | None = None
+    timezone: ZoneName | None = None
 
     @model_validator(mode="after")
     def _only_optional_fields_cleared(self) -> TaskPatch:
-        for name in ("title", "priority", "tags", "status", "list"):
+        for name in ("title", "priority", "tags", "status", "list", "repeat_from", "timezone"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null; leave it out to keep it as it is")
         return self
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
+
+
+class SubtaskCounts(BaseModel):
+    """How many direct subtasks a task has, open and done (the trash not counted)."""
+
+    open: int = 0
+    done: int = 0
+
+
+NO_SUBTASKS = SubtaskCounts()
 
 
 class Task(_Strict):
@@ -246,19 +312,26 @@ class Task(_Strict):
     due: str | None = Field(default=None, description="ISO 8601 date or datetime with timezone.")
     tags: builtins.list[str] = Field(default_factory=builtins.list)  # `list` is a field of a task
     list: str = Field(default=DEFAULT_LIST, description="The list (project) the task belongs to.")
+    parent_id: int | None = Field(default=None, description="The task this one is a subtask of.")
+    subtasks: SubtaskCounts = Field(default=NO_SUBTASKS, description="Its direct subtasks, open and done.")
+    recurrence: str | None = Field(default=None, description="RRULE of a recurring task, from its due on.")
+    repeat_from: RepeatFrom = RepeatFrom.DUE
+    timezone: str | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
     completed_at: dt.datetime | None = None
+    deleted_at: dt.datetime | None = Field(default=None, description="Set while the task is in the trash.")
     version: int = Field(ge=1, description="Increases on every change; pass it as expected_version.")
 
 
 class TaskQuery(_Strict):
     """Filters for listing tasks; all optional and combined with AND."""
 
-    status: Status | None = None
+    status: StatusFilter | None = None
     priority: Priority | None = None
     tag: Tag | None = None
     list: ListName | None = None
+    parent_id: Annotated[TaskId | None, Field(description="Only the direct subtasks of this task.")] = None
     due_before: DueBefore = None
     due_after: DueAfter = None
     search: SearchFilter = None
@@ -298,7 +371,23 @@ class TaskPage(BaseModel):
 
 
 class DeletedTask(BaseModel):
-    """The outcome of a delete: the task as it was just before."""
+    """The outcome of a delete: the task in the trash (or, when purged, as it was just before)."""
 
     deleted: bool = True
+    permanent: bool = Field(default=False, description="Purged for good; otherwise restore_task brings it back.")
     task: Task
+    subtask_ids: builtins.list[int] = Field(
+        default_factory=builtins.list, description="Ids of the subtasks deleted with it."
+    )
+
+
+Include = Literal["subtasks", "history"]
+
+
+class TaskDetail(BaseModel):
+    """One task, with its direct subtasks and/or its history when asked for."""
+
+    task: Task
+    subtasks: builtins.list[Task] | None = None
+    history: builtins.list[HistoryEntry] | None = None
+    history_truncated: bool | None = None

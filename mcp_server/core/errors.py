@@ -20,6 +20,7 @@ class ErrorKind(StrEnum):
     REFUSED = "refused"
     MODEL_UNAVAILABLE = "model_unavailable"
     INVALID_MODEL_OUTPUT = "invalid_model_output"
+    ABORTED = "aborted"
     INTERNAL = "internal"  # a bug: never raised on purpose, reported without its details
 
 
@@ -52,6 +53,18 @@ class VersionConflict(TaskError):
 
 class IdempotencyConflict(TaskError):
     kind = ErrorKind.CONFLICT
+
+
+class StateConflict(TaskError):
+    """The task is not in a state that allows this (open subtasks, already in the trash, not in it)."""
+
+    kind = ErrorKind.CONFLICT
+
+
+class BatchAborted(TaskError):
+    """An operation of an atomic batch that was undone because another one failed."""
+
+    kind = ErrorKind.ABORTED
 
 
 class InvalidInput(TaskError):

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from pydantic import TypeAdapter, ValidationError
 
+from mcp_server.core.batch import (
+    BatchItem,
+    BatchOperation,
+    BatchResult,
+    CompleteOp,
+    CreateOp,
+    DeleteOp,
+    ItemError,
+    RestoreOp,
+    UpdateOp,
+)
 from mcp_server.core.domain import (
     DEFAULT_LIST,
     PAGE_DEFAULT,
@@ -20,26 +33,29 @@ from mcp_server.core.domain import (
     TASK_ID_MAX,
     TOTAL_COUNT_LIMIT,
     DeletedTask,
+    Include,
     ListName,
     ListRename,
     NewTask,
-    Status,
     Task,
+    TaskDetail,
     TaskList,
     TaskPage,
     TaskPatch,
     TaskQuery,
     refuse_nul,
 )
-from mcp_server.core.errors import InvalidInput, TaskNotFound
+from mcp_server.core.errors import BatchAborted, InvalidInput, StoreUnavailable, TaskError, TaskNotFound
+from mcp_server.core.history import HISTORY_READ_MAX, TaskHistory
+from mcp_server.core.recurrence import RepeatFrom
 from mcp_server.core.storage import TaskStore
+from mcp_server.core.trash import TRASH_DAYS_DEFAULT
+from mcp_server.core.writes import Outcome, Writes, utc_now
 
 logger = logging.getLogger(__name__)
 
 ChangeListener = Callable[[int], Awaitable[None]]
 ListsListener = Callable[[], Awaitable[None]]
-# The task fields whose change can move a list's open and done counts.
-_COUNTED = frozenset({"list", "status"})
 
 _CURSOR_VERSION = 1
 _CURSOR_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
@@ -49,10 +65,14 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# Filters added since cursors were first issued: digested only when given, so that a cursor a previous
+# release issued still pages on.
+_LATER_FILTERS = ("list", "parent_id")
+
+
 def _query_digest(query: TaskQuery) -> str:
-    """What a cursor is bound to: the filters. A query without a list is digested without it, as it was
-    before tasks had lists, so a cursor a previous release issued still pages on."""
-    return _digest(query.model_dump_json(exclude={"list"} if query.list is None else None))
+    """What a cursor is bound to: the filters."""
+    return _digest(query.model_dump_json(exclude={name for name in _LATER_FILTERS if getattr(query, name) is None}))
 
 
 def encode_cursor(after_id: int, query: TaskQuery) -> str:
@@ -108,21 +128,40 @@ def _refuse_nul(field: str, value: str) -> None:
         raise InvalidInput(f"{field}: {exc}") from None
 
 
+# Fields added to NewTask since idempotency keys were first stored, with their defaults: a task created
+# with all of them at their default is fingerprinted without them, as it was before they existed, so a
+# key stored by a previous release still replays its task.
+_LATER_FIELDS = {
+    "list": DEFAULT_LIST,
+    "parent_id": None,
+    "recurrence": None,
+    "repeat_from": RepeatFrom.DUE,
+    "timezone": None,
+}
+
+
 def _fingerprint(new: NewTask) -> str:
-    """What an idempotency key is bound to. A task in the default list is fingerprinted without the
-    list, as it was before tasks had lists, so a key stored then still replays its task."""
-    exclude = {"list"} if new.list == DEFAULT_LIST else None
-    return _digest(new.model_dump_json(exclude=exclude))
+    """What an idempotency key is bound to: the task asked for."""
+    defaults = {name for name, default in _LATER_FIELDS.items() if getattr(new, name) == default}
+    return _digest(new.model_dump_json(exclude=defaults))
+
+
+class _Rollback(Exception):
+    """Raised inside an atomic batch's transaction to undo it."""
 
 
 class TaskService:
-    def __init__(self, store: TaskStore) -> None:
+    def __init__(
+        self, store: TaskStore, *, default_timezone: str = "UTC", trash_days: int = TRASH_DAYS_DEFAULT
+    ) -> None:
         self.store = store
+        self.default_timezone = default_timezone
+        self.trash_days = trash_days
         self._listeners: list[ChangeListener] = []
         self._lists_listeners: list[ListsListener] = []
 
     def on_change(self, listener: ChangeListener) -> None:
-        """Call listener(task_id) after a task is created, changed or deleted."""
+        """Call listener(task_id) after a task is created, changed, deleted or purged."""
         self._listeners.append(listener)
 
     def on_lists_change(self, listener: ListsListener) -> None:
@@ -130,34 +169,66 @@ class TaskService:
         delete, a change of list or status, a rename), not after other edits."""
         self._lists_listeners.append(listener)
 
-    async def _changed(self, *task_ids: int, lists: bool) -> None:
-        for task_id in task_ids:
+    async def _notify(self, outcome: Outcome) -> None:
+        for task_id in dict.fromkeys(outcome.changed):
             for listener in self._listeners:
                 try:
                     await listener(task_id)
                 except Exception:  # a notification failure must never fail the write that caused it
                     logger.exception("task change listener failed", extra={"task_id": task_id})
-        if lists:
+        if outcome.lists:
             for lists_listener in self._lists_listeners:
                 try:
                     await lists_listener()
                 except Exception:
                     logger.exception("lists change listener failed")
 
-    async def create_task(self, new: NewTask, *, idempotency_key: str | None = None) -> Task:
-        if idempotency_key is not None:
-            _refuse_nul("idempotency_key", idempotency_key)
-        fingerprint = _fingerprint(new) if idempotency_key is not None else None
-        task, created = await self.store.create(new, idempotency_key=idempotency_key, fingerprint=fingerprint)
-        if created:
-            await self._changed(task.id, lists=True)
-        return task
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[Writes]:
+        """One transaction with the write rules over it; listeners hear of the changes after the commit."""
+        async with self.store.transaction() as tx:
+            writes = Writes(tx, now=utc_now(), default_timezone=self.default_timezone)
+            yield writes
+        await self._notify(writes.outcome)
+
+    # -- reads -------------------------------------------------------------------------------------
 
     async def get_task(self, task_id: int) -> Task:
+        """A task that is not in the trash."""
         task = await self.store.get(task_id)
         if task is None:
             raise TaskNotFound(task_id)
+        if task.deleted_at is not None:
+            raise TaskNotFound(
+                task_id,
+                f"task {task_id} is in the trash; restore_task brings it back, list_tasks status=deleted lists it",
+            )
         return task
+
+    async def task_detail(self, task_id: int, *, include: list[Include]) -> TaskDetail:
+        """A task (not in the trash) with, as asked, its direct subtasks and its history."""
+        detail = TaskDetail(task=await self.get_task(task_id))
+        if "subtasks" in include:
+            detail.subtasks = await self.subtasks_of(task_id)
+        if "history" in include:
+            history = await self.history(task_id)
+            detail.history, detail.history_truncated = history.entries, history.truncated
+        return detail
+
+    async def subtasks_of(self, task_id: int) -> list[Task]:
+        """The direct subtasks of a task (up to PAGE_MAX), oldest first."""
+        tasks, _ = await self.store.list_page(TaskQuery(parent_id=task_id), after_id=None, limit=PAGE_MAX)
+        return tasks
+
+    async def history(self, task_id: int) -> TaskHistory:
+        """A task's history, trashed or purged tasks included: it says what happened to them."""
+        entries = await self.store.history(task_id, limit=HISTORY_READ_MAX + 1)
+        if not entries and await self.store.get(task_id) is None:
+            raise TaskNotFound(
+                task_id, f"task {task_id} has no history: it does not exist, or was deleted before history was kept"
+            )
+        truncated = len(entries) > HISTORY_READ_MAX
+        return TaskHistory(task_id=task_id, entries=entries[-HISTORY_READ_MAX:], truncated=truncated)
 
     async def list_tasks(
         self, query: TaskQuery | None = None, *, limit: int = PAGE_DEFAULT, cursor: str | None = None
@@ -186,27 +257,52 @@ class TaskService:
             return []
         return await self.store.suggest_ids(prefix, limit)
 
+    async def list_lists(self) -> list[TaskList]:
+        return await self.store.lists()
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    async def create_task(self, new: NewTask, *, idempotency_key: str | None = None) -> Task:
+        if idempotency_key is not None:
+            _refuse_nul("idempotency_key", idempotency_key)
+        fingerprint = _fingerprint(new) if idempotency_key is not None else None
+        async with self._writing() as writes:
+            return await writes.create(new, idempotency_key=idempotency_key, fingerprint=fingerprint)
+
     async def update_task(self, task_id: int, patch: TaskPatch, *, expected_version: int | None = None) -> Task:
         changes = patch.changes()
         if not changes:
             raise InvalidInput(
-                "update_task needs at least one field to change: "
-                "title, description, due, priority, tags, status or list"
+                "update_task needs at least one field to change: title, description, due, priority, tags, "
+                "status, list, parent_id, recurrence, repeat_from or timezone"
             )
-        task, changed = await self.store.update(task_id, changes, expected_version=expected_version)
-        if changed:
-            await self._changed(task_id, lists=not _COUNTED.isdisjoint(changes))
-        return task
+        async with self._writing() as writes:
+            return await writes.update(task_id, changes, expected_version=expected_version)
 
-    async def complete_task(self, task_id: int) -> Task:
-        """Mark a task done; completing a done task returns it unchanged."""
-        task, changed = await self.store.update(task_id, {"status": Status.DONE})
-        if changed:
-            await self._changed(task_id, lists=True)
-        return task
+    async def complete_task(self, task_id: int, *, cascade: bool = False) -> Task:
+        """Mark a task done (a recurring one moves to its next occurrence); completing a done task
+        returns it unchanged."""
+        async with self._writing() as writes:
+            return await writes.complete(task_id, cascade=cascade)
 
-    async def list_lists(self) -> list[TaskList]:
-        return await self.store.lists()
+    async def delete_task(self, task_id: int, *, permanent: bool = False) -> DeletedTask:
+        """To the trash with its subtasks (restorable for trash_days), or purged at once."""
+        async with self._writing() as writes:
+            deleted = await writes.delete(task_id, permanent=permanent)
+        try:
+            await self.purge_expired()
+        except TaskError:  # the delete is done; the next one (or a restart) purges what is due
+            logger.warning("trash purge failed", exc_info=True)
+        return deleted
+
+    async def restore_task(self, task_id: int) -> Task:
+        async with self._writing() as writes:
+            return await writes.restore(task_id)
+
+    async def purge_expired(self) -> int:
+        """Purge what has been in the trash longer than trash_days; how many tasks went."""
+        async with self._writing() as writes:
+            return await writes.purge_expired(writes.now - dt.timedelta(days=self.trash_days))
 
     async def rename_list(self, name: str, new_name: str) -> ListRename:
         """Move every task of list `name` to `new_name` (merging into it when it exists), in one
@@ -214,13 +310,58 @@ class TaskService:
         old, new = _list_name_of("name", name), _list_name_of("new_name", new_name)
         if old == new:
             raise InvalidInput(f"the list is already called {old!r}; give another new_name")
-        moved = await self.store.rename_list(old, new)
-        if not moved:
-            raise TaskNotFound(None, f"no task is in a list called {old!r}; read task://lists for the lists there are")
-        await self._changed(*moved, lists=True)
+        async with self._writing() as writes:
+            moved = await writes.rename_list(old, new)
+            if not moved:
+                raise TaskNotFound(
+                    None, f"no task is in a list called {old!r}; read task://lists for the lists there are"
+                )
         return ListRename(name=old, new_name=new, moved=len(moved))
 
-    async def delete_task(self, task_id: int) -> DeletedTask:
-        task = await self.store.delete(task_id)
-        await self._changed(task_id, lists=True)
-        return DeletedTask(task=task)
+    async def batch(self, operations: list[BatchOperation], *, atomic: bool = False) -> BatchResult:
+        """Every operation in one transaction, each in a savepoint of its own: a failed one is undone
+        alone, or, when atomic, undoes the whole batch. A store failure fails the whole call."""
+        results: list[BatchItem] = []
+        try:
+            async with self._writing() as writes:
+                for operation in operations:
+                    mark = (len(writes.outcome.changed), writes.outcome.lists)
+                    try:
+                        async with writes.tx.savepoint():
+                            result = await self._run_operation(writes, operation)
+                    except StoreUnavailable:
+                        raise
+                    except TaskError as exc:
+                        writes.outcome.changed[mark[0] :] = []
+                        writes.outcome.lists = mark[1]
+                        results.append(BatchItem(ok=False, error=ItemError(kind=exc.kind, message=str(exc))))
+                    else:
+                        results.append(BatchItem.of(result))
+                if atomic and not all(item.ok for item in results):
+                    raise _Rollback
+        except _Rollback:
+            failed = [str(number) for number, item in enumerate(results) if not item.ok]
+            undone = BatchAborted(
+                f"not applied: the batch is atomic and operation(s) {', '.join(failed)} failed (counting from 0)"
+            )
+            aborted = BatchItem(ok=False, error=ItemError(kind=undone.kind, message=str(undone)))
+            return BatchResult(applied=False, results=[aborted if item.ok else item for item in results])
+        return BatchResult(applied=True, results=results)
+
+    async def _run_operation(self, writes: Writes, operation: BatchOperation) -> Task | DeletedTask:
+        if isinstance(operation, CreateOp):
+            new, key = operation.new_task(), operation.idempotency_key
+            if key is not None:
+                _refuse_nul("idempotency_key", key)
+            return await writes.create(new, idempotency_key=key, fingerprint=_fingerprint(new) if key else None)
+        if isinstance(operation, UpdateOp):
+            changes = operation.patch().changes()
+            if not changes:
+                raise InvalidInput("an update operation needs at least one field to change")
+            return await writes.update(operation.task_id, changes, expected_version=operation.expected_version)
+        if isinstance(operation, CompleteOp):
+            return await writes.complete(operation.task_id, cascade=operation.cascade)
+        if isinstance(operation, DeleteOp):
+            return await writes.delete(operation.task_id, permanent=operation.permanent)
+        assert isinstance(operation, RestoreOp)
+        return await writes.restore(operation.task_id)

@@ -17,6 +17,7 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.AMBIGUOUS: 409,
     ErrorKind.CONFIRMATION_REQUIRED: 409,
+    ErrorKind.ABORTED: 409,
     ErrorKind.INVALID_INPUT: 422,
     ErrorKind.REFUSED: 422,
     ErrorKind.INVALID_MODEL_OUTPUT: 502,

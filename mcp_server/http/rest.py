@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mcp_server import __version__
 from mcp_server.commands.runner import CommandResult, CommandRunner
 from mcp_server.commands.text import CommandText, TimezoneName
+from mcp_server.core.batch import BatchResult, Operations
 from mcp_server.core.domain import (
     IDEMPOTENCY_KEY_MAX,
     PAGE_DEFAULT,
@@ -38,6 +39,7 @@ from mcp_server.core.domain import (
     TaskQuery,
 )
 from mcp_server.core.errors import TaskError
+from mcp_server.core.history import TaskHistory
 from mcp_server.core.service import TaskService
 from mcp_server.http.errors import SOFT_KINDS, STATUS_BY_KIND, code_for_status, error_response, unhandled_error
 
@@ -93,6 +95,13 @@ class ListRenameRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     new_name: ListName = Field(description="The new name; an existing list takes the tasks in.")
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operations: Operations = Field(description='Each {"op": "create"|"update"|"complete"|"delete"|"restore", ...}')
+    atomic: bool = Field(default=False, description="All or nothing: one failure undoes every operation.")
 
 
 class TaskListParams(TaskQuery):
@@ -207,13 +216,31 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
     ) -> Task:
         return await service.update_task(task_id, patch, expected_version=expected_version)
 
-    @app.delete("/v1/tasks/{task_id}", response_model=DeletedTask, summary="Delete a task")
-    async def delete_task(task_id: TaskIdPath) -> DeletedTask:
-        return await service.delete_task(task_id)
+    @app.delete("/v1/tasks/{task_id}", response_model=DeletedTask, summary="Move a task to the trash, or purge it")
+    async def delete_task(
+        task_id: TaskIdPath,
+        permanent: Annotated[bool, Query(description="Purge now instead of moving to the trash.")] = False,
+    ) -> DeletedTask:
+        return await service.delete_task(task_id, permanent=permanent)
 
     @app.post("/v1/tasks/{task_id}/complete", response_model=Task, summary="Mark a task done")
-    async def complete_task(task_id: TaskIdPath) -> Task:
-        return await service.complete_task(task_id)
+    async def complete_task(
+        task_id: TaskIdPath,
+        cascade: Annotated[bool, Query(description="Also complete its open subtasks (else refused).")] = False,
+    ) -> Task:
+        return await service.complete_task(task_id, cascade=cascade)
+
+    @app.post("/v1/tasks/{task_id}/restore", response_model=Task, summary="Bring a task back from the trash")
+    async def restore_task(task_id: TaskIdPath) -> Task:
+        return await service.restore_task(task_id)
+
+    @app.get("/v1/tasks/{task_id}/history", response_model=TaskHistory, summary="Every change of a task")
+    async def task_history(task_id: TaskIdPath) -> TaskHistory:
+        return await service.history(task_id)
+
+    @app.post("/v1/tasks:batch", response_model=BatchResult, summary="Several operations in one transaction")
+    async def batch_tasks(batch: BatchRequest) -> BatchResult:
+        return await service.batch(batch.operations, atomic=batch.atomic)
 
     @app.get("/v1/lists", response_model=ListsResponse, summary="Every list with its open and done counts")
     async def get_lists() -> ListsResponse:

@@ -15,12 +15,14 @@ from mcp_server.commands.runner import CommandResult, CommandRunner
 from mcp_server.commands.text import CommandText, TimezoneName
 from mcp_server.core.domain import Task
 from mcp_server.mcp.tooling import ManagedTool, ToolObserver
+from mcp_server.mcp.tools import SUMMARIES
+from mcp_server.nlu.actions import ACTION_NAMES
 
 PROGRESS_INTERVAL_S = 0.05
 
 
 class ConfirmDelete(BaseModel):
-    confirm: bool = Field(description="Delete the task for good?")
+    confirm: bool = Field(description="Move the task to the trash?")
 
 
 def _can_elicit(ctx: Context[Any, Any]) -> bool:
@@ -87,7 +89,7 @@ def build_process_command(runner: CommandRunner, observer: ToolObserver) -> Mana
             await ctx.report_progress(len(partial), None, partial)
 
         async def ask(task: Task) -> bool | None:
-            return await _confirmed_by_user(ctx, f"Delete task #{task.id} {task.title!r} for good?")
+            return await _confirmed_by_user(ctx, f"Move task #{task.id} {task.title!r} to the trash?")
 
         progress = ProgressThrottle(send)
         result = await runner.run_command(
@@ -96,11 +98,29 @@ def build_process_command(runner: CommandRunner, observer: ToolObserver) -> Mana
         await progress.flush()
         return result
 
-    return ManagedTool.create(
+    tool = ManagedTool.create(
         process_command,
         title="Process a command in plain words",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
         ),
         observer=observer,
+        summaries=SUMMARIES,
     )
+    output = tool.fn_metadata.output_schema
+    assert output is not None, "process_command returns a CommandResult"
+    output["properties"]["action"] = ACTION_SHOWN
+    return tool
+
+
+# The action as the output schema names it: the action contract (docs/process-command.md) has every
+# field; an agent needs to know that params are the arguments of that action's tool.
+ACTION_SHOWN: dict[str, object] = {
+    "type": "object",
+    "description": "The action run: params are the arguments of that tool, dates in ISO 8601, the task by id.",
+    "properties": {
+        "action": {"enum": [name for name in ACTION_NAMES if name != "error"]},
+        "params": {"type": "object"},
+    },
+    "required": ["action", "params"],
+}

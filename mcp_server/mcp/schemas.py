@@ -16,31 +16,59 @@ nothing: a model's own docstring (the tool's description says what it returns) a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 _NULL = {"type": "null"}
+_INT64_MAX = 2**63 - 1
 _DEFS = "#/$defs/"
 _BOUNDS = frozenset({"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"})
+
+
+# A model described once in full elsewhere, by the set of its property names, and what stands for it.
+Summaries = Mapping[frozenset[str], dict[str, Any]]
 
 
 def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return _compact_object(_inline_single_use(schema), keep_null=False)
 
 
-def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    return _compact_object(_inline_single_use(schema), keep_null=True)
+def compact_output_schema(schema: dict[str, Any], summaries: Summaries | None = None) -> dict[str, Any]:
+    compact = _compact_object(_inline_single_use(schema), keep_null=True)
+    return _inline_single_use(summarise(compact, summaries)) if summaries else compact
 
 
-def _refs(node: Any) -> Iterator[str]:
+def summarise(node: Any, summaries: Summaries) -> Any:
+    """The schema with each object whose properties are one of `summaries`' models replaced by its
+    summary: a task is described in full by one tool's output schema (get_task), and the other tools
+    that return tasks say so in a line instead of repeating ~300 tokens each. The summary is still a
+    schema every returned task fits."""
+    if isinstance(node, list):
+        return [summarise(item, summaries) for item in node]
+    if not isinstance(node, dict):
+        return node
+    properties = node.get("properties")
+    if isinstance(properties, dict) and (summary := summaries.get(frozenset(properties))) is not None:
+        return summary
+    return {
+        key: (
+            {name: summarise(sub, summaries) for name, sub in value.items()}
+            if key in ("properties", "$defs")
+            else summarise(value, summaries)
+        )
+        for key, value in node.items()
+    }
+
+
+def refs_in(node: Any) -> Iterator[str]:
     if isinstance(node, list):
         for item in node:
-            yield from _refs(item)
+            yield from refs_in(item)
     elif isinstance(node, dict):
         if isinstance(node.get("$ref"), str):
             yield node["$ref"]
         for value in node.values():
-            yield from _refs(value)
+            yield from refs_in(value)
 
 
 def _inline_single_use(schema: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +76,7 @@ def _inline_single_use(schema: dict[str, Any]) -> dict[str, Any]:
     defs = schema.get("$defs")
     if not isinstance(defs, dict):
         return schema
-    uses = Counter(_refs(schema))
+    uses = Counter(refs_in(schema))
     once = {name for name in defs if uses[_DEFS + name] == 1}
 
     def place(node: Any, inside: frozenset[str]) -> Any:
@@ -84,6 +112,8 @@ def _compact_object(node: dict[str, Any], *, keep_null: bool) -> dict[str, Any]:
             continue  # a schema keyword here; property names are keys of "properties", kept below
         if keep_null and (key == "default" or key in _BOUNDS):
             continue  # an output always carries every field, within its bounds: these tell its reader nothing
+        if key == "maximum" and value == _INT64_MAX:
+            continue  # an id's bound: the store's integer size, nothing an agent could reach
         if keep_null and key == "description" and "properties" in node:
             continue  # a model's docstring, written for the code's readers
         if key == "examples" and _shown_in(value, node.get("description")):

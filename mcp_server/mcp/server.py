@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
@@ -13,45 +13,25 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.server.mcpserver.prompts.base import UserMessage
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS, ToolAnnotations
-from pydantic import Field, ValidationError
+from mcp_types import INVALID_PARAMS
+from pydantic import ValidationError
 
 from mcp_server import __version__
 from mcp_server.commands.executor import CommandExecutor
 from mcp_server.commands.runner import CommandRunner
 from mcp_server.core.domain import (
-    DEFAULT_LIST,
-    PAGE_DEFAULT,
     PAGE_MAX,
     TASK_ID_MAX,
-    Cursor,
-    DeletedTask,
-    Description,
-    Due,
-    DueAfter,
-    DueBefore,
-    IdempotencyKey,
-    ListName,
-    ListRename,
-    NewTask,
-    PageLimit,
     Priority,
-    SearchFilter,
-    Status,
-    Tag,
-    Tags,
+    StatusFilter,
     Task,
-    TaskId,
-    TaskPage,
-    TaskPatch,
     TaskQuery,
-    Title,
 )
-from mcp_server.core.errors import InvalidInput, TaskNotFound
+from mcp_server.core.errors import TaskNotFound
 from mcp_server.core.service import TaskService
 from mcp_server.mcp.command_tool import build_process_command
 from mcp_server.mcp.notifications import ClientNotifier, refuse_legacy_subscriptions
-from mcp_server.mcp.tooling import ManagedTool
+from mcp_server.mcp.tools import build_tools
 from mcp_server.nlu.parser import CommandParser
 from mcp_server.observability.health import Health
 from mcp_server.observability.metrics import Metrics
@@ -59,137 +39,19 @@ from mcp_server.observability.metrics import Metrics
 logger = logging.getLogger("mcp_server.tools")
 
 INSTRUCTIONS = (
-    "A persistent to-do list. Create, list, update, complete and delete tasks; each is in a list "
-    "(project, default inbox), and task://lists shows the lists. "
+    "A persistent to-do list. Tasks are in lists (projects, default inbox; task://lists shows them), "
+    "may have subtasks (parent_id) and recur (recurrence, an RRULE). delete_task moves a task to the "
+    "trash and restore_task brings it back; batch_tasks runs several operations in one call. "
     "Ids are integers; list_tasks pages with next_cursor. Pass expected_version to update_task "
     "to refuse an update if the task changed since you read it, and idempotency_key to create_task "
     "so a retried call never creates a duplicate."
 )
-
-ClearableField = Literal["description", "due"]
-
 
 LISTS_URI = "task://lists"
 
 
 def task_uri(task_id: int) -> str:
     return f"task://{task_id}"
-
-
-def _annotations(*, read_only: bool = False, destructive: bool = False, idempotent: bool = False) -> ToolAnnotations:
-    return ToolAnnotations(
-        read_only_hint=read_only, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=False
-    )
-
-
-def build_tools(service: TaskService, observer: Any) -> list[ManagedTool]:
-    async def create_task(
-        title: Title,
-        description: Description | None = None,
-        due: Due | None = None,
-        priority: Priority = Priority.NORMAL,
-        tags: Tags | None = None,
-        list: ListName = DEFAULT_LIST,
-        idempotency_key: IdempotencyKey | None = None,
-    ) -> Task:
-        """Create an open task. Give idempotency_key when you might retry, so a retry never duplicates it."""
-        new = NewTask(title=title, description=description, due=due, priority=priority, tags=tags or [], list=list)
-        return await service.create_task(new, idempotency_key=idempotency_key)
-
-    async def list_tasks(
-        status: Status | None = None,
-        priority: Priority | None = None,
-        tag: Tag | None = None,
-        list: ListName | None = None,
-        due_before: DueBefore = None,
-        due_after: DueAfter = None,
-        search: SearchFilter = None,
-        limit: PageLimit = PAGE_DEFAULT,
-        cursor: Cursor = None,
-    ) -> TaskPage:
-        """List tasks matching all given filters, oldest first, a page at a time, with the total that match."""
-        query = TaskQuery(
-            status=status,
-            priority=priority,
-            tag=tag,
-            list=list,
-            due_before=due_before,
-            due_after=due_after,
-            search=search,
-        )
-        return await service.list_tasks(query, limit=limit, cursor=cursor)
-
-    async def update_task(
-        task_id: TaskId,
-        title: Title | None = None,
-        description: Description | None = None,
-        due: Due | None = None,
-        priority: Priority | None = None,
-        tags: Annotated[Tags | None, Field(description="Replaces all tags; [] removes them.")] = None,
-        status: Status | None = None,
-        list: Annotated[ListName | None, Field(description="Moves the task to this list.")] = None,
-        clear: Annotated[
-            list[ClearableField] | None, Field(description="Fields to remove: description and/or due.")
-        ] = None,
-        expected_version: Annotated[
-            int | None, Field(ge=1, description="Refuse the update unless the task is at this version.")
-        ] = None,
-    ) -> Task:
-        """Change some fields of a task; fields not given stay as they are."""
-        given = {
-            "title": title,
-            "description": description,
-            "due": due,
-            "priority": priority,
-            "tags": tags,
-            "status": status,
-            "list": list,
-        }
-        changes: dict[str, object] = {name: value for name, value in given.items() if value is not None}
-        for name in clear or []:
-            if name in changes:
-                raise InvalidInput(f"{name} is both set and cleared; do one or the other")
-            changes[name] = None
-        patch = TaskPatch.model_validate(changes)
-        return await service.update_task(task_id, patch, expected_version=expected_version)
-
-    async def complete_task(task_id: TaskId) -> Task:
-        """Mark a task done. Completing a task that is already done changes nothing."""
-        return await service.complete_task(task_id)
-
-    async def delete_task(task_id: TaskId) -> DeletedTask:
-        """Delete a task for good and return it as it was."""
-        return await service.delete_task(task_id)
-
-    async def rename_list(
-        name: Annotated[ListName, Field(description="The list to rename.")],
-        new_name: Annotated[ListName, Field(description="Its new name; an existing list takes its tasks in.")],
-    ) -> ListRename:
-        """Rename a list: move all of its tasks to new_name in one step. task://lists shows the lists."""
-        return await service.rename_list(name, new_name)
-
-    return [
-        ManagedTool.create(create_task, title="Create task", annotations=_annotations(), observer=observer),
-        ManagedTool.create(
-            list_tasks, title="List tasks", annotations=_annotations(read_only=True, idempotent=True), observer=observer
-        ),
-        ManagedTool.create(
-            update_task,
-            title="Update task",
-            annotations=_annotations(destructive=True, idempotent=True),
-            observer=observer,
-        ),
-        ManagedTool.create(
-            complete_task, title="Complete task", annotations=_annotations(idempotent=True), observer=observer
-        ),
-        ManagedTool.create(
-            delete_task,
-            title="Delete task",
-            annotations=_annotations(destructive=True, idempotent=True),
-            observer=observer,
-        ),
-        ManagedTool.create(rename_list, title="Rename list", annotations=_annotations(), observer=observer),
-    ]
 
 
 _PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
@@ -207,7 +69,7 @@ def _invalid_argument(prompt: str, message: str) -> MCPError:
 
 def _open_tasks_query(focus_tag: str | None) -> TaskQuery:
     try:
-        return TaskQuery(status=Status.OPEN, tag=focus_tag or None)
+        return TaskQuery(status=StatusFilter.OPEN, tag=focus_tag or None)
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"]
         raise _invalid_argument("plan_my_day", f"focus_tag {focus_tag!r} is not a tag: {reason}") from None
@@ -356,15 +218,25 @@ def build_server(
         mime_type="application/json",
     )
     async def task_resource(task_id: str) -> str:
-        # ASCII digits only ("²".isdigit() is true), and few enough for int() and for the store.
-        number = int(task_id) if task_id.isascii() and task_id.isdigit() and len(task_id) <= 19 else 0
-        if not 1 <= number <= TASK_ID_MAX:  # -32602, invalid params
-            raise ResourceNotFoundError(f"task_id must be a positive integer up to {TASK_ID_MAX}, got {task_id!r}")
         try:
-            task = await service.get_task(number)
+            task = await service.get_task(_resource_task_id(task_id))
         except TaskNotFound as exc:
             raise ResourceNotFoundError(str(exc)) from exc
         return task.model_dump_json()
+
+    @server.resource(
+        "task://{task_id}/history",
+        name="task_history",
+        title="Task history",
+        description="Every change of one task, oldest first, as JSON (also for a task in the trash).",
+        mime_type="application/json",
+    )
+    async def task_history_resource(task_id: str) -> str:
+        try:
+            history = await service.history(_resource_task_id(task_id))
+        except TaskNotFound as exc:
+            raise ResourceNotFoundError(str(exc)) from exc
+        return history.model_dump_json()
 
     @server.prompt(
         name="plan_my_day",
@@ -413,6 +285,15 @@ def build_server(
 
     _checked_prompt_requests(server)
     return server
+
+
+def _resource_task_id(task_id: str) -> int:
+    """A task id from a resource URI: ASCII digits only ("²".isdigit() is true), and few enough for
+    int() and for the store; anything else is -32602, invalid params."""
+    number = int(task_id) if task_id.isascii() and task_id.isdigit() and len(task_id) <= 19 else 0
+    if not 1 <= number <= TASK_ID_MAX:
+        raise ResourceNotFoundError(f"task_id must be a positive integer up to {TASK_ID_MAX}, got {task_id!r}")
+    return number
 
 
 def _request_id(ctx: Context[Any, Any]) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import pydantic_core
@@ -19,7 +19,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcp_server.core.errors import ErrorKind, TaskError
-from mcp_server.mcp.schemas import compact_input_schema, compact_output_schema
+from mcp_server.mcp.schemas import Summaries, compact_input_schema, compact_output_schema, refs_in
 
 ToolObserver = Callable[[str, float, str, str | None, Context[Any, Any]], Awaitable[None]]
 
@@ -97,14 +97,21 @@ class ManagedTool(Tool):
         title: str,
         annotations: ToolAnnotations,
         observer: ToolObserver | None = None,
+        summaries: Summaries | None = None,
+        shown_arguments: Mapping[str, dict[str, Any]] | None = None,
     ) -> ManagedTool:
+        """`summaries`: models its output schema names in a line (see schemas.summarise).
+        `shown_arguments`: an argument's advertised schema, when the full one costs an agent more than it
+        tells it (batch_tasks' operations); the arguments are still validated against the full one."""
         tool = cls.from_function(fn, title=title, annotations=annotations)
         assert isinstance(tool, ManagedTool)
         tool.parameters = compact_input_schema({**tool.parameters, "additionalProperties": False})
+        if shown_arguments:
+            tool.parameters = _with_shown(tool.parameters, shown_arguments)
         tool.fn_metadata = StrictArguments.of(tool.fn_metadata, tool.parameters)
         tool.fn_metadata.arg_model = _forbid_extra(tool.fn_metadata.arg_model)  # type: ignore[assignment]
         if tool.fn_metadata.output_schema is not None:
-            tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
+            tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema, summaries)
         tool.observer = observer
         return tool
 
@@ -160,6 +167,19 @@ class ManagedTool(Tool):
     async def _observe(self, started: float, outcome: str, kind: str | None, context: Context[Any, Any]) -> None:
         if self.observer is not None:
             await self.observer(self.name, (time.perf_counter() - started) * 1000, outcome, kind, context)
+
+
+def _with_shown(parameters: dict[str, Any], shown: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The parameters with some arguments' schemas replaced, and the definitions nothing uses now dropped."""
+    properties = {name: shown.get(name, spec) for name, spec in parameters["properties"].items()}
+    result = {**parameters, "properties": properties}
+    defs = result.pop("$defs", None)
+    if isinstance(defs, dict):
+        used = {ref.removeprefix("#/$defs/") for ref in refs_in(result)}
+        kept = {name: spec for name, spec in defs.items() if name in used}
+        if kept:
+            result["$defs"] = kept
+    return result
 
 
 def compact_json(data: Any) -> str:

@@ -30,6 +30,14 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Labels = Annotated[list[Label], Field(max_length=8)]
 ListLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LIST_MAX)]
 """A list (project) by name, as said; the task rules lower-case it."""
+Repeat = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(description="How it repeats, as the user said it ('every monday', 'every weekday at 9')."),
+]
+"""A recurrence as said; the server turns it into an RRULE (nlu.recurrence), never the model."""
+ParentId = Annotated[int, Field(ge=1, le=2**31 - 1, description="The parent task's id: makes this a subtask.")]
+ParentTitle = Annotated[Short, Field(description="Words of the parent task's title, when no id is given.")]
 
 
 class _Strict(BaseModel):
@@ -74,6 +82,11 @@ class TaskRef(_Strict):
         return self
 
 
+def _at_most_one_parent(parent_id: int | None, parent_title: str | None) -> None:
+    if parent_id is not None and parent_title is not None:
+        raise ValueError("name the parent task by at most one of parent_id or parent_title")
+
+
 class CreateParams(_Strict):
     title: Short
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -81,6 +94,14 @@ class CreateParams(_Strict):
     priority: Priority | None = None
     tags: Labels | None = None
     list: ListLabel | None = None
+    recurrence: Repeat | None = None
+    parent_id: ParentId | None = None
+    parent_title: ParentTitle | None = None
+
+    @model_validator(mode="after")
+    def _one_parent(self) -> CreateParams:
+        _at_most_one_parent(self.parent_id, self.parent_title)
+        return self
 
 
 class ListParams(_Strict):
@@ -101,6 +122,14 @@ class UpdateParams(TaskRef):
     tags: Labels | None = None
     status: Status | None = None
     list: ListLabel | None = None
+    recurrence: Repeat | None = None
+    parent_id: ParentId | None = None
+    parent_title: ParentTitle | None = None
+
+    @model_validator(mode="after")
+    def _one_parent(self) -> UpdateParams:
+        _at_most_one_parent(self.parent_id, self.parent_title)
+        return self
 
 
 class CreateTask(_Strict):
@@ -128,6 +157,11 @@ class CompleteTask(_Strict):
     params: TaskRef
 
 
+class RestoreTask(_Strict):
+    action: Literal["restore_task"]
+    params: TaskRef
+
+
 class Refusal(_Strict):
     """Not a task command, or too ambiguous to act on: say why instead of guessing."""
 
@@ -135,11 +169,11 @@ class Refusal(_Strict):
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 
-TaskAction = CreateTask | ListTasks | UpdateTask | DeleteTask | CompleteTask
+TaskAction = CreateTask | ListTasks | UpdateTask | DeleteTask | CompleteTask | RestoreTask
 """An action that does task work: any but a refusal."""
 Action = Annotated[TaskAction | Refusal, Field(discriminator="action")]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
-ACTION_NAMES = ("create_task", "list_tasks", "update_task", "delete_task", "complete_task", "error")
+ACTION_NAMES = ("create_task", "list_tasks", "update_task", "delete_task", "complete_task", "restore_task", "error")
 
 
 def parse_action(payload: str | bytes | dict[str, Any]) -> Action:
@@ -199,8 +233,9 @@ def _returned_form(node: Any) -> Any:
 
 def returned_action_schema() -> dict[str, Any]:
     """The action as process_command returns it, for its output schema: one of the task actions (a
-    refusal is answered as an error, never returned), prepared (due dates in ISO 8601, the task named
-    by its id), without absent fields. Derived from the contract, so the two cannot drift apart."""
+    refusal is answered as an error, never returned), prepared (due dates in ISO 8601, a recurrence
+    as its RRULE, the task and its parent named by id), without absent fields. Derived from the
+    contract, so the two cannot drift apart."""
     by_params: dict[str, tuple[list[str], dict[str, Any]]] = {}  # actions with the same params share a variant
     for variant in action_json_schema()["oneOf"]:
         name = variant["properties"]["action"]["const"]
@@ -210,6 +245,7 @@ def returned_action_schema() -> dict[str, Any]:
         if "anyOf" in params:  # task_id or task_title: a prepared action names the task by id
             params = next(option for option in params["anyOf"] if "task_id" in option["properties"])
         form = _returned_form(params)
+        form.get("properties", {}).pop("parent_title", None)  # resolved to parent_id, as task_title is
         by_params.setdefault(json.dumps(form, sort_keys=True), ([], form))[0].append(name)
     return {
         "anyOf": [

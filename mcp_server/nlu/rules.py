@@ -1,9 +1,13 @@
 """The deterministic fast path: commands whose shape leaves no doubt ("delete task 3", "mark task 2
-as done", "list my high priority tasks", "create a task: call mum", "move task 3 to the work list").
+as done", "list my high priority tasks", "create a task: call mum", "move task 3 to the work list",
+"restore task 4", "remind me to water the plants every monday").
 
 It answers only when sure. Anything with a shape it does not know, or words it would have to
 interpret (a date, a priority or a tag inside a new task's title), is not theirs: `parse_rules`
 returns None and the chain asks a model; the rules backend alone (`RulesParser`) refuses it.
+A recurrence is the one thing inside a new task's words they take out: when `find_recurrence`
+finds one that ends the text ("water the plants every monday at 9"), as said; the server turns it
+into its rule, as it does for every parser.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from mcp_server.nlu.actions import SHORT_MAX, Action, parse_action
+from mcp_server.nlu.dates import resolve_due
 from mcp_server.nlu.parser import ParseOutcome, PartialOutput
+from mcp_server.nlu.recurrence import find_recurrence, parse_recurrence
+from mcp_server.nlu.zones import DateError
 
 NAME = "rules"
 
@@ -77,6 +84,58 @@ def _list_name(match: re.Match[str]) -> str | None:
     return None
 
 
+# A list said as one bare word ("move task 3 to work") could as well be a date ("to friday", "to
+# tmrw"): it is a list only when no reading of it is a date, and it says no position ("to the top").
+_DATE_WORD = re.compile(
+    r"(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)s?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|"
+    r"tom\w*|tmr\w*|tmw|2mor\w*|tod(?:a|e)y|ton(?:ight|ite)|yesterday|now|noon|midnight|morning|afternoon|"
+    r"evening|night|weekend|weekday|day|week|month|quarter|year|eod|eow|eom|eoq|eoy|cob|asap|later|soon|someday|"
+    r"sometime|anytime|never|end|christmas|xmas|easter|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|"
+    r"june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?",
+    re.IGNORECASE,
+)
+_POSITIONS = frozenset({"top", "bottom", "front", "back", "start", "beginning", "middle", "it", "there", "them"})
+
+
+def _reads_as_date(word: str) -> bool:
+    if _DATE_WORD.fullmatch(word):
+        return True
+    try:
+        resolve_due(word, "UTC")
+    except (DateError, OverflowError):
+        return False
+    return True
+
+
+def _surely_a_list(word: str) -> bool:
+    """A bare word that can only be a list's name: no date (by these words or by the date parser),
+    no position, none of the words _NOT_A_LIST_NAME and _NEEDS_MODEL keep from being taken as one."""
+    lower = word.lower()
+    if lower in _NOT_A_LIST_NAME or lower in _POSITIONS or _NEEDS_MODEL.search(word):
+        return False
+    return not _reads_as_date(word)
+
+
+def _split_recurrence(text: str) -> tuple[str, str | None] | None:
+    """A new task's words as (title, the recurrence said at their end, or None). None when a
+    recurrence is found anywhere but at the end (the title's words would have to be re-read), or
+    when the words are longer than a title may be (searching them costs more the longer they are)."""
+    if len(text) > SHORT_MAX:
+        return None
+    found = find_recurrence(text)
+    if found is None:
+        return text, None
+    phrase, _ = found
+    start = text.index(phrase)
+    if text[start + len(phrase) :].strip(" ,.;:!"):
+        return None
+    title = text[:start].rstrip(" ,;:-")
+    return (title, phrase) if title and len(phrase) <= _RECURRENCE_SAID_MAX else None
+
+
+_RECURRENCE_SAID_MAX = 100  # the contract's bound on a recurrence as said (actions.Repeat)
+
+
 def _clean(text: str) -> str:
     return " ".join(text.strip().rstrip(".!").split())
 
@@ -98,10 +157,15 @@ def _names_a_list(match: re.Match[str]) -> bool:
 
 
 def _create(match: re.Match[str]) -> dict[str, object] | None:
-    title = match["title"]
+    split = _split_recurrence(match["title"])
+    if split is None:
+        return None
+    title, recurrence = split
     if _NEEDS_MODEL.search(title) or len(title) > SHORT_MAX:
         return None
     params: dict[str, object] = {"title": _title(title)}
+    if recurrence is not None:
+        params["recurrence"] = recurrence
     if "priority" in match.groupdict() and match["priority"]:
         params["priority"] = match["priority"].lower()
     if _names_a_list(match):
@@ -110,6 +174,43 @@ def _create(match: re.Match[str]) -> dict[str, object] | None:
             return None
         params["list"] = name
     return {"action": "create_task", "params": params}
+
+
+def _remind(match: re.Match[str]) -> dict[str, object] | None:
+    """A new recurring task: "remind me to <title> <recurrence>", "remind me <recurrence> to <title>".
+    Without a recurrence, "remind me" leaves the when to the model."""
+    if match.groupdict().get("when"):
+        try:
+            parse_recurrence(match["when"])
+        except DateError:
+            return None
+        title, recurrence = match["title"], match["when"]
+        if len(recurrence) > _RECURRENCE_SAID_MAX or find_recurrence(title) is not None:
+            return None
+    else:
+        split = _split_recurrence(match["title"])
+        if split is None or split[1] is None:
+            return None
+        title, recurrence = split
+    if _NEEDS_MODEL.search(title) or len(title) > SHORT_MAX or not title.strip():
+        return None
+    return {"action": "create_task", "params": {"title": _title(title), "recurrence": recurrence}}
+
+
+# The words of "add <words> to my work list" that name a task there is already, or nothing to do.
+_NOT_A_NEW_TITLE = re.compile(
+    r"\b(?:tasks?|todos?|to-dos?|items?|lists?)\b|^(?:(?:the|a|an|this|that|my)\s+)?(?:it|this|that|them|these|"
+    r"those|one|ones|everything|all|anything|something|me|us|you|him|her|reminders?|notes?|#?\d+)$",
+    re.IGNORECASE,
+)
+
+
+def _add_to_list(match: re.Match[str]) -> dict[str, object] | None:
+    """A new task in a list named with its "list" ("add milk to my groceries list"), when the words
+    added are a title, not a task there is already ("the milk task", "it", "5")."""
+    if _NOT_A_NEW_TITLE.search(match["title"].strip().strip("\"'“”‘’")):
+        return None
+    return _create(match)
 
 
 def _list(match: re.Match[str]) -> dict[str, object] | None:
@@ -138,6 +239,19 @@ def _move_to_list(match: re.Match[str]) -> dict[str, object] | None:
     return None if name is None else {"action": "update_task", "params": {"task_id": int(match["id"]), "list": name}}
 
 
+def _move_to_word(match: re.Match[str]) -> dict[str, object] | None:
+    """A task moved to one bare word: a list when the word is surely one ("move task 3 to work"), a
+    new due when it reads as a date ("move task 3 to friday", as the rule for dates reads it), else
+    the model's to read."""
+    params: dict[str, object] = {"task_id": int(match["id"])}
+    word = match["word"]
+    if _surely_a_list(word):
+        return {"action": "update_task", "params": {**params, "list": word}}
+    if match["verb"].lower() == "move" and match["prep"].lower() == "to" and _reads_as_date(word):
+        return {"action": "update_task", "params": {**params, "due": word}}
+    return None
+
+
 def _on_task(action: str, **fixed: object) -> Callable[[re.Match[str]], dict[str, object]]:
     """An action on the task whose id the pattern captured, with fixed params and any captured
     `priority`, `title`, `due` or `tag`."""
@@ -161,12 +275,27 @@ def _on_task(action: str, **fixed: object) -> Callable[[re.Match[str]], dict[str
 _DUE_TEXT = r"(?P<due>[\w :,-]{1,60})"
 _NEW_TASK = r"(?:create|add|new|make)\s+(?:a\s+|an\s+)?(?:new\s+)?"
 
+_TRASH = r"(?:\s+(?:from|out\s+of)\s+(?:the\s+|my\s+)?(?:trash|bin|recycle\s+bin|deleted\s+tasks))?"
+_RECURRING_START = (
+    r"(?:every|each|on|daily|weekly|monthly|yearly|annually|hourly|nightly|quarterly|biweekly|fortnightly|once)\b"
+)
+
 RULES: list[Rule] = [
     # Before "move task 3 to <a date>": "move task 3 to the work list" names a list, not a due date.
     (_rule(rf"(?:move|transfer|shift)\s+{_TASK}\s+(?:over\s+)?(?:to|into|onto)\s+{_THE_LIST}"), _move_to_list),
+    (
+        _rule(
+            rf"(?P<verb>move|transfer|shift)\s+{_TASK}\s+(?:over\s+)?(?P<prep>to|into|onto)\s+(?P<word>{_LIST_WORD})"
+        ),
+        _move_to_word,
+    ),
     (_rule(rf"(?:put|place|file)\s+{_TASK}\s+(?:in|into|on|onto|under)\s+{_THE_LIST}"), _move_to_list),
     (_rule(rf"add\s+{_TASK}\s+to\s+{_THE_LIST}"), _move_to_list),
     (_rule(rf"(?:delete|remove|erase|drop|trash|get rid of)\s+{_TASK}"), _on_task("delete_task")),
+    (_rule(rf"(?:restore|undelete|un-delete|recover|untrash|un-trash)\s+{_TASK}{_TRASH}"), _on_task("restore_task")),
+    (_rule(rf"bring\s+back\s+{_TASK}{_TRASH}"), _on_task("restore_task")),
+    (_rule(rf"bring\s+{_TASK}\s+back{_TRASH}"), _on_task("restore_task")),
+    (_rule(rf"undo\s+(?:the\s+)?(?:delete|deletion|removal)\s+of\s+{_TASK}"), _on_task("restore_task")),
     (_rule(rf"(?:mark|set|flag)\s+{_TASK}\s+(?:as\s+)?{_DONE}"), _on_task("complete_task")),
     (_rule(rf"(?:complete|finish|close|check off|tick off)\s+{_TASK}"), _on_task("complete_task")),
     (_rule(rf"(?:finished|completed|did)\s+{_TASK}"), _on_task("complete_task")),
@@ -216,6 +345,9 @@ RULES: list[Rule] = [
         _list,
     ),
     (_rule(rf"(?:show|display|get|view)(?:\s+me)?\s+{_LIST_SHOWN}"), _show_list),
+    (_rule(r"remind\s+me\s+to\s+(?P<title>.+)"), _remind),
+    (_rule(rf"remind\s+me\s+(?P<when>{_RECURRING_START}.+?),?\s+to\s+(?P<title>.+)"), _remind),
+    (_rule(rf"add\s+(?P<title>.+?)\s+(?:to|onto|on)\s+{_THE_LIST}"), _add_to_list),
 ]
 
 

@@ -1,12 +1,11 @@
-"""The pure rules every backend applies inside its own transaction, and how a stored row becomes a Task."""
+"""How a stored row becomes a Task, for every backend."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from mcp_server.core.domain import Priority, Status, Task
-from mcp_server.core.errors import IdempotencyConflict, TaskNotFound
+from mcp_server.core.domain import Priority, Status, SubtaskCounts, Task
+from mcp_server.core.recurrence import RepeatFrom
 
 
 def stored_task(
@@ -19,10 +18,17 @@ def stored_task(
     due: str | None,
     tags: list[str],
     list: str,
+    parent_id: int | None,
+    recurrence: str | None,
+    repeat_from: str,
+    timezone: str | None,
     created_at: dt.datetime,
     updated_at: dt.datetime,
     completed_at: dt.datetime | None,
+    deleted_at: dt.datetime | None,
     version: int,
+    subtasks_open: int,
+    subtasks_done: int,
 ) -> Task:
     """A Task from values a store wrote itself, validated on their way in, built without validating
     them again: pages of tasks are the hot path, and re-validation was most of their cost."""
@@ -35,39 +41,14 @@ def stored_task(
         due=due,
         tags=tags,
         list=list,
+        parent_id=parent_id,
+        subtasks=SubtaskCounts.model_construct(open=subtasks_open, done=subtasks_done),
+        recurrence=recurrence,
+        repeat_from=RepeatFrom(repeat_from),
+        timezone=timezone,
         created_at=created_at,
         updated_at=updated_at,
         completed_at=completed_at,
+        deleted_at=deleted_at,
         version=version,
     )
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def apply_changes(task: Task, changes: dict[str, Any], now: dt.datetime) -> Task | None:
-    """The task after `changes`, or None when nothing would change (no new version for a no-op).
-
-    Completing sets completed_at; reopening clears it.
-    """
-    effective = {key: value for key, value in changes.items() if getattr(task, key) != value}
-    if not effective:
-        return None
-    if "status" in effective:
-        effective["completed_at"] = now if effective["status"] == Status.DONE else None
-    return task.model_copy(update={**effective, "updated_at": now, "version": task.version + 1})
-
-
-def replay_create(
-    key: str, stored_fingerprint: str, fingerprint: str | None, task_id: int, task: Task | None
-) -> tuple[Task, bool]:
-    """Answer a create retried with a known idempotency key: the first task, never a second one."""
-    if stored_fingerprint != (fingerprint or ""):
-        raise IdempotencyConflict(
-            f"idempotency_key {key!r} was already used to create task {task_id} with different "
-            f"parameters; use a new key for a new task"
-        )
-    if task is None:
-        raise TaskNotFound(task_id, f"task {task_id}, created with idempotency_key {key!r}, has since been deleted")
-    return task, False

@@ -7,6 +7,7 @@ lock around migrations, and one statement (one snapshot, one round trip) for a p
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -17,10 +18,12 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from mcp_server.core.domain import NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
-from mcp_server.core.errors import InvalidInput, StoreUnavailable, TaskNotFound, VersionConflict
-from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
-from mcp_server.store.selection import COLUMNS, escape_like, lists_sql, select
+from mcp_server.core.domain import NESTING_MAX, NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
+from mcp_server.core.errors import InvalidInput, StoreUnavailable
+from mcp_server.core.history import HistoryEntry, HistoryKind
+from mcp_server.core.storage import TaskTransaction
+from mcp_server.store.base import stored_task
+from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, escape_like, lists_sql, select
 from mcp_server.store.urls import POOL_SIZE_DEFAULT, redacted
 
 T = TypeVar("T")
@@ -63,6 +66,33 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tasks ADD COLUMN list TEXT NOT NULL DEFAULT 'inbox';
     CREATE INDEX tasks_list ON tasks(list, id);
+    """,
+    # Subtasks, recurrence, the trash and history (nullable or constant defaults: no table rewrite).
+    # The partial indexes hold only the rows that have a parent or are in the trash.
+    """
+    ALTER TABLE tasks ADD COLUMN parent_id BIGINT REFERENCES tasks(id);
+    ALTER TABLE tasks ADD COLUMN recurrence TEXT;
+    ALTER TABLE tasks ADD COLUMN repeat_from TEXT NOT NULL DEFAULT 'due';
+    ALTER TABLE tasks ADD COLUMN timezone TEXT;
+    ALTER TABLE tasks ADD COLUMN deleted_at TIMESTAMPTZ;
+    CREATE INDEX tasks_parent ON tasks(parent_id, status) WHERE parent_id IS NOT NULL;
+    CREATE INDEX tasks_trash ON tasks(deleted_at) WHERE deleted_at IS NOT NULL;
+    CREATE TABLE task_history (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        task_id BIGINT NOT NULL,
+        at TIMESTAMPTZ NOT NULL,
+        kind TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        changes JSONB NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX task_history_task ON task_history(task_id, seq);
+    """,
+    # Text search by index: trigram (pg_trgm, a trusted extension of PostgreSQL's contrib) indexes of
+    # titles and descriptions serve ILIKE '%text%' for 3 characters or more without reading every task.
+    """
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE INDEX tasks_title_trgm ON tasks USING gin (title gin_trgm_ops);
+    CREATE INDEX tasks_description_trgm ON tasks USING gin (description gin_trgm_ops);
     """,
 ]
 
@@ -171,6 +201,12 @@ class PostgresTaskStore:
         async with self._connection() as conn, conn.transaction():
             return await fn(conn)
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[TaskTransaction]:
+        """One transaction on one pooled connection: it commits when the block ends."""
+        async with self._connection() as conn, conn.transaction():
+            yield _PostgresTransaction(conn)
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def open(self) -> None:
@@ -230,22 +266,15 @@ class PostgresTaskStore:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    @staticmethod
-    async def _get(conn: AsyncConnection[DictRow], task_id: int, *, lock: bool = False) -> Task | None:
-        suffix = " FOR UPDATE" if lock else ""
-        cursor = await conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = %s{suffix}", (task_id,))
-        row = await cursor.fetchone()
-        return _row_to_task(row) if row else None
-
     async def get(self, task_id: int) -> Task | None:
-        return await self._run(lambda conn: self._get(conn, task_id))
+        return await self._run(lambda conn: _get(conn, task_id))
 
     async def list_page(
         self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
     ) -> tuple[list[Task], int]:
         selection = select(query, placeholder="%s", ilike="ILIKE")
         # One statement sees one snapshot: the page and its total in one round trip, no transaction.
-        sql = selection.page_sql("%s").replace(" FROM ", f", ({selection.count_sql('%s')}) AS total_matches FROM ", 1)
+        sql = selection.page_sql("%s", extra=f", ({selection.count_sql('%s')}) AS total_matches")
         args = [*selection.args, count_limit, *selection.args, after_id or 0, limit]
 
         async def read(conn: AsyncConnection[DictRow]) -> tuple[list[Task], int]:
@@ -261,7 +290,9 @@ class PostgresTaskStore:
 
     async def count_by_status(self) -> dict[str, int]:
         async def read(conn: AsyncConnection[DictRow]) -> dict[str, int]:
-            rows = await (await conn.execute("SELECT status, count(*) AS n FROM tasks GROUP BY status")).fetchall()
+            rows = await (
+                await conn.execute("SELECT status, count(*) AS n FROM tasks WHERE deleted_at IS NULL GROUP BY status")
+            ).fetchall()
             counts = {status.value: 0 for status in Status}
             counts.update({row["status"]: int(row["n"]) for row in rows})
             return counts
@@ -272,7 +303,8 @@ class PostgresTaskStore:
         async def read(conn: AsyncConnection[DictRow]) -> list[str]:
             rows = await (
                 await conn.execute(
-                    "SELECT tag FROM task_tags WHERE tag LIKE %s ESCAPE '\\' GROUP BY tag"
+                    "SELECT tag FROM task_tags JOIN tasks ON tasks.id = task_tags.task_id"
+                    " WHERE tag LIKE %s ESCAPE '\\' AND tasks.deleted_at IS NULL GROUP BY tag"
                     ' ORDER BY count(*) DESC, tag COLLATE "C" LIMIT %s',
                     (escape_like(prefix.lower()) + "%", limit),
                 )
@@ -285,7 +317,7 @@ class PostgresTaskStore:
         async def read(conn: AsyncConnection[DictRow]) -> list[int]:
             rows = await (
                 await conn.execute(
-                    "SELECT id FROM tasks WHERE status = 'open' AND id::text LIKE %s ESCAPE '\\'"
+                    "SELECT id FROM tasks WHERE status = 'open' AND deleted_at IS NULL AND id::text LIKE %s ESCAPE '\\'"
                     " ORDER BY id DESC LIMIT %s",
                     (escape_like(prefix) + "%", limit),
                 )
@@ -301,133 +333,176 @@ class PostgresTaskStore:
 
         return await self._run(read)
 
-    # -- writes --------------------------------------------------------------------------------
+    async def history(self, task_id: int, *, limit: int) -> list[HistoryEntry]:
+        async def read(conn: AsyncConnection[DictRow]) -> list[HistoryEntry]:
+            rows = await (
+                await conn.execute(
+                    "SELECT task_id, at, kind, version, changes FROM task_history WHERE task_id = %s"
+                    " ORDER BY seq DESC LIMIT %s",
+                    (task_id, limit),
+                )
+            ).fetchall()
+            return [_row_to_entry(row) for row in reversed(rows)]
 
-    @staticmethod
-    async def _insert_tags(conn: AsyncConnection[DictRow], task_id: int, tags: list[str]) -> None:
+        return await self._run(read)
+
+
+async def _get(conn: AsyncConnection[DictRow], task_id: int, *, lock: bool = False) -> Task | None:
+    # FOR UPDATE OF tasks: the subtask counts are subqueries of their own, and lock nothing.
+    suffix = " FOR UPDATE OF tasks" if lock else ""
+    cursor = await conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = %s{suffix}", (task_id,))
+    row = await cursor.fetchone()
+    return _row_to_task(row) if row else None
+
+
+def _row_to_entry(row: DictRow) -> HistoryEntry:
+    return HistoryEntry(
+        task_id=row["task_id"],
+        at=row["at"],
+        kind=HistoryKind(row["kind"]),
+        version=row["version"],
+        changes=row["changes"],
+    )
+
+
+class _PostgresTransaction:
+    """A TaskTransaction on one connection. Every task it reads is locked FOR UPDATE, so a concurrent
+    writer of that task, on any replica, waits for this commit and then sees its result."""
+
+    def __init__(self, conn: AsyncConnection[DictRow]) -> None:
+        self._conn = conn
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        async with self._conn.transaction():  # nested: a SAVEPOINT, rolled back alone on error
+            yield
+
+    async def get(self, task_id: int) -> Task | None:
+        return await _get(self._conn, task_id, lock=True)
+
+    async def insert(self, new: NewTask, *, timezone: str | None, now: dt.datetime) -> Task:
+        cursor = await self._conn.execute(
+            "INSERT INTO tasks (title, description, status, priority, due, due_key, tags, list, parent_id,"
+            " recurrence, repeat_from, timezone, created_at, updated_at, version)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1) RETURNING id",
+            (
+                new.title,
+                new.description,
+                Status.OPEN.value,
+                new.priority.value,
+                new.due,
+                due_sort_key(new.due) if new.due else None,
+                Jsonb(new.tags),
+                new.list,
+                new.parent_id,
+                new.recurrence,
+                new.repeat_from.value,
+                timezone,
+                now,
+                now,
+            ),
+        )
+        row = await cursor.fetchone()
+        assert row is not None
+        task_id = int(row["id"])
+        await self._insert_tags(task_id, new.tags)
+        task = await _get(self._conn, task_id)
+        assert task is not None
+        return task
+
+    async def _insert_tags(self, task_id: int, tags: list[str]) -> None:
         if tags:
-            async with conn.cursor() as cursor:
+            async with self._conn.cursor() as cursor:
                 await cursor.executemany(
                     "INSERT INTO task_tags (task_id, tag) VALUES (%s, %s)", [(task_id, t) for t in tags]
                 )
 
-    async def _write_tags(self, conn: AsyncConnection[DictRow], task_id: int, tags: list[str]) -> None:
-        await conn.execute("DELETE FROM task_tags WHERE task_id = %s", (task_id,))
-        await self._insert_tags(conn, task_id, tags)
+    async def save(self, task: Task, *, tags_changed: bool) -> None:
+        await self._conn.execute(
+            "UPDATE tasks SET title = %s, description = %s, status = %s, priority = %s, due = %s, due_key = %s,"
+            " tags = %s, list = %s, parent_id = %s, recurrence = %s, repeat_from = %s, timezone = %s,"
+            " updated_at = %s, completed_at = %s, deleted_at = %s, version = %s WHERE id = %s",
+            (
+                task.title,
+                task.description,
+                task.status.value,
+                task.priority.value,
+                task.due,
+                due_sort_key(task.due) if task.due else None,
+                Jsonb(task.tags),
+                task.list,
+                task.parent_id,
+                task.recurrence,
+                task.repeat_from.value,
+                task.timezone,
+                task.updated_at,
+                task.completed_at,
+                task.deleted_at,
+                task.version,
+                task.id,
+            ),
+        )
+        if tags_changed:
+            await self._conn.execute("DELETE FROM task_tags WHERE task_id = %s", (task.id,))
+            await self._insert_tags(task.id, task.tags)
 
-    async def create(
-        self, new: NewTask, *, idempotency_key: str | None = None, fingerprint: str | None = None
-    ) -> tuple[Task, bool]:
-        async def insert(conn: AsyncConnection[DictRow]) -> tuple[Task, bool]:
-            if idempotency_key is not None:
-                # Retries of one key, on any replica, queue here until the first commits.
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (idempotency_key,))
-                known = await (
-                    await conn.execute(
-                        "SELECT fingerprint, task_id FROM idempotency_keys WHERE key = %s", (idempotency_key,)
-                    )
-                ).fetchone()
-                if known is not None:
-                    task = await self._get(conn, known["task_id"])
-                    return replay_create(idempotency_key, known["fingerprint"], fingerprint, known["task_id"], task)
-            now = utc_now()
-            cursor = await conn.execute(
-                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags, list,"
-                " created_at, updated_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)"
-                f" RETURNING {COLUMNS}",
-                (
-                    new.title,
-                    new.description,
-                    Status.OPEN.value,
-                    new.priority.value,
-                    new.due,
-                    due_sort_key(new.due) if new.due else None,
-                    Jsonb(new.tags),
-                    new.list,
-                    now,
-                    now,
-                ),
+    async def subtree(self, task_id: int) -> list[Task]:
+        sql = SUBTREE_SQL.format(columns=COLUMNS, placeholder="%s") + " FOR UPDATE OF tasks"
+        rows = await (await self._conn.execute(sql, (task_id, NESTING_MAX))).fetchall()
+        return [_row_to_task(row) for row in rows]
+
+    async def purge(self, task_ids: list[int]) -> None:
+        if task_ids:
+            await self._conn.execute("DELETE FROM tasks WHERE id = ANY(%s)", (task_ids,))
+
+    async def move_list(self, name: str, new_name: str, *, now: dt.datetime) -> list[Task]:
+        """The tasks are locked first, in id order (as an update locks its task): a concurrent update
+        of one of them waits for this commit and then finds the new version, and two renames of one
+        list lock in the same order, so neither deadlocks the other."""
+        locked = await self._conn.execute(
+            f"SELECT {COLUMNS} FROM tasks WHERE list = %s ORDER BY id FOR UPDATE OF tasks", (name,)
+        )
+        tasks = [_row_to_task(row) for row in await locked.fetchall()]
+        if tasks:
+            await self._conn.execute(
+                "UPDATE tasks SET list = %s, updated_at = %s, version = version + 1 WHERE id = ANY(%s)",
+                (new_name, now, [t.id for t in tasks]),
             )
-            row = await cursor.fetchone()
-            assert row is not None
-            task = _row_to_task(row)
-            await self._insert_tags(conn, task.id, new.tags)
-            if idempotency_key is not None:
-                await conn.execute(
-                    "INSERT INTO idempotency_keys (key, fingerprint, task_id, created_at) VALUES (%s, %s, %s, %s)",
-                    (idempotency_key, fingerprint or "", task.id, now),
-                )
-            return task, True
+        return tasks
 
-        return await self._write(insert)
-
-    async def update(
-        self, task_id: int, changes: dict[str, Any], *, expected_version: int | None = None
-    ) -> tuple[Task, bool]:
-        async def change(conn: AsyncConnection[DictRow]) -> tuple[Task, bool]:
-            # FOR UPDATE: a concurrent writer of this task, on any replica, waits for this commit.
-            current = await self._get(conn, task_id, lock=True)
-            if current is None:
-                raise TaskNotFound(task_id)
-            if expected_version is not None and current.version != expected_version:
-                raise VersionConflict(task_id, expected_version, current.version)
-            updated = apply_changes(current, changes, utc_now())
-            if updated is None:
-                return current, False
-            await conn.execute(
-                "UPDATE tasks SET title = %s, description = %s, status = %s, priority = %s, due = %s, due_key = %s,"
-                " tags = %s, list = %s, updated_at = %s, completed_at = %s, version = %s WHERE id = %s",
-                (
-                    updated.title,
-                    updated.description,
-                    updated.status.value,
-                    updated.priority.value,
-                    updated.due,
-                    due_sort_key(updated.due) if updated.due else None,
-                    Jsonb(updated.tags),
-                    updated.list,
-                    updated.updated_at,
-                    updated.completed_at,
-                    updated.version,
-                    task_id,
-                ),
+    async def expired_trash(self, before: dt.datetime) -> list[int]:
+        rows = await (
+            await self._conn.execute(
+                "SELECT id FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < %s ORDER BY id", (before,)
             )
-            if "tags" in changes:
-                await self._write_tags(conn, task_id, updated.tags)
-            return updated, True
+        ).fetchall()
+        return [int(row["id"]) for row in rows]
 
-        return await self._write(change)
+    async def key_owner(self, key: str) -> tuple[str, int] | None:
+        # Retries of one key, on any replica, queue here until the first commits.
+        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+        row = await (
+            await self._conn.execute("SELECT fingerprint, task_id FROM idempotency_keys WHERE key = %s", (key,))
+        ).fetchone()
+        return (row["fingerprint"], int(row["task_id"])) if row else None
 
-    async def delete(self, task_id: int) -> Task:
-        async def remove(conn: AsyncConnection[DictRow]) -> Task:
-            row = await (
-                await conn.execute(f"DELETE FROM tasks WHERE id = %s RETURNING {COLUMNS}", (task_id,))
-            ).fetchone()
-            if row is None:
-                raise TaskNotFound(task_id)
-            return _row_to_task(row)
+    async def remember_key(self, key: str, fingerprint: str, task_id: int, *, now: dt.datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO idempotency_keys (key, fingerprint, task_id, created_at) VALUES (%s, %s, %s, %s)",
+            (key, fingerprint, task_id, now),
+        )
 
-        return await self._write(remove)
-
-    async def rename_list(self, name: str, new_name: str) -> list[int]:
-        """Every task of `name` moves to `new_name` in one transaction, each with a new version and
-        updated_at, as an update of its list would give it; a rename to the same name changes nothing.
-
-        The tasks are locked first, in id order (FOR UPDATE, as an update locks its task): a concurrent
-        update of one of them waits for this commit and then finds the new version, and two renames
-        of one list lock in the same order, so neither deadlocks the other. A task moved out of the
-        list while this waited for its lock is left where it went."""
-
-        async def move(conn: AsyncConnection[DictRow]) -> list[int]:
-            if name == new_name:
-                return []
-            locked = await conn.execute("SELECT id FROM tasks WHERE list = %s ORDER BY id FOR UPDATE", (name,))
-            ids = [int(row["id"]) for row in await locked.fetchall()]
-            if ids:
-                await conn.execute(
-                    "UPDATE tasks SET list = %s, updated_at = %s, version = version + 1 WHERE id = ANY(%s)",
-                    (new_name, utc_now(), ids),
+    async def record(self, entries: list[HistoryEntry]) -> None:
+        rows = [
+            (e.task_id, e.at, e.kind.value, e.version, Jsonb(e.model_dump(mode="json")["changes"])) for e in entries
+        ]
+        if rows:
+            async with self._conn.cursor() as cursor:
+                await cursor.executemany(
+                    "INSERT INTO task_history (task_id, at, kind, version, changes) VALUES (%s, %s, %s, %s, %s)",
+                    rows,
                 )
-            return ids
 
-        return await self._write(move)
+    async def forget_history(self, task_ids: list[int]) -> None:
+        if task_ids:
+            await self._conn.execute("DELETE FROM task_history WHERE task_id = ANY(%s)", (task_ids,))

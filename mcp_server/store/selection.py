@@ -3,28 +3,53 @@ stores (they differ only in placeholder and case-insensitive LIKE)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_server.core.domain import TaskQuery, due_bound_key
+from mcp_server.core.domain import StatusFilter, TaskQuery, due_bound_key
 
-COLUMNS = ", ".join(
-    f"tasks.{name}"
-    for name in (
-        "id",
-        "title",
-        "description",
-        "status",
-        "priority",
-        "due",
-        "tags",
-        "list",
-        "created_at",
-        "updated_at",
-        "completed_at",
-        "version",
-    )
+FIELDS = (
+    "id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "due",
+    "tags",
+    "list",
+    "parent_id",
+    "recurrence",
+    "repeat_from",
+    "timezone",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "deleted_at",
+    "version",
 )
+
+
+def _subtasks_with(status: str) -> str:
+    # Evaluated for the rows returned only (after the LIMIT), each one probe of the (parent_id, status) index.
+    return (
+        f"(SELECT count(*) FROM tasks AS sub WHERE sub.parent_id = tasks.id AND sub.status = '{status}'"
+        f" AND sub.deleted_at IS NULL) AS subtasks_{status}"
+    )
+
+
+COLUMNS = ", ".join([*(f"tasks.{name}" for name in FIELDS), _subtasks_with("open"), _subtasks_with("done")])
+# Every descendant of a task (trashed or not), parents before children; the depth bound (the last
+# placeholder) stops a walk that could not end.
+SUBTREE_SQL = (
+    "WITH RECURSIVE sub(id, depth) AS ("
+    " SELECT id, 1 FROM tasks WHERE parent_id = {placeholder}"
+    " UNION ALL SELECT child.id, sub.depth + 1 FROM tasks AS child JOIN sub ON child.parent_id = sub.id"
+    " WHERE sub.depth < {placeholder})"
+    " SELECT {columns} FROM tasks JOIN sub ON tasks.id = sub.id ORDER BY sub.depth, tasks.id"
+)
+# Every row-level read of a task, live or trashed, with its subtask counts.
+LIVE = "tasks.deleted_at IS NULL"
 
 
 def lists_sql(collate: str = "") -> str:
@@ -33,7 +58,7 @@ def lists_sql(collate: str = "") -> str:
     return (
         "SELECT list AS name, count(CASE WHEN status = 'open' THEN 1 END) AS open,"
         " count(CASE WHEN status = 'done' THEN 1 END) AS done"
-        f" FROM tasks GROUP BY list ORDER BY list{collate}"
+        f" FROM tasks WHERE deleted_at IS NULL GROUP BY list ORDER BY list{collate}"
     )
 
 
@@ -54,9 +79,10 @@ class Selection:
     where: str
     args: list[Any] = field(default_factory=list)
 
-    def page_sql(self, placeholder: str) -> str:
+    def page_sql(self, placeholder: str, *, extra: str = "") -> str:
+        """The page; `extra` is more columns, placed before the page's own placeholders."""
         return (
-            f"SELECT {COLUMNS} FROM {self.source} WHERE {self.where} AND {self.key} > {placeholder}"
+            f"SELECT {COLUMNS}{extra} FROM {self.source} WHERE {self.where} AND {self.key} > {placeholder}"
             f" ORDER BY {self.key} LIMIT {placeholder}"
         )
 
@@ -65,11 +91,35 @@ class Selection:
         return f"SELECT count(*) AS n FROM (SELECT 1 FROM {self.source} WHERE {self.where} LIMIT {placeholder}) AS m"
 
 
-def select(query: TaskQuery, *, placeholder: str, ilike: str) -> Selection:
-    """The Selection for `query`; `ilike` is the store's case-insensitive LIKE operator."""
+@dataclass(frozen=True)
+class TextIndex:
+    """A store's text index for one search: read as the source of a page (in id order, so a page
+    stops after `limit` matches), or, when the tag index is the source, as a membership test."""
+
+    source: str
+    key: str
+    match: str
+    member: str
+    args: list[Any]
+
+
+IndexedSearch = Callable[[str], TextIndex | None]
+
+
+def select(query: TaskQuery, *, placeholder: str, ilike: str, indexed_search: IndexedSearch | None = None) -> Selection:
+    """The Selection for `query`; `ilike` is the store's case-insensitive LIKE operator, and
+    `indexed_search` gives the clause of a store's text index for a search it can serve (else LIKE)."""
     source, key = "tasks", "tasks.id"
     clauses: list[str] = []
     args: list[Any] = []
+    index = indexed_search(query.search) if query.search and indexed_search else None
+    if index is not None and not query.tag:
+        source, key = index.source, index.key
+        clauses.append(index.match)
+        args.extend(index.args)
+    elif index is not None:
+        clauses.append(index.member)
+        args.extend(index.args)
     if query.tag:
         source, key = "task_tags AS tt JOIN tasks ON tasks.id = tt.task_id", "tt.task_id"
         clauses.append(f"tt.tag = {placeholder}")
@@ -78,9 +128,16 @@ def select(query: TaskQuery, *, placeholder: str, ilike: str) -> Selection:
         # The (list, id) index gives a list's tasks in id order, so a page stops after `limit` rows.
         clauses.append(f"tasks.list = {placeholder}")
         args.append(query.list)
-    if query.status:
-        clauses.append(f"tasks.status = {placeholder}")
-        args.append(query.status.value)
+    if query.parent_id is not None:
+        clauses.append(f"tasks.parent_id = {placeholder}")
+        args.append(query.parent_id)
+    if query.status == StatusFilter.DELETED:
+        clauses.append("tasks.deleted_at IS NOT NULL")
+    else:
+        clauses.append(LIVE)  # the trash is shown only when asked for
+        if query.status:
+            clauses.append(f"tasks.status = {placeholder}")
+            args.append(query.status.value)
     if query.priority:
         clauses.append(f"tasks.priority = {placeholder}")
         args.append(query.priority.value)
@@ -90,11 +147,11 @@ def select(query: TaskQuery, *, placeholder: str, ilike: str) -> Selection:
     if query.due_after:
         clauses.append(f"tasks.due_key >= {placeholder}")
         args.append(due_bound_key(query.due_after, upper=False))
-    if query.search:
+    if query.search and index is None:
+        # A NULL description is no match: `description ILIKE` (not coalesce) keeps its index usable.
         clauses.append(
-            f"(tasks.title {ilike} {placeholder} ESCAPE '\\'"
-            f" OR coalesce(tasks.description, '') {ilike} {placeholder} ESCAPE '\\')"
+            f"(tasks.title {ilike} {placeholder} ESCAPE '\\' OR tasks.description {ilike} {placeholder} ESCAPE '\\')"
         )
         pattern = f"%{escape_like(query.search)}%"
         args.extend([pattern, pattern])
-    return Selection(source, key, " AND ".join(clauses) or "TRUE", args)
+    return Selection(source, key, " AND ".join(clauses), args)

@@ -11,9 +11,10 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio.to_thread
 
@@ -22,10 +23,12 @@ try:
 except ImportError:  # Windows has no file size limits to read
     resource = None  # type: ignore[assignment]
 
-from mcp_server.core.domain import NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
-from mcp_server.core.errors import StoreUnavailable, TaskNotFound, VersionConflict
-from mcp_server.store.base import apply_changes, replay_create, stored_task, utc_now
-from mcp_server.store.selection import COLUMNS, escape_like, lists_sql, select
+from mcp_server.core.domain import NESTING_MAX, NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
+from mcp_server.core.errors import StoreUnavailable
+from mcp_server.core.history import HistoryEntry, HistoryKind
+from mcp_server.core.storage import TaskTransaction
+from mcp_server.store.base import stored_task
+from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, TextIndex, escape_like, lists_sql, select
 
 T = TypeVar("T")
 
@@ -87,15 +90,75 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tasks ADD COLUMN list TEXT NOT NULL DEFAULT 'inbox';
     CREATE INDEX tasks_list ON tasks(list, id);
     """,
+    # Subtasks, recurrence, the trash and history. The partial indexes hold only the few rows that
+    # have a parent or are in the trash: a task's subtask counts are one probe of tasks_parent.
+    """
+    ALTER TABLE tasks ADD COLUMN parent_id INTEGER REFERENCES tasks(id);
+    ALTER TABLE tasks ADD COLUMN recurrence TEXT;
+    ALTER TABLE tasks ADD COLUMN repeat_from TEXT NOT NULL DEFAULT 'due';
+    ALTER TABLE tasks ADD COLUMN timezone TEXT;
+    ALTER TABLE tasks ADD COLUMN deleted_at TEXT;
+    CREATE INDEX tasks_parent ON tasks(parent_id, status) WHERE parent_id IS NOT NULL;
+    CREATE INDEX tasks_trash ON tasks(deleted_at) WHERE deleted_at IS NOT NULL;
+    CREATE TABLE task_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        changes TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX task_history_task ON task_history(task_id, seq);
+    """,
+    # Text search by index: an FTS5 trigram index of titles and descriptions, kept by triggers, finds
+    # a substring of 3 characters or more without reading every task.
+    """
+    CREATE VIRTUAL TABLE task_search USING fts5(
+        title, description, content='tasks', content_rowid='id', tokenize='trigram'
+    );
+    INSERT INTO task_search (task_search) VALUES ('rebuild');
+    CREATE TRIGGER task_search_insert AFTER INSERT ON tasks BEGIN
+        INSERT INTO task_search (rowid, title, description) VALUES (new.id, new.title, new.description);
+    END;
+    CREATE TRIGGER task_search_delete AFTER DELETE ON tasks BEGIN
+        INSERT INTO task_search (task_search, rowid, title, description)
+        VALUES ('delete', old.id, old.title, old.description);
+    END;
+    CREATE TRIGGER task_search_update AFTER UPDATE OF title, description ON tasks BEGIN
+        INSERT INTO task_search (task_search, rowid, title, description)
+        VALUES ('delete', old.id, old.title, old.description);
+        INSERT INTO task_search (rowid, title, description) VALUES (new.id, new.title, new.description);
+    END;
+    """,
 ]
 
 
+def statements(script: str) -> list[str]:
+    """A migration's statements; a trigger's body holds semicolons of its own, so a statement ends
+    where SQLite says one is complete, not at every semicolon."""
+    found: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                found.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        found.append(pending.strip())
+    return found
+
+
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    # Fixed width (microseconds always written), so that text order is time order.
+    return value.isoformat(timespec="microseconds") if value else None
+
+
+def _instant(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
 
 
 def _row_to_task(row: sqlite3.Row) -> Task:
-    completed_at = row["completed_at"]
     return stored_task(
         id=row["id"],
         title=row["title"],
@@ -105,10 +168,27 @@ def _row_to_task(row: sqlite3.Row) -> Task:
         due=row["due"],
         tags=json.loads(row["tags"]),
         list=row["list"],
+        parent_id=row["parent_id"],
+        recurrence=row["recurrence"],
+        repeat_from=row["repeat_from"],
+        timezone=row["timezone"],
         created_at=dt.datetime.fromisoformat(row["created_at"]),
         updated_at=dt.datetime.fromisoformat(row["updated_at"]),
-        completed_at=dt.datetime.fromisoformat(completed_at) if completed_at else None,
+        completed_at=_instant(row["completed_at"]),
+        deleted_at=_instant(row["deleted_at"]),
         version=row["version"],
+        subtasks_open=row["subtasks_open"],
+        subtasks_done=row["subtasks_done"],
+    )
+
+
+def _row_to_entry(row: sqlite3.Row) -> HistoryEntry:
+    return HistoryEntry(
+        task_id=row["task_id"],
+        at=dt.datetime.fromisoformat(row["at"]),
+        kind=HistoryKind(row["kind"]),
+        version=row["version"],
+        changes=json.loads(row["changes"]),
     )
 
 
@@ -151,7 +231,7 @@ class SQLiteTaskStore:
         self._scans = anyio.CapacityLimiter(THREAD_CONNECTIONS)
         self._thread_writer = anyio.CapacityLimiter(1)
         self._inline: sqlite3.Connection | None = None
-        self._write_lock = anyio.Lock()
+        self._write_lock = anyio.Lock(fast_acquire=True)
         self._probe_lock = anyio.Lock()
         self._checkpointing = threading.Lock()
         self._writes_since_checkpoint = 0
@@ -287,32 +367,61 @@ class SQLiteTaskStore:
         and, through the GIL hand-offs, tripled the P99 of list_tasks under 10 clients. A read that may
         scan the whole table (text search, counts), or that finds the file busy, runs in a worker
         thread instead, so the loop never stalls behind it."""
-        if not may_scan:
+        # The loop's connection inside a write transaction would read what is not committed yet.
+        if not may_scan and not (self._inline is not None and self._inline.in_transaction):
             done, result = self._try_inline(fn)
             if done:
                 return result  # type: ignore[return-value]
         return await self._run(fn, limiter=self._scans)
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run fn in one IMMEDIATE transaction: all of it commits, or none of it.
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[TaskTransaction]:
+        """One IMMEDIATE transaction: all of it commits, or none of it.
 
-        A write runs on the loop's thread too (a WAL commit without a checkpoint does not touch the
-        disk's sync), which also makes this process's writers queue in order: before, writers in
+        It runs on the loop's thread (a WAL commit without a checkpoint does not touch the disk's
+        sync), and the write lock makes this process's writers queue in order: before, writers in
         worker threads collided inside SQLite and waited in its busy handler, which sleeps in steps
         of up to 100 ms; that made the P99 of writes several hundred milliseconds. When the file is
-        busy (another process writing, or a write of ours already queued in a thread), the write
-        waits its turn in a worker thread with the busy timeout.
+        busy (another process writing), the transaction runs on a pooled connection in a worker
+        thread instead, where BEGIN waits its turn with the busy timeout.
 
-        Each write first checks (one stat) that the path still names the file this store opened."""
+        It first checks (one stat) that the path still names the file this store opened."""
         self._check_identity()
-        transaction = self._transaction(fn)
-        if not self._write_lock.locked():
-            done, result = self._try_inline(transaction)
-            if done:
-                self._checkpoint_soon()
-                return result  # type: ignore[return-value]
         async with self._write_lock:
-            return await self._run(transaction, limiter=self._thread_writer)
+            inline = self._begin_inline()
+            if inline is not None:
+                tx = _SQLiteTransaction(self, inline, threaded=False)
+            else:
+                tx = _SQLiteTransaction(self, await self._begin_in_thread(), threaded=True)
+            try:
+                yield tx
+            except BaseException:
+                await tx.finish(commit=False)
+                raise
+            await tx.finish(commit=True)
+        self._checkpoint_soon()
+
+    def _begin_inline(self) -> sqlite3.Connection | None:
+        """BEGIN IMMEDIATE on the loop's connection, or None when the file is busy."""
+
+        def begin(conn: sqlite3.Connection) -> sqlite3.Connection:
+            conn.execute("BEGIN IMMEDIATE")
+            return conn
+
+        done, conn = self._try_inline(begin)
+        return conn if done else None
+
+    async def _begin_in_thread(self) -> sqlite3.Connection:
+        def begin() -> sqlite3.Connection:
+            conn = self._take()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                self._release(conn, healthy=_is_busy(exc))
+                raise self._unavailable(exc) from exc
+            return conn
+
+        return await anyio.to_thread.run_sync(begin, limiter=self._thread_writer)
 
     def _checkpoint_soon(self) -> None:
         """Every CHECKPOINT_EVERY writes, copy the WAL into the database file in a thread of its own,
@@ -338,24 +447,6 @@ class SQLiteTaskStore:
                     self._record_fault(self._explain(exc), exc)
             finally:
                 self._disconnect(conn)
-
-    @staticmethod
-    def _transaction(fn: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
-        def transaction(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-            except BaseException:
-                # SQLite may have rolled back already (a full disk, some I/O errors): a failing ROLLBACK
-                # must not hide the error that says what happened.
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return transaction
 
     # -- faults --------------------------------------------------------------------------------
 
@@ -529,7 +620,7 @@ class SQLiteTaskStore:
                     f"({len(MIGRATIONS)}); upgrade the server"
                 )
             for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-                for statement in filter(str.strip, script.split(";")):
+                for statement in statements(script):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
         except BaseException:
@@ -565,18 +656,13 @@ class SQLiteTaskStore:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _get(conn: sqlite3.Connection, task_id: int) -> Task | None:
-        row = conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
-        return _row_to_task(row) if row else None
-
     async def get(self, task_id: int) -> Task | None:
-        return await self._read(lambda conn: self._get(conn, task_id))
+        return await self._read(lambda conn: _get(conn, task_id))
 
     async def list_page(
         self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
     ) -> tuple[list[Task], int]:
-        selection = select(query, placeholder="?", ilike="LIKE")  # SQLite's LIKE ignores ASCII case
+        selection = select(query, placeholder="?", ilike="LIKE", indexed_search=fts_search)
 
         def read(conn: sqlite3.Connection) -> tuple[list[Task], int]:
             # One read transaction so the page and the total see the same snapshot.
@@ -592,7 +678,9 @@ class SQLiteTaskStore:
 
     async def count_by_status(self) -> dict[str, int]:
         def read(conn: sqlite3.Connection) -> dict[str, int]:
-            rows = conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall()
+            rows = conn.execute(
+                "SELECT status, count(*) FROM tasks WHERE deleted_at IS NULL GROUP BY status"
+            ).fetchall()
             counts = {status.value: 0 for status in Status}
             counts.update({row[0]: row[1] for row in rows})
             return counts
@@ -602,7 +690,8 @@ class SQLiteTaskStore:
     async def suggest_tags(self, prefix: str, limit: int) -> list[str]:
         def read(conn: sqlite3.Connection) -> list[str]:
             rows = conn.execute(
-                "SELECT tag FROM task_tags WHERE tag LIKE ? ESCAPE '\\' GROUP BY tag"
+                "SELECT tag FROM task_tags JOIN tasks ON tasks.id = task_tags.task_id"
+                " WHERE tag LIKE ? ESCAPE '\\' AND tasks.deleted_at IS NULL GROUP BY tag"
                 " ORDER BY count(*) DESC, tag LIMIT ?",
                 (escape_like(prefix.lower()) + "%", limit),
             ).fetchall()
@@ -613,7 +702,8 @@ class SQLiteTaskStore:
     async def suggest_ids(self, prefix: str, limit: int) -> list[int]:
         def read(conn: sqlite3.Connection) -> list[int]:
             rows = conn.execute(
-                "SELECT id FROM tasks WHERE status = 'open' AND CAST(id AS TEXT) LIKE ? ORDER BY id DESC LIMIT ?",
+                "SELECT id FROM tasks WHERE status = 'open' AND deleted_at IS NULL"
+                " AND CAST(id AS TEXT) LIKE ? ORDER BY id DESC LIMIT ?",
                 (escape_like(prefix) + "%", limit),
             ).fetchall()
             return [row[0] for row in rows]
@@ -627,28 +717,107 @@ class SQLiteTaskStore:
 
         return await self._read(read, may_scan=True)
 
-    # -- writes --------------------------------------------------------------------------------
+    async def history(self, task_id: int, *, limit: int) -> list[HistoryEntry]:
+        def read(conn: sqlite3.Connection) -> list[HistoryEntry]:
+            rows = conn.execute(
+                "SELECT task_id, at, kind, version, changes FROM task_history WHERE task_id = ?"
+                " ORDER BY seq DESC LIMIT ?",
+                (task_id, limit),
+            ).fetchall()
+            return [_row_to_entry(row) for row in reversed(rows)]
 
-    @staticmethod
-    def _write_tags(conn: sqlite3.Connection, task_id: int, tags: list[str]) -> None:
-        conn.execute("DELETE FROM task_tags WHERE task_id = ?", (task_id,))
-        conn.executemany("INSERT INTO task_tags (task_id, tag) VALUES (?, ?)", [(task_id, t) for t in tags])
+        return await self._read(read)
 
-    async def create(
-        self, new: NewTask, *, idempotency_key: str | None = None, fingerprint: str | None = None
-    ) -> tuple[Task, bool]:
-        def insert(conn: sqlite3.Connection) -> tuple[Task, bool]:
-            if idempotency_key is not None:
-                known = conn.execute(
-                    "SELECT fingerprint, task_id FROM idempotency_keys WHERE key = ?", (idempotency_key,)
-                ).fetchone()
-                if known is not None:
-                    task = self._get(conn, known["task_id"])
-                    return replay_create(idempotency_key, known["fingerprint"], fingerprint, known["task_id"], task)
-            now = _iso(utc_now())
+
+class _SQLiteTransaction:
+    """A TaskTransaction on one connection: the loop's own, or a pooled one in a worker thread when
+    the file was busy. After any SQLite failure the transaction is done for: it rolls back, and the
+    connection is closed rather than trusted again."""
+
+    def __init__(self, store: SQLiteTaskStore, conn: sqlite3.Connection, *, threaded: bool) -> None:
+        self._store = store
+        self._conn = conn
+        self._threaded = threaded
+        self._failed = False
+        self._savepoints = 0
+
+    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._failed:
+            raise StoreUnavailable("the task store failed earlier in this transaction")
+
+        def call() -> T:
+            try:
+                return fn(self._conn)
+            except sqlite3.Error as exc:
+                self._failed = True
+                if _is_misuse(exc) and not self._store._closed:
+                    raise
+                raise self._store._unavailable(exc) from exc
+
+        if self._threaded:
+            return await anyio.to_thread.run_sync(call, limiter=self._store._thread_writer)
+        return call()
+
+    async def finish(self, *, commit: bool) -> None:
+        store, conn = self._store, self._conn
+
+        def end() -> None:
+            if commit and not self._failed:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    # SQLite may have rolled back already (a full disk, some I/O errors): a failing
+                    # ROLLBACK must not hide the error that says what happened.
+                    with contextlib.suppress(sqlite3.Error):
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                    self._dispose()
+                    raise store._unavailable(exc) from exc
+                self._keep()
+            elif not self._failed and store._rollback(conn):
+                self._keep()
+            else:
+                self._dispose()
+
+        if self._threaded:
+            await anyio.to_thread.run_sync(end, limiter=store._thread_writer)
+        else:
+            end()
+
+    def _keep(self) -> None:
+        if self._threaded:
+            self._store._release(self._conn, healthy=True)
+
+    def _dispose(self) -> None:
+        store = self._store
+        if store._inline is self._conn:
+            store._inline = None
+        store._disconnect(self._conn)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        self._savepoints += 1
+        name = f"op_{self._savepoints}"
+        await self._call(lambda conn: conn.execute(f"SAVEPOINT {name}"))
+        try:
+            yield
+        except BaseException:
+            if not self._failed:
+                await self._call(lambda conn: conn.execute(f"ROLLBACK TO {name}"))
+                await self._call(lambda conn: conn.execute(f"RELEASE {name}"))
+            raise
+        await self._call(lambda conn: conn.execute(f"RELEASE {name}"))
+
+    async def get(self, task_id: int) -> Task | None:
+        return await self._call(lambda conn: _get(conn, task_id))
+
+    async def insert(self, new: NewTask, *, timezone: str | None, now: dt.datetime) -> Task:
+        def insert(conn: sqlite3.Connection) -> Task:
+            stamp = _iso(now)
             cursor = conn.execute(
-                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags, list,"
-                " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags, list, parent_id,"
+                " recurrence, repeat_from, timezone, created_at, updated_at, version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 (
                     new.title,
                     new.description,
@@ -658,83 +827,144 @@ class SQLiteTaskStore:
                     due_sort_key(new.due) if new.due else None,
                     json.dumps(new.tags),
                     new.list,
-                    now,
-                    now,
+                    new.parent_id,
+                    new.recurrence,
+                    new.repeat_from.value,
+                    timezone,
+                    stamp,
+                    stamp,
                 ),
             )
             task_id = int(cursor.lastrowid or 0)
             conn.executemany("INSERT INTO task_tags (task_id, tag) VALUES (?, ?)", [(task_id, t) for t in new.tags])
-            if idempotency_key is not None:
-                conn.execute(
-                    "INSERT INTO idempotency_keys (key, fingerprint, task_id, created_at) VALUES (?, ?, ?, ?)",
-                    (idempotency_key, fingerprint or "", task_id, now),
-                )
-            task = self._get(conn, task_id)
+            task = _get(conn, task_id)
             assert task is not None
-            return task, True
+            return task
 
-        return await self._write(insert)
+        return await self._call(insert)
 
-    async def update(
-        self, task_id: int, changes: dict[str, Any], *, expected_version: int | None = None
-    ) -> tuple[Task, bool]:
-        def change(conn: sqlite3.Connection) -> tuple[Task, bool]:
-            current = self._get(conn, task_id)
-            if current is None:
-                raise TaskNotFound(task_id)
-            if expected_version is not None and current.version != expected_version:
-                raise VersionConflict(task_id, expected_version, current.version)
-            updated = apply_changes(current, changes, utc_now())
-            if updated is None:
-                return current, False
+    async def save(self, task: Task, *, tags_changed: bool) -> None:
+        def save(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, due = ?, due_key = ?,"
-                " tags = ?, list = ?, updated_at = ?, completed_at = ?, version = ? WHERE id = ? AND version = ?",
+                " tags = ?, list = ?, parent_id = ?, recurrence = ?, repeat_from = ?, timezone = ?,"
+                " updated_at = ?, completed_at = ?, deleted_at = ?, version = ? WHERE id = ?",
                 (
-                    updated.title,
-                    updated.description,
-                    updated.status.value,
-                    updated.priority.value,
-                    updated.due,
-                    due_sort_key(updated.due) if updated.due else None,
-                    json.dumps(updated.tags),
-                    updated.list,
-                    _iso(updated.updated_at),
-                    _iso(updated.completed_at),
-                    updated.version,
-                    task_id,
-                    current.version,
+                    task.title,
+                    task.description,
+                    task.status.value,
+                    task.priority.value,
+                    task.due,
+                    due_sort_key(task.due) if task.due else None,
+                    json.dumps(task.tags),
+                    task.list,
+                    task.parent_id,
+                    task.recurrence,
+                    task.repeat_from.value,
+                    task.timezone,
+                    _iso(task.updated_at),
+                    _iso(task.completed_at),
+                    _iso(task.deleted_at),
+                    task.version,
+                    task.id,
                 ),
             )
-            if "tags" in changes:
-                self._write_tags(conn, task_id, updated.tags)
-            return updated, True
+            if tags_changed:
+                conn.execute("DELETE FROM task_tags WHERE task_id = ?", (task.id,))
+                conn.executemany(
+                    "INSERT INTO task_tags (task_id, tag) VALUES (?, ?)", [(task.id, tag) for tag in task.tags]
+                )
 
-        return await self._write(change)
+        await self._call(save)
 
-    async def delete(self, task_id: int) -> Task:
-        def remove(conn: sqlite3.Connection) -> Task:
-            current = self._get(conn, task_id)
-            if current is None:
-                raise TaskNotFound(task_id)
-            conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
-            return current
+    async def subtree(self, task_id: int) -> list[Task]:
+        def read(conn: sqlite3.Connection) -> list[Task]:
+            rows = conn.execute(SUBTREE_SQL.format(columns=COLUMNS, placeholder="?"), (task_id, NESTING_MAX))
+            return [_row_to_task(row) for row in rows]
 
-        return await self._write(remove)
+        return await self._call(read)
 
-    async def rename_list(self, name: str, new_name: str) -> list[int]:
-        """Every task of `name` moves to `new_name` in one transaction, each with a new version and
-        updated_at, as an update of its list would give it; a rename to the same name changes nothing."""
+    async def purge(self, task_ids: list[int]) -> None:
+        def purge(conn: sqlite3.Connection) -> None:
+            marks = ", ".join("?" * len(task_ids))
+            conn.execute(f"DELETE FROM tasks WHERE id IN ({marks})", task_ids)
 
-        def move(conn: sqlite3.Connection) -> list[int]:
-            if name == new_name:
-                return []
-            ids = [row[0] for row in conn.execute("SELECT id FROM tasks WHERE list = ? ORDER BY id", (name,))]
-            if ids:
+        if task_ids:
+            await self._call(purge)
+
+    async def move_list(self, name: str, new_name: str, *, now: dt.datetime) -> list[Task]:
+        def move(conn: sqlite3.Connection) -> list[Task]:
+            rows = conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE list = ? ORDER BY id", (name,)).fetchall()
+            if rows:
                 conn.execute(
                     "UPDATE tasks SET list = ?, updated_at = ?, version = version + 1 WHERE list = ?",
-                    (new_name, _iso(utc_now()), name),
+                    (new_name, _iso(now), name),
                 )
-            return ids
+            return [_row_to_task(row) for row in rows]
 
-        return await self._write(move)
+        return await self._call(move)
+
+    async def expired_trash(self, before: dt.datetime) -> list[int]:
+        def read(conn: sqlite3.Connection) -> list[int]:
+            rows = conn.execute(
+                "SELECT id FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY id", (_iso(before),)
+            )
+            return [row[0] for row in rows]
+
+        return await self._call(read)
+
+    async def key_owner(self, key: str) -> tuple[str, int] | None:
+        def read(conn: sqlite3.Connection) -> tuple[str, int] | None:
+            row = conn.execute("SELECT fingerprint, task_id FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+            return (row["fingerprint"], row["task_id"]) if row else None
+
+        return await self._call(read)
+
+    async def remember_key(self, key: str, fingerprint: str, task_id: int, *, now: dt.datetime) -> None:
+        await self._call(
+            lambda conn: conn.execute(
+                "INSERT INTO idempotency_keys (key, fingerprint, task_id, created_at) VALUES (?, ?, ?, ?)",
+                (key, fingerprint, task_id, _iso(now)),
+            )
+        )
+
+    async def record(self, entries: list[HistoryEntry]) -> None:
+        rows = [
+            (e.task_id, _iso(e.at), e.kind.value, e.version, json.dumps(e.model_dump(mode="json")["changes"]))
+            for e in entries
+        ]
+        await self._call(
+            lambda conn: conn.executemany(
+                "INSERT INTO task_history (task_id, at, kind, version, changes) VALUES (?, ?, ?, ?, ?)", rows
+            )
+        )
+
+    async def forget_history(self, task_ids: list[int]) -> None:
+        def forget(conn: sqlite3.Connection) -> None:
+            marks = ", ".join("?" * len(task_ids))
+            conn.execute(f"DELETE FROM task_history WHERE task_id IN ({marks})", task_ids)
+
+        if task_ids:
+            await self._call(forget)
+
+
+def fts_search(text: str) -> TextIndex | None:
+    """The trigram index for a search, or None for one too short for trigrams (then a scan). The text
+    is one FTS5 phrase: a substring of title or description, case-insensitive. FTS5 returns matches
+    in rowid (task id) order and takes the page's `rowid > ?` bound, so a page reads no further than
+    its own matches."""
+    if len(text) < 3:
+        return None
+    phrase = '"' + text.replace('"', '""') + '"'
+    return TextIndex(
+        source="task_search JOIN tasks ON tasks.id = task_search.rowid",
+        key="task_search.rowid",
+        match="task_search MATCH ?",
+        member="tasks.id IN (SELECT rowid FROM task_search WHERE task_search MATCH ?)",
+        args=[phrase],
+    )
+
+
+def _get(conn: sqlite3.Connection, task_id: int) -> Task | None:
+    row = conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    return _row_to_task(row) if row else None

@@ -26,7 +26,7 @@ def test_suite_prints_every_scenario_its_targets_and_the_tool_list_size() -> Non
         assert scenarios[name]["n"] == 6 and scenarios[name]["errors"] == 0, name
         assert 0 < scenarios[name]["p50_ms"] <= scenarios[name]["p99_ms"]
     assert "command via embedded" not in scenarios
-    assert results["tools_list"]["tools"] == 7 and results["tools_list"]["tokens_o200k"] > 100
+    assert results["tools_list"]["tools"] == 10 and results["tools_list"]["tokens_o200k"] > 100
     targets = {check["target"] for check in results["targets"]}
     assert {"list P99 on 100k / on 10k", "process_command P50 / model P50", "tools/list tokens (o200k)"} <= targets
     assert any(line.startswith("target ") for line in lines)

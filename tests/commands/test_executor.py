@@ -2,18 +2,20 @@
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from mcp_server.commands.executor import CommandExecutor
-from mcp_server.core.domain import NewTask
+from mcp_server.core.domain import NewTask, TaskPatch
 from mcp_server.core.errors import (
     AmbiguousTask,
     CommandRefused,
     ConfirmationRequired,
     InvalidInput,
     InvalidModelOutput,
+    StateConflict,
     TaskNotFound,
 )
 from mcp_server.core.service import TaskService
@@ -86,7 +88,7 @@ async def test_delete_runs_only_when_confirmed(executor: CommandExecutor) -> Non
     action = await executor.prepare(
         parse_action({"action": "delete_task", "params": {"task_id": task_id}}), timezone="UTC"
     )
-    with pytest.raises(ConfirmationRequired, match="deleting task #1 'Old thing' needs confirmation"):
+    with pytest.raises(ConfirmationRequired, match="deleting task #1 'Old thing' needs confirmation: it moves to"):
         await executor.run(action)
     assert (await executor.service.get_task(task_id)).title == "Old thing"
     assert (await executor.run(action, confirmed=True)).deleted is True
@@ -119,3 +121,133 @@ async def test_due_dates_far_off_are_refused(executor: CommandExecutor) -> None:
         await executor.prepare(far, timezone="UTC", now=NOW, command="x")
     overdue = parse_action({"action": "list_tasks", "params": {"due_before": "2019-03-01"}})
     assert (await executor.prepare(overdue, timezone="UTC", now=NOW)).params.due_before == "2019-03-01"
+
+
+async def run_said(executor: CommandExecutor, action: dict[str, Any], **kwargs: Any) -> Any:
+    """A command as process_command runs it: prepared against the store, then run, in Paris."""
+    prepared = await executor.prepare(parse_action(action), timezone="Europe/Paris", now=NOW)
+    return await executor.run(prepared, timezone="Europe/Paris", **kwargs)
+
+
+async def test_a_delete_in_words_says_the_task_goes_to_the_trash(executor: CommandExecutor) -> None:
+    parent, child = await add(executor, "Garden", "Mow")
+    await executor.service.update_task(child, TaskPatch(parent_id=parent))
+    action = await executor.prepare(parse_action({"action": "delete_task", "params": {"task_id": 1}}), timezone="UTC")
+    with pytest.raises(
+        ConfirmationRequired,
+        match=r"deleting task #1 'Garden' and its 1 subtask needs confirmation: it moves to the trash, where "
+        r"restore_task can bring it back for 30 days; send the command again with confirm=true",
+    ):
+        await executor.run(action)
+    deleted = await executor.run(action, confirmed=True)
+    assert deleted.permanent is False and deleted.subtask_ids == [child]
+
+
+async def test_restore_by_id_and_by_title_looks_in_the_trash(executor: CommandExecutor) -> None:
+    old, _ = await add(executor, "Renew passport", "Renew passport photos")
+    await executor.service.delete_task(old)
+    by_title = await executor.prepare(
+        parse_action({"action": "restore_task", "params": {"task_title": "renew passport"}}), timezone="UTC"
+    )
+    assert by_title.params.task_id == old  # the trashed one, not the live task with the same words
+    restored = await executor.run(by_title)
+    assert restored.id == old and restored.deleted_at is None
+    await executor.service.delete_task(old)
+    assert (await run_said(executor, {"action": "restore_task", "params": {"task_id": old}})).deleted_at is None
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "problem"),
+    [
+        ({"task_id": 2}, StateConflict, "task 2 is not in the trash; there is nothing to restore"),
+        (
+            {"task_title": "photos"},
+            TaskNotFound,
+            "no task in the trash has 'photos' in its title; call list_tasks status",
+        ),
+    ],
+)
+async def test_a_restore_of_what_is_not_in_the_trash_is_refused_before_it_runs(
+    executor: CommandExecutor, params: dict[str, Any], error: type[Exception], problem: str
+) -> None:
+    await add(executor, "Renew passport", "Renew passport photos")
+    with pytest.raises(error, match=problem):
+        await executor.prepare(parse_action({"action": "restore_task", "params": params}), timezone="UTC")
+
+
+async def test_a_restore_by_id_of_a_task_that_never_was_is_the_service_s_to_refuse(executor: CommandExecutor) -> None:
+    prepared = await executor.prepare(
+        parse_action({"action": "restore_task", "params": {"task_id": 9}}), timezone="UTC"
+    )
+    with pytest.raises(TaskNotFound, match="task 9 does not exist"):
+        await executor.run(prepared)
+
+
+async def test_a_parent_by_title_or_id_and_the_subtask_joins_its_list(executor: CommandExecutor) -> None:
+    shed = await executor.service.create_task(NewTask(title="Build the shed", list="home"))
+    nails = await run_said(
+        executor, {"action": "create_task", "params": {"title": "Buy nails", "parent_title": "shed"}}
+    )
+    assert (nails.parent_id, nails.list) == (shed.id, "home")
+    roof = await run_said(executor, {"action": "create_task", "params": {"title": "Roof", "parent_id": shed.id}})
+    assert roof.parent_id == shed.id
+    (loose,) = await add(executor, "Paint the door")  # in the inbox
+    moved = await run_said(executor, {"action": "update_task", "params": {"task_id": loose, "parent_title": "shed"}})
+    assert (moved.parent_id, moved.list) == (shed.id, "home")  # a subtask is in its parent's list
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "problem"),
+    [
+        ({"parent_id": 9}, TaskNotFound, "parent: task 9 does not exist"),
+        ({"parent_title": "dentist"}, TaskNotFound, "parent: no task has 'dentist' in its title"),
+        ({"parent_title": "report"}, AmbiguousTask, "parent: 'report' matches several tasks"),
+    ],
+)
+async def test_a_parent_that_names_no_one_task_is_refused(
+    executor: CommandExecutor, params: dict[str, Any], error: type[Exception], problem: str
+) -> None:
+    await add(executor, "Report A", "Report B")
+    with pytest.raises(error, match=problem):
+        await executor.prepare(
+            parse_action({"action": "create_task", "params": {"title": "x", **params}}), timezone="UTC"
+        )
+
+
+async def test_a_recurring_task_in_words_keeps_its_rule_and_the_command_s_zone(executor: CommandExecutor) -> None:
+    plants = await run_said(
+        executor, {"action": "create_task", "params": {"title": "Water the plants", "recurrence": "every monday at 9"}}
+    )
+    assert (plants.recurrence, plants.due, plants.timezone) == (
+        "FREQ=WEEKLY;BYDAY=MO",
+        "2026-11-30T09:00:00+01:00",
+        "Europe/Paris",
+    )
+    again = await executor.service.complete_task(plants.id)
+    assert again.status == "open" and again.due == "2026-12-07T09:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("due", "said", "starts"),
+    [
+        (None, "every weekday at 9", "2026-11-30T09:00:00+01:00"),  # no due: the first occurrence
+        ("2026-12-02", "every wednesday at 8:30", "2026-12-02T08:30:00+01:00"),  # its date, at the rule's time
+        ("2026-12-02T18:00:00+01:00", "every wednesday at 6pm", "2026-12-02T18:00:00+01:00"),  # already so
+        ("2026-12-02T18:00:00+01:00", "every wednesday at 9", "2026-12-02T09:00:00+01:00"),  # the time said wins
+        ("2026-12-02", "every wednesday", "2026-12-02"),  # kept
+    ],
+)
+async def test_a_recurrence_set_on_a_task_starts_from_its_due(
+    executor: CommandExecutor, due: str | None, said: str, starts: str
+) -> None:
+    task = await executor.service.create_task(NewTask(title="Standup", due=due))
+    updated = await run_said(executor, {"action": "update_task", "params": {"task_id": task.id, "recurrence": said}})
+    assert updated.due == starts and updated.recurrence is not None and updated.timezone == "Europe/Paris"
+
+
+async def test_a_recurrence_it_cannot_read_changes_nothing(executor: CommandExecutor) -> None:
+    (task_id,) = await add(executor, "Standup")
+    action = parse_action({"action": "update_task", "params": {"task_id": task_id, "recurrence": "every few days"}})
+    with pytest.raises(InvalidInput, match="cannot use the recurrence 'every few days'"):
+        await executor.prepare(action, timezone="UTC")
+    assert (await executor.service.get_task(task_id)).recurrence is None

@@ -303,7 +303,7 @@ async def test_delete_is_confirmed_through_elicitation_when_the_client_can(
         await client.call_tool("create_task", {"title": "Old draft"})
         result = await command(client, "get rid of the old draft")
         remaining = (await client.call_tool("list_tasks", {})).structured_content["total"]
-    assert questions == ["Delete task #1 'Old draft' for good?"]
+    assert questions == ["Move task #1 'Old draft' to the trash?"]
     assert result.is_error is not deleted and remaining == (0 if deleted else 1)
     if not deleted:
         assert "was not confirmed" in result.content[0].text

@@ -25,6 +25,9 @@ TOOLS = {
     "delete_task",
     "complete_task",
     "rename_list",
+    "get_task",
+    "restore_task",
+    "batch_tasks",
     "process_command",
 }
 
@@ -50,7 +53,7 @@ async def test_tools_are_described_with_schemas_and_annotations(client: Client) 
     assert tools["list_tasks"].annotations.read_only_hint is True
     assert tools["delete_task"].annotations.destructive_hint is True
     assert tools["create_task"].annotations.idempotent_hint is False
-    assert tools["complete_task"].annotations.idempotent_hint is True
+    assert tools["complete_task"].annotations.idempotent_hint is False  # a recurring task moves on each time
     assert tools["create_task"].input_schema["required"] == ["title"]
 
 
@@ -118,7 +121,12 @@ async def test_complete_is_idempotent_and_reopen_clears_completion(client: Clien
 async def test_delete_returns_the_task_and_then_it_is_gone(client: Client) -> None:
     task = await call(client, "create_task", title="temp")
     deleted = await call(client, "delete_task", task_id=task["id"])
-    assert deleted == {"deleted": True, "task": task}
+    assert deleted["deleted"] is True and deleted["permanent"] is False and deleted["task"]["deleted_at"]
+    assert deleted["task"]["version"] == task["version"] + 1
+    assert "already in the trash" in await call_error(client, "delete_task", task_id=task["id"])
+    assert "in the trash" in await call_error(client, "get_task", task_id=task["id"])
+    purged = await call(client, "delete_task", task_id=task["id"], permanent=True)
+    assert purged["permanent"] is True
     assert "does not exist" in await call_error(client, "delete_task", task_id=task["id"])
 
 
@@ -191,7 +199,7 @@ async def test_health_reports_a_store_that_is_down(app: App, client: Client) -> 
 async def test_task_resource_reads_one_task(client: Client) -> None:
     task = await call(client, "create_task", title="read me")
     templates = (await client.list_resource_templates()).resource_templates
-    assert [t.uri_template for t in templates] == ["task://{task_id}"]
+    assert [t.uri_template for t in templates] == ["task://{task_id}", "task://{task_id}/history"]
     result = await client.read_resource(f"task://{task['id']}")
     assert json.loads(result.contents[0].text) == task
     with pytest.raises(MCPError, match="task 99 does not exist"):

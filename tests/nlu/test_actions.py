@@ -44,6 +44,14 @@ def test_each_action_parses_into_its_own_model() -> None:
         ('{"action":"update_task","params":{"task_id":1,"list":"' + "w" * 101 + '"}}', "at most 100 characters"),
         ('{"action":"list_tasks","params":{"list":["work"]}}', "valid string"),
         ('{"action":"delete_task","params":{"task_id":1,"list":"work"}}', "Extra inputs are not permitted"),
+        ('{"action":"restore_task","params":{}}', "exactly one of task_id or task_title"),
+        ('{"action":"restore_task","params":{"task_id":1,"recurrence":"daily"}}', "Extra inputs are not permitted"),
+        ('{"action":"create_task","params":{"title":"x","parent_id":2,"parent_title":"y"}}', "at most one of parent"),
+        ('{"action":"update_task","params":{"task_id":1,"parent_id":2,"parent_title":"y"}}', "at most one of parent"),
+        ('{"action":"create_task","params":{"title":"x","parent_id":0}}', "greater than or equal to 1"),
+        ('{"action":"create_task","params":{"title":"x","recurrence":""}}', "at least 1 character"),
+        ('{"action":"create_task","params":{"title":"x","recurrence":"' + "e" * 101 + '"}}', "at most 100 char"),
+        ('{"action":"list_tasks","params":{"recurrence":"daily"}}', "Extra inputs are not permitted"),
         ("not json", "Invalid JSON"),
     ],
 )
@@ -72,6 +80,7 @@ def test_schema_is_self_contained_and_strict() -> None:
         "update_task": 2,
         "delete_task": 0,
         "complete_task": 0,
+        "restore_task": 0,
         "error": 0,
     }
     assert create["properties"]["params"]["properties"]["list"] == {
@@ -103,11 +112,14 @@ def test_returned_action_schema_is_the_contract_as_actions_are_returned() -> Non
     assert "$ref" not in json.dumps(schema) and '"null"' not in json.dumps(schema)
     validator = jsonschema.Draft202012Validator(schema)
     fields = {"create_task": CreateParams, "list_tasks": ListParams, "update_task": UpdateParams}
+    named = set()
     for variant in schema["anyOf"]:
         spec = variant["properties"]["action"]
         for name in spec.get("enum", [spec.get("const")]):
-            declared = set(fields[name].model_fields) - {"task_title"} if name in fields else {"task_id"}
-            assert set(variant["properties"]["params"]["properties"]) == declared, name
+            named.add(name)
+            by_id = set(fields[name].model_fields) - {"task_title", "parent_title"} if name in fields else {"task_id"}
+            assert set(variant["properties"]["params"]["properties"]) == by_id, name
+    assert named == set(ACTION_NAMES) - {"error"}
     for payload in (
         {
             "action": "create_task",
@@ -119,10 +131,14 @@ def test_returned_action_schema_is_the_contract_as_actions_are_returned() -> Non
         {"action": "update_task", "params": {"task_id": 2, "status": "done", "due": "2026-12-04T17:00:00+01:00"}},
         {"action": "complete_task", "params": {"task_id": 2}},
         {"action": "delete_task", "params": {"task_id": 2}},
+        {"action": "restore_task", "params": {"task_id": 2}},
+        {"action": "create_task", "params": {"title": "x", "due": "2026-11-30", "recurrence": "FREQ=WEEKLY;BYDAY=MO"}},
+        {"action": "update_task", "params": {"task_id": 2, "parent_id": 1, "recurrence": "FREQ=DAILY"}},
     ):
         returned = ACTION_ADAPTER.dump_python(parse_action(payload), mode="json", exclude_none=True)
         assert validator.is_valid(returned), returned
     assert not validator.is_valid({"action": "delete_task", "params": {"task_title": "milk"}})
+    assert not validator.is_valid({"action": "restore_task", "params": {"task_title": "milk"}})
     assert not validator.is_valid({"action": "error", "message": "no"})
 
 
@@ -147,3 +163,58 @@ def test_a_list_reaches_the_task_rules_as_said_and_is_held_to_them() -> None:
             service_request(parse_action({"action": action, "params": {**params, "list": long_once_lowered}}))
     with pytest.raises(InvalidInput, match="cannot list tasks: list: "):
         service_request(parse_action({"action": "list_tasks", "params": {"list": "a\x00b"}}))
+
+
+def test_the_new_fields_are_optional_and_bounded_in_the_schema_the_model_writes() -> None:
+    """A parent by id or by title, a recurrence as said: optional, bounded, and restore_task takes a
+    task as delete_task does."""
+    branches = {b["properties"]["action"]["const"]: b for b in action_json_schema()["oneOf"]}
+    for name in ("create_task", "update_task"):
+        params = branches[name]["properties"]["params"]
+        for variant in params.get("anyOf", [params]):
+            props, required = variant["properties"], set(variant.get("required", []))
+            new = {"recurrence", "parent_id", "parent_title"}
+            assert new <= set(props) and not new & required
+            said = next(o for o in props["recurrence"]["anyOf"] if o.get("type") == "string")
+            assert said["maxLength"] == 100
+            parent = next(o for o in props["parent_id"]["anyOf"] if o.get("type") == "integer")
+            assert parent["minimum"] == 1 and parent["maximum"] == 2**31 - 1
+    restore, delete = branches["restore_task"]["properties"]["params"], branches["delete_task"]["properties"]["params"]
+    assert restore == delete
+    validator = jsonschema.Draft202012Validator(action_json_schema())
+    assert validator.is_valid({"action": "restore_task", "params": {"task_title": "milk"}})
+    assert validator.is_valid(
+        {"action": "create_task", "params": {"title": "x", "recurrence": "every monday", "parent_title": "garden"}}
+    )
+
+
+def test_a_prepared_action_reaches_the_task_rules_with_its_rule_parent_and_zone() -> None:
+    """service_request takes a normalised action: the recurrence is its RRULE by then, the parent an
+    id; a recurring task keeps the command's zone, and a list left unsaid is left to the service."""
+    created = service_request(
+        parse_action(
+            {
+                "action": "create_task",
+                "params": {"title": "x", "due": "2026-11-30", "recurrence": "FREQ=WEEKLY;BYDAY=MO", "parent_id": 4},
+            }
+        ),
+        timezone="Europe/Paris",
+    )
+    assert isinstance(created, NewTask)
+    assert (created.recurrence, created.timezone, created.parent_id) == ("FREQ=WEEKLY;BYDAY=MO", "Europe/Paris", 4)
+    assert "list" not in created.model_fields_set  # a subtask is in its parent's list
+    plain = service_request(parse_action({"action": "create_task", "params": {"title": "x"}}), timezone="Europe/Paris")
+    assert isinstance(plain, NewTask) and plain.timezone is None and plain.recurrence is None
+    patch = service_request(
+        parse_action({"action": "update_task", "params": {"task_id": 3, "recurrence": "FREQ=DAILY", "parent_id": 2}}),
+        timezone="UTC",
+    )
+    assert isinstance(patch, TaskPatch) and patch.changes() == {
+        "recurrence": "FREQ=DAILY",
+        "parent_id": 2,
+        "timezone": "UTC",
+    }
+    with pytest.raises(InvalidInput, match="cannot create task: recurrence: "):
+        service_request(
+            parse_action({"action": "create_task", "params": {"title": "x", "recurrence": "FREQ=SOMETIMES"}})
+        )

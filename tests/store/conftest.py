@@ -1,4 +1,5 @@
-"""Both stores behind one fixture, so the contract suite runs the same tests on each."""
+"""Both stores behind one fixture, so the contract suite runs the same tests on each, and the service
+that every write goes through."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.postgres_server import PostgresServer
+from mcp_server.core.service import TaskService
 from mcp_server.store import TaskStore
 from tests.support.store_backends import Backend, postgres_backend, sqlite_backend
 
@@ -26,3 +28,9 @@ async def store(backend: Backend) -> AsyncIterator[TaskStore]:
     await opened.open()
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+def service(store: TaskStore) -> TaskService:
+    """The service over the store: a store keeps rows, and every write goes through the service's rules."""
+    return TaskService(store)

@@ -12,11 +12,13 @@ import pytest
 
 from harness.postgres_server import PostgresServer
 from harness.servers import free_port
-from mcp_server.core.domain import NewTask, TaskQuery
+from mcp_server.core.domain import NewTask, TaskPatch, TaskQuery
 from mcp_server.core.errors import StoreUnavailable
+from mcp_server.core.service import TaskService
 from mcp_server.store import PostgresTaskStore, store_for
-from mcp_server.store.postgres import MIGRATIONS, redacted
+from mcp_server.store.postgres import MIGRATIONS
 from mcp_server.store.selection import select
+from mcp_server.store.urls import redacted
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
@@ -58,8 +60,12 @@ async def test_replicas_opening_together_migrate_once(pg_url: str) -> None:
             group.start_soon(store.open)
     try:
         assert {await s.schema_version() for s in stores} == {len(MIGRATIONS)}
-        created, _ = await stores[0].create(NewTask(title="seen by all"))
+        created = await TaskService(stores[0]).create_task(NewTask(title="seen by all"))
         assert all([await s.get(created.id) == created for s in stores])
+        # A write through one replica is seen by the others, its history too.
+        trashed = (await TaskService(stores[1]).delete_task(created.id)).task
+        assert all([await s.get(created.id) == trashed for s in stores])
+        assert all([len(await s.history(created.id, limit=10)) == 2 for s in stores])
     finally:
         for store in stores:
             await store.close()
@@ -68,15 +74,18 @@ async def test_replicas_opening_together_migrate_once(pg_url: str) -> None:
 async def test_a_database_restart_fails_calls_clearly_then_they_recover(own_server: PostgresServer) -> None:
     url = own_server.create_database()
     store = PostgresTaskStore(url, acquire_timeout_s=2)
+    service = TaskService(store)
     await store.open()
     try:
-        before, _ = await store.create(NewTask(title="before the restart"))
+        before = await service.create_task(NewTask(title="before the restart"))
         own_server.stop()
         started = time.monotonic()
         with pytest.raises(StoreUnavailable, match=r"task database at postgresql://postgres@127\.0\.0\.1:\d+/tasks_"):
             await store.get(before.id)
         with pytest.raises(StoreUnavailable):
             await store.ping()
+        with pytest.raises(StoreUnavailable):
+            await service.update_task(before.id, TaskPatch(title="while away"))
         assert time.monotonic() - started < 10, "calls must fail fast while the database is away"
         own_server.start()
 
@@ -90,7 +99,7 @@ async def test_a_database_restart_fails_calls_clearly_then_they_recover(own_serv
         # The restarted server process says nothing when it is back: ask until it answers.
         await wait_until(answers, within_s=15, what="the store answering once the database is back")
         assert await store.get(before.id) == before
-        after, _ = await store.create(NewTask(title="after the restart"))
+        after = await service.create_task(NewTask(title="after the restart"))
         tasks, total = await store.list_page(TaskQuery(), after_id=None, limit=10)
         assert total == 2 and [t.id for t in tasks] == [before.id, after.id]
     finally:

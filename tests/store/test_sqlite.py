@@ -7,7 +7,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_server.core.domain import NewTask, TaskQuery
+from mcp_server.core.domain import NewTask, SubtaskCounts, TaskPatch, TaskQuery
+from mcp_server.core.service import TaskService
 from mcp_server.store.selection import select
 from mcp_server.store.sqlite import MIGRATIONS, SQLiteTaskStore
 
@@ -19,7 +20,7 @@ async def test_open_creates_the_file_and_its_folder_in_wal_mode(tmp_path: Path) 
     store = SQLiteTaskStore(path)
     await store.open()
     try:
-        await store.create(NewTask(title="on disk"))
+        await TaskService(store).create_task(NewTask(title="on disk"))
         assert path.stat().st_size > 0
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -44,7 +45,9 @@ async def test_a_store_from_an_older_version_is_migrated_forward_with_its_data(t
         assert await store.schema_version() == len(MIGRATIONS)
         kept = await store.get(1)
         assert kept is not None and kept.title == "kept" and kept.tags == ["x"]
-        await store.update(1, {"tags": ["y"]})
+        assert (kept.list, kept.parent_id, kept.subtasks, kept.deleted_at) == ("inbox", None, SubtaskCounts(), None)
+        assert await store.history(1, limit=10) == []
+        await TaskService(store).update_task(1, TaskPatch(tags=["y"]))
         with sqlite3.connect(path) as conn:
             plan = conn.execute("EXPLAIN QUERY PLAN DELETE FROM task_tags WHERE task_id = 1").fetchall()
             assert "task_tags_task" in str([tuple(row) for row in plan])
@@ -76,7 +79,8 @@ async def test_a_write_that_finds_the_file_busy_waits_its_turn_off_the_event_loo
     path = tmp_path / "busy.db"
     store = SQLiteTaskStore(path)
     await store.open()
-    first, _ = await store.create(NewTask(title="before"))
+    service = TaskService(store)
+    first = await service.create_task(NewTask(title="before"))
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     try:
@@ -84,7 +88,7 @@ async def test_a_write_that_finds_the_file_busy_waits_its_turn_off_the_event_loo
             created = []
 
             async def write() -> None:
-                created.append((await store.create(NewTask(title="waited")))[0])
+                created.append(await service.create_task(NewTask(title="waited")))
 
             group.start_soon(write)
             await anyio.wait_all_tasks_blocked()  # the write has met the lock and waits in its thread
@@ -92,6 +96,7 @@ async def test_a_write_that_finds_the_file_busy_waits_its_turn_off_the_event_loo
             assert (await store.get(first.id)) == first  # reads are not blocked
             other.execute("COMMIT")
         assert created[0].title == "waited"
+        assert [e.kind for e in await store.history(created[0].id, limit=10)] == ["created"]
     finally:
         other.close()
         await store.close()

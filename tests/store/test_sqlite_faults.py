@@ -18,11 +18,13 @@ import anyio
 import httpx
 import pytest
 from mcp import Client
+from mcp.types import TextContent
 
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
 from mcp_server.core.domain import NewTask, TaskQuery
 from mcp_server.core.errors import StoreUnavailable
+from mcp_server.core.service import TaskService
 from mcp_server.http.rest import build_rest_app
 from mcp_server.observability.health import Health
 from mcp_server.store.sqlite import MIGRATIONS, SQLiteTaskStore
@@ -38,7 +40,9 @@ def open_descriptors() -> int:
 async def tool_error(client: Client, tool: str, **arguments: Any) -> str:
     result = await client.call_tool(tool, arguments)
     assert result.is_error, result.structured_content
-    text = result.content[0].text
+    content = result.content[0]
+    assert isinstance(content, TextContent)
+    text = content.text
     assert "Error executing tool" not in text
     return text
 
@@ -69,8 +73,9 @@ async def test_bursts_of_searches_keep_connections_and_descriptors_bounded(tmp_p
     store = SQLiteTaskStore(tmp_path / "tasks.db")
     await store.open()
     try:
+        service = TaskService(store)
         for n in range(300):
-            await store.create(NewTask(title=f"task {n}", description="words " * 40))
+            await service.create_task(NewTask(title=f"task {n}", description="words " * 40))
         await store.get(1)
         before = open_descriptors()
 
@@ -176,17 +181,20 @@ async def test_a_read_only_file_is_not_ready_until_it_is_writable_again(tmp_path
     store = SQLiteTaskStore(db)
     await store.open()
     health = Health(store)
+    service = TaskService(store)
     try:
-        first, _ = await store.create(NewTask(title="before"))
+        first = await service.create_task(NewTask(title="before"))
         # Never the -shm file: it is mapped into memory, and writing to an immutable mapping is SIGBUS.
         files = (db, db.with_name("tasks.db-wal"))
         if not chattr("+i", *files):
             pytest.skip("this file system has no immutable files")
         try:
             with pytest.raises(StoreUnavailable, match=f"the task database {db}"):
-                await store.create(NewTask(title="refused"))
+                await service.create_task(NewTask(title="refused"))
             with pytest.raises(StoreUnavailable, match=f"the task database {db}"):
-                await store.rename_list("inbox", "elsewhere")
+                await service.delete_task(first.id)
+            with pytest.raises(StoreUnavailable, match=f"the task database {db}"):
+                await service.rename_list("inbox", "elsewhere")
             with pytest.raises(StoreUnavailable, match="is read-only"):
                 await store.ping()
             report = await health.report()
@@ -196,7 +204,7 @@ async def test_a_read_only_file_is_not_ready_until_it_is_writable_again(tmp_path
             chattr("-i", *files)
         await store.ping()
         assert (await health.report())["ready"] is True
-        again, _ = await store.create(NewTask(title="after"))
+        again = await service.create_task(NewTask(title="after"))
         assert [t.title for t in (await store.list_page(TaskQuery(), after_id=None, limit=10))[0]] == [
             "before",
             "after",
@@ -211,14 +219,15 @@ async def test_a_write_the_file_refuses_is_store_unavailable_and_readiness_reche
     SQLite's reason, and readiness clears the fault once its whole-file check and test write pass."""
     db = tmp_path / "tasks.db"
     store = SQLiteTaskStore(db)
+    service = TaskService(store)
     await store.open()
     try:
-        await store.create(NewTask(title="fine"))
+        await service.create_task(NewTask(title="fine"))
         script = "CREATE TRIGGER refuse BEFORE INSERT ON tasks BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END"
         with contextlib.closing(sqlite3.connect(db)) as other:
             other.execute(script)
         with pytest.raises(StoreUnavailable, match="could not complete the operation: refused by trigger"):
-            await store.create(NewTask(title="refused"))
+            await service.create_task(NewTask(title="refused"))
         await store.ping()  # the file itself is healthy: quick_check and the test write pass
         assert await store.schema_version() == len(MIGRATIONS)
     finally:
@@ -231,16 +240,17 @@ async def test_a_file_that_cannot_grow_says_so_rather_than_how_the_rollback_fail
     outside with max_page_count, which SQLite answers with the same SQLITE_FULL a full disk gives."""
     db = tmp_path / "tasks.db"
     store = SQLiteTaskStore(db)
+    service = TaskService(store)
     await store.open()
     try:
-        await store.create(NewTask(title="fits"))
+        await service.create_task(NewTask(title="fits"))
         pages = await store._read(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
         capped = store._inline or store._open_inline()
         capped.execute(f"PRAGMA max_page_count = {pages}")
 
         async def fill() -> None:
             for n in range(200):
-                await store.create(NewTask(title=f"grows the file {n}", description="x" * 2000))
+                await service.create_task(NewTask(title=f"grows the file {n}", description="x" * 2000))
 
         with pytest.raises(StoreUnavailable, match="cannot grow: the disk is full") as refused:
             await fill()

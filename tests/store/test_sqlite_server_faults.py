@@ -14,6 +14,7 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import TextContent
 
 from harness.servers import HttpServer, start_http_server
 from tests.support.waiting import wait_until
@@ -72,7 +73,9 @@ async def test_a_full_disk_is_store_unavailable_and_not_ready_until_there_is_roo
 
             async with Client(streamable_http_client(server.mcp_url)) as client:
                 result = await client.call_tool("create_task", {"title": "over MCP", "description": "x" * 9000})
-            assert result.is_error and f"the task database {db}" in result.content[0].text
+            content = result.content[0]
+            assert result.is_error and isinstance(content, TextContent)
+            assert f"the task database {db}" in content.text
 
             not_ready = await http.get("/readyz")
             assert not_ready.status_code == 503
