@@ -37,6 +37,7 @@ from mcp_server.core.domain import (
     ListName,
     ListRename,
     NewTask,
+    StatusFilter,
     Task,
     TaskDetail,
     TaskList,
@@ -237,6 +238,8 @@ class TaskService:
         if not 1 <= limit <= PAGE_MAX:
             raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}, got {limit}; page with next_cursor")
         after_id = decode_cursor(cursor, query) if cursor else None
+        if query.status == StatusFilter.DELETED:  # the trash shows only what can still be restored
+            await self._purge_quietly()
         # One extra row tells whether another page exists without a second query.
         tasks, total = await self.store.list_page(
             query, after_id=after_id, limit=limit + 1, count_limit=TOTAL_COUNT_LIMIT + 1
@@ -289,15 +292,20 @@ class TaskService:
         """To the trash with its subtasks (restorable for trash_days), or purged at once."""
         async with self._writing() as writes:
             deleted = await writes.delete(task_id, permanent=permanent)
-        try:
-            await self.purge_expired()
-        except TaskError:  # the delete is done; the next one (or a restart) purges what is due
-            logger.warning("trash purge failed", exc_info=True)
+        await self._purge_quietly()
         return deleted
 
     async def restore_task(self, task_id: int) -> Task:
         async with self._writing() as writes:
             return await writes.restore(task_id)
+
+    async def _purge_quietly(self) -> None:
+        """Purge what is due, after a delete or before the trash is read: a failure here is no failure
+        of the call that asked (the delete is done; the next call, or a restart, purges it)."""
+        try:
+            await self.purge_expired()
+        except TaskError:
+            logger.warning("trash purge failed", exc_info=True)
 
     async def purge_expired(self) -> int:
         """Purge what has been in the trash longer than trash_days; how many tasks went."""

@@ -375,3 +375,13 @@ async def test_a_search_on_sqlite_reads_the_trigram_index(tmp_path: Path) -> Non
         assert any("task_search" in str(row[-1]) and "VIRTUAL TABLE" in str(row[-1]) for row in plan), plan
     finally:
         await store.close()
+
+
+async def test_the_trash_lists_only_what_can_still_be_restored(store: TaskStore) -> None:
+    service = TaskService(store, trash_days=30)
+    task = await service.create_task(NewTask(title="old"))
+    await service.delete_task(task.id)
+    assert await _ids(service, status="deleted") == [task.id]
+    strict = TaskService(store, trash_days=0)  # the same trash, read by a server keeping it 0 days
+    assert await _ids(strict, status="deleted") == []
+    assert await store.get(task.id) is None
