@@ -218,7 +218,7 @@ SERVE_OPTIONS: tuple[Option, ...] = (
     Option(
         "--trash-days",
         "trash_days",
-        "days a deleted task stays restorable in the trash before it is purged (0: purged on the next delete)",
+        "days a deleted task stays restorable in the trash before it is purged (0: no trash, a delete purges)",
         "TASK_API_TRASH_DAYS",
         int,
     ),
@@ -391,7 +391,7 @@ MODEL_OPTIONS: tuple[Option, ...] = (
     Option(
         "--timezone",
         "timezone",
-        "IANA zone for due dates in words when a command gives none",
+        "IANA zone for due dates in words when a command gives none, and of recurring tasks created without one",
         "TASK_API_TIMEZONE",
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict, StrictBool
 
 from mcp_server.core.domain import (
     DeletedTask,
@@ -23,7 +23,12 @@ BATCH_MAX = 50
 # The fields update_task's `clear` can remove.
 ClearableField = Literal["description", "due", "parent_id", "recurrence"]
 Clear = Annotated[list[ClearableField], Field(description="Fields to remove.")]
-ExpectedVersion = Annotated[int, Field(ge=1, description="Refuse the update unless the task is at this version.")]
+# Strict numbers and booleans: REST bodies are validated from Python objects, where "3" or "yes" would
+# otherwise pass for 3 or true (and "permanent": "yes" purge a task).
+ExpectedVersion = Annotated[
+    int, Strict(), Field(ge=1, description="Refuse the update unless the task is at this version.")
+]
+OpTaskId = Annotated[TaskId, Strict()]
 
 
 def patch_of(changes: dict[str, object], clear: list[ClearableField] | None) -> TaskPatch:
@@ -46,7 +51,7 @@ class CreateOp(NewTask):
 
 class UpdateOp(TaskPatch):
     op: Literal["update"]
-    task_id: TaskId
+    task_id: OpTaskId
     clear: Clear | None = None
     expected_version: ExpectedVersion | None = None
 
@@ -57,19 +62,19 @@ class UpdateOp(TaskPatch):
 
 class CompleteOp(_Strict):
     op: Literal["complete"]
-    task_id: TaskId
-    cascade: bool = False
+    task_id: OpTaskId
+    cascade: StrictBool = False
 
 
 class DeleteOp(_Strict):
     op: Literal["delete"]
-    task_id: TaskId
-    permanent: bool = False
+    task_id: OpTaskId
+    permanent: StrictBool = False
 
 
 class RestoreOp(_Strict):
     op: Literal["restore"]
-    task_id: TaskId
+    task_id: OpTaskId
 
 
 BatchOperation = Annotated[CreateOp | UpdateOp | CompleteOp | DeleteOp | RestoreOp, Field(discriminator="op")]

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     model_validator,
 )
@@ -166,7 +167,10 @@ def known_zone(name: str) -> str:
 
 def _rrule(text: str) -> str:
     refuse_nul(text)
-    return parse_rrule(text)
+    try:
+        return parse_rrule(text)
+    except ValueError as exc:  # the field's name is said where the error is reported
+        raise ValueError(str(exc).removeprefix("recurrence: ")) from None
 
 
 def _dedupe(tags: list[str]) -> list[str]:
@@ -208,7 +212,11 @@ Tags = Annotated[
     Field(max_length=TAGS_MAX, description="Labels; stored lowercase and deduplicated."),
     AfterValidator(_dedupe),
 ]
-ParentId = Annotated[int, Field(ge=1, le=TASK_ID_MAX, description="Makes this a subtask of that task (same list).")]
+# Strict: a JSON body's "3" is not the id 3 (REST bodies are validated from Python objects, where
+# pydantic's lax mode would turn it into one).
+ParentId = Annotated[
+    int, Strict(), Field(ge=1, le=TASK_ID_MAX, description="Makes this a subtask of that task (same list).")
+]
 Recurrence = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=RECURRENCE_MAX),

@@ -290,8 +290,8 @@ class TaskService:
 
     async def delete_task(self, task_id: int, *, permanent: bool = False) -> DeletedTask:
         """To the trash with its subtasks (restorable for trash_days), or purged at once."""
-        async with self._writing() as writes:
-            deleted = await writes.delete(task_id, permanent=permanent)
+        async with self._writing() as writes:  # with no trash kept (trash_days 0), every delete purges
+            deleted = await writes.delete(task_id, permanent=permanent or self.trash_days == 0)
         await self._purge_quietly()
         return deleted
 
@@ -320,11 +320,11 @@ class TaskService:
             raise InvalidInput(f"the list is already called {old!r}; give another new_name")
         async with self._writing() as writes:
             moved = await writes.rename_list(old, new)
-            if not moved:
+            if not moved:  # a list shown nowhere (its tasks all in the trash) is no list to rename
                 raise TaskNotFound(
                     None, f"no task is in a list called {old!r}; read task://lists for the lists there are"
                 )
-        return ListRename(name=old, new_name=new, moved=len(moved))
+        return ListRename(name=old, new_name=new, moved=moved)
 
     async def batch(self, operations: list[BatchOperation], *, atomic: bool = False) -> BatchResult:
         """Every operation in one transaction, each in a savepoint of its own: a failed one is undone

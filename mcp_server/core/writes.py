@@ -235,14 +235,15 @@ class Writes:
 
     async def complete(self, task_id: int, *, cascade: bool) -> Task:
         """Done; or, for a recurring task, the next occurrence (done after the last). With cascade,
-        every open subtask is completed the same way first."""
+        every open subtask is marked done first (a recurring subtask's series ends with it)."""
         current = await self._live(task_id)
         if current.status == Status.DONE:
             return current
-        if cascade:
+        if cascade:  # every open subtask done for good, a recurring one too: none stays open under it
             cascaded = self._open(await self.tx.subtree(task_id))
             for child in reversed(cascaded):
-                await self._complete_one(child)
+                done = child.model_copy(update={"status": Status.DONE, "completed_at": self.now})
+                await self._save(child, done, HistoryKind.COMPLETED, lists=True)
             if cascaded:  # its subtask counts moved
                 current = await self._live(task_id)
         else:
@@ -344,7 +345,9 @@ class Writes:
 
     # -- lists -------------------------------------------------------------------------------------
 
-    async def rename_list(self, name: str, new_name: str) -> list[int]:
+    async def rename_list(self, name: str, new_name: str) -> int:
+        """Move the list's tasks, trashed ones too (a restore then lands in the list by its new name);
+        how many tasks out of the trash moved."""
         moved = await self.tx.move_list(name, new_name, now=self.now)
         await self.tx.record(
             [
@@ -358,7 +361,7 @@ class Writes:
                 for t in moved
             ]
         )
-        ids = [t.id for t in moved]
-        self.outcome.changed.extend(ids)
-        self.outcome.lists = self.outcome.lists or bool(ids)
-        return ids
+        live = sum(1 for t in moved if t.deleted_at is None)
+        self.outcome.changed.extend(t.id for t in moved)
+        self.outcome.lists = self.outcome.lists or bool(live)
+        return live

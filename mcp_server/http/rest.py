@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -101,7 +101,7 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     operations: Operations = Field(description='Each {"op": "create"|"update"|"complete"|"delete"|"restore", ...}')
-    atomic: bool = Field(default=False, description="All or nothing: one failure undoes every operation.")
+    atomic: StrictBool = Field(default=False, description="All or nothing: one failure undoes every operation.")
 
 
 class TaskListParams(TaskQuery):

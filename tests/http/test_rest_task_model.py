@@ -115,6 +115,10 @@ async def test_batch_over_rest(http: httpx.AsyncClient) -> None:
         ({"operations": [{"op": "create"}]}, "title"),
         ({"operations": [{"op": "create", "title": "x", "recurrence": "FREQ=DAILY;BYDAY=XX"}]}, "BYDAY"),
         ({"operations": [{"op": "complete", "task_id": 1}], "atomically": True}, "atomically"),
+        # JSON types are strict: "yes" is not true, "1" is not 1 (a lax "permanent" once purged a task)
+        ({"operations": [{"op": "delete", "task_id": 1, "permanent": "yes"}]}, "permanent"),
+        ({"operations": [{"op": "complete", "task_id": "1"}]}, "task_id"),
+        ({"operations": [{"op": "complete", "task_id": 1}], "atomic": "no"}, "atomic"),
     ],
 )
 async def test_bad_batches_are_refused_whole_and_change_nothing(
@@ -136,10 +140,12 @@ async def test_bad_batches_are_refused_whole_and_change_nothing(
         ({"title": "x", "timezone": "Europe"}, "IANA"),
         ({"title": "x", "parent_id": 999}, "parent_id"),
         ({"title": "x", "repeat_from": "whenever"}, "repeat_from"),
+        ({"title": "x", "parent_id": "1"}, "parent_id"),
     ],
 )
 async def test_bad_task_fields_are_clear_4xx(http: httpx.AsyncClient, fields: dict[str, Any], problem: str) -> None:
     response = await http.post("/v1/tasks", json=fields)
     assert response.status_code in (404, 422), response.text
     assert problem in response.json()["error"]["message"]
+    assert "recurrence: recurrence" not in response.json()["error"]["message"]
     assert (await http.get("/v1/tasks")).json()["total"] == 0

@@ -162,8 +162,8 @@ async def test_permanent_delete_purges_the_task_and_its_subtasks(service: TaskSe
 async def test_a_trashed_task_is_purged_after_the_trash_days(store: TaskStore) -> None:
     service = TaskService(store, trash_days=0)
     old = await service.create_task(NewTask(title="old"))
-    await service.delete_task(old.id)  # 0 days: the purge that follows the delete takes it at once
-    assert await store.get(old.id) is None
+    deleted = await service.delete_task(old.id)  # 0 days: no trash, and the answer says so
+    assert deleted.permanent and await store.get(old.id) is None
     keeping = TaskService(store, trash_days=30)
     kept = await keeping.create_task(NewTask(title="kept"))
     await keeping.delete_task(kept.id)
@@ -385,3 +385,26 @@ async def test_the_trash_lists_only_what_can_still_be_restored(store: TaskStore)
     strict = TaskService(store, trash_days=0)  # the same trash, read by a server keeping it 0 days
     assert await _ids(strict, status="deleted") == []
     assert await store.get(task.id) is None
+
+
+async def test_a_cascade_completes_recurring_subtasks_for_good(service: TaskService) -> None:
+    parent = await service.create_task(NewTask(title="project"))
+    daily = await service.create_task(
+        NewTask(title="standup", parent_id=parent.id, due="2027-01-04", recurrence="FREQ=DAILY")
+    )
+    done = await service.complete_task(parent.id, cascade=True)
+    assert done.status == Status.DONE and done.subtasks == SubtaskCounts(open=0, done=1)
+    assert (await service.get_task(daily.id)).status == Status.DONE
+
+
+async def test_a_list_whose_tasks_are_all_in_the_trash_is_no_list_to_rename(service: TaskService) -> None:
+    gone = await service.create_task(NewTask(title="gone", list="old"))
+    await service.delete_task(gone.id)
+    with pytest.raises(TaskNotFound, match="no task is in a list called 'old'"):
+        await service.rename_list("old", "new")
+    assert (await service.store.get(gone.id)).list == "old"  # type: ignore[union-attr]
+    kept = await service.create_task(NewTask(title="kept", list="old"))
+    renamed = await service.rename_list("old", "new")
+    assert renamed.moved == 1  # the live task; the trashed one moved too, to be restored into "new"
+    restored = await service.restore_task(gone.id)
+    assert restored.list == "new" and (await service.get_task(kept.id)).list == "new"
