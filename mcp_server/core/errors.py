@@ -61,6 +61,13 @@ class StateConflict(TaskError):
     kind = ErrorKind.CONFLICT
 
 
+class ConcurrentWrite(TaskError):
+    """Two writes of the same tasks, at the same moment, each waited for the other (a deadlock the
+    database broke): this one was undone, and may simply be sent again."""
+
+    kind = ErrorKind.CONFLICT
+
+
 class BatchAborted(TaskError):
     """An operation of an atomic batch that was undone because another one failed."""
 

@@ -33,6 +33,16 @@ class HistoryEntry(BaseModel):
     """One change of one task. `changes` names each changed field with its old and new value
     (for an occurrence completed: the due it moved from and to)."""
 
+    @classmethod
+    def of(
+        cls, task_id: int, at: dt.datetime, kind: HistoryKind, version: int, changes: dict[str, FieldChange]
+    ) -> HistoryEntry:
+        """An entry the server makes from values it holds (every write makes one: not validated again)."""
+        return cls.model_construct(task_id=task_id, at=at, kind=kind, version=version, changes=changes)
+
+    def changes_json(self) -> dict[str, dict[str, Any]]:
+        return {name: change.model_dump(mode="json") for name, change in self.changes.items()}
+
     task_id: int
     at: dt.datetime
     kind: HistoryKind

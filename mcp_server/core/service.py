@@ -190,6 +190,7 @@ class TaskService:
         async with self.store.transaction() as tx:
             writes = Writes(tx, now=utc_now(), default_timezone=self.default_timezone)
             yield writes
+            await writes.flush()
         await self._notify(writes.outcome)
 
     # -- reads -------------------------------------------------------------------------------------
@@ -327,21 +328,22 @@ class TaskService:
         return ListRename(name=old, new_name=new, moved=moved)
 
     async def batch(self, operations: list[BatchOperation], *, atomic: bool = False) -> BatchResult:
-        """Every operation in one transaction, each in a savepoint of its own: a failed one is undone
-        alone, or, when atomic, undoes the whole batch. A store failure fails the whole call."""
+        """Every operation in one transaction, in order, each seeing the ones before it. A refused
+        operation has written nothing (Writes checks before it writes), so it fails alone, or, when
+        atomic, undoes the whole batch. A store failure fails the whole call."""
         results: list[BatchItem] = []
         try:
             async with self._writing() as writes:
                 for operation in operations:
-                    mark = (len(writes.outcome.changed), writes.outcome.lists)
+                    mark = writes.mark()
                     try:
-                        async with writes.tx.savepoint():
-                            result = await self._run_operation(writes, operation)
+                        result = await self._run_operation(writes, operation)
                     except StoreUnavailable:
                         raise
                     except TaskError as exc:
-                        writes.outcome.changed[mark[0] :] = []
-                        writes.outcome.lists = mark[1]
+                        if writes.wrote_since(mark):  # a rule that refused after writing: undo it all
+                            raise RuntimeError(f"batch operation refused after it wrote: {exc}") from exc
+                        writes.undo_to(mark)
                         results.append(BatchItem(ok=False, error=ItemError(kind=exc.kind, message=str(exc))))
                     else:
                         results.append(BatchItem.of(result))
@@ -358,10 +360,12 @@ class TaskService:
 
     async def _run_operation(self, writes: Writes, operation: BatchOperation) -> Task | DeletedTask:
         if isinstance(operation, CreateOp):
-            new, key = operation.new_task(), operation.idempotency_key
-            if key is not None:
-                _refuse_nul("idempotency_key", key)
-            return await writes.create(new, idempotency_key=key, fingerprint=_fingerprint(new) if key else None)
+            key = operation.idempotency_key
+            if key is None:  # a CreateOp is a NewTask (with op): no copy needed
+                return await writes.create(operation, idempotency_key=None, fingerprint=None)
+            _refuse_nul("idempotency_key", key)
+            new = operation.new_task()
+            return await writes.create(new, idempotency_key=key, fingerprint=_fingerprint(new))
         if isinstance(operation, UpdateOp):
             changes = operation.patch().changes()
             if not changes:

@@ -60,10 +60,6 @@ class TaskTransaction(Protocol):
         """Drop the history of purged tasks (their titles and notes go with them)."""
         ...
 
-    def savepoint(self) -> AbstractAsyncContextManager[None]:
-        """A nested transaction: what runs inside is undone alone when it raises."""
-        ...
-
 
 class TaskStore(Protocol):
     """Durable task storage; all calls are safe to run concurrently. Reads never show trashed tasks

@@ -48,6 +48,15 @@ def _diff(before: Task, after: Task) -> dict[str, FieldChange]:
     }
 
 
+def _height(root: int, subtree: list[Task]) -> int:
+    """How many levels of subtasks hang under `root` (0 for none), from its subtree (parents first)."""
+    depth = {root: 0}
+    for task in subtree:
+        if task.parent_id in depth:
+            depth[task.id] = depth[task.parent_id] + 1
+    return max(depth.values())
+
+
 def _in_trash(task: Task) -> TaskNotFound:
     return TaskNotFound(
         task.id,
@@ -63,15 +72,50 @@ class Outcome:
     lists: bool = False
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Where a transaction's writes stood before one operation of a batch."""
+
+    writes: int
+    changed: int
+    lists: bool
+    entries: int
+
+
 class Writes:
     """The writes of one transaction. `now` is one instant for the whole transaction, so a delete
-    and the subtasks it takes along share one deleted_at (which is how a restore finds them)."""
+    and the subtasks it takes along share one deleted_at (which is how a restore finds them).
+
+    Every operation checks all that can refuse it before its first write, so a refused operation of
+    a batch has written nothing and needs no savepoint (a savepoint per operation cost more than
+    the operations: SQLite's FTS5 index flushes at each one). History entries are written in one
+    statement at the end (flush), inside the same transaction."""
 
     def __init__(self, tx: TaskTransaction, *, now: dt.datetime, default_timezone: str) -> None:
         self.tx = tx
         self.now = now
         self.default_timezone = default_timezone
         self.outcome = Outcome()
+        self.entries: list[HistoryEntry] = []
+        self.writes = 0
+
+    def mark(self) -> Mark:
+        return Mark(self.writes, len(self.outcome.changed), self.outcome.lists, len(self.entries))
+
+    def undo_to(self, mark: Mark) -> None:
+        """Forget what a refused operation was about to report; it wrote nothing (see wrote_since)."""
+        del self.outcome.changed[mark.changed :]
+        del self.entries[mark.entries :]
+        self.outcome.lists = mark.lists
+
+    def wrote_since(self, mark: Mark) -> bool:
+        return self.writes != mark.writes
+
+    async def flush(self) -> None:
+        """Write the history entries of the transaction's changes."""
+        if self.entries:
+            entries, self.entries = self.entries, []
+            await self.tx.record(entries)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -93,6 +137,7 @@ class Writes:
     async def _save(self, before: Task, after: Task, kind: HistoryKind, *, lists: bool = False) -> Task:
         """Persist a changed task at its next version and record the change."""
         after = after.model_copy(update={"updated_at": self.now, "version": before.version + 1})
+        self.writes += 1
         await self.tx.save(after, tags_changed=before.tags != after.tags)
         await self._record(after, kind, _diff(before, after))
         self.outcome.changed.append(after.id)
@@ -100,8 +145,7 @@ class Writes:
         return after
 
     async def _record(self, task: Task, kind: HistoryKind, changes: dict[str, FieldChange] | None = None) -> None:
-        entry = HistoryEntry(task_id=task.id, at=self.now, kind=kind, version=task.version, changes=changes or {})
-        await self.tx.record([entry])
+        self.entries.append(HistoryEntry.of(task.id, self.now, kind, task.version, changes or {}))
 
     def _zone(self, task: Task | NewTask) -> str:
         return task.timezone or self.default_timezone
@@ -123,6 +167,8 @@ class Writes:
         self._needs_due(new.recurrence, new.due)
         if new.parent_id is not None:
             parent = await self._parent(new.parent_id)
+            if await self._level(parent) + 1 > NESTING_MAX:
+                raise InvalidInput(f"parent_id: subtasks nest at most {NESTING_MAX} levels deep")
             if "list" not in new.model_fields_set:
                 new = new.model_copy(update={"list": parent.list})
             elif new.list != parent.list:
@@ -131,6 +177,7 @@ class Writes:
                     f"a subtask is in its parent's list (leave list out)"
                 )
         timezone = self._zone(new) if new.recurrence is not None else new.timezone
+        self.writes += 1
         task = await self.tx.insert(new, timezone=timezone, now=self.now)
         await self._record(task, HistoryKind.CREATED)
         if idempotency_key is not None:
@@ -195,28 +242,42 @@ class Writes:
                     await self._save(child, child.model_copy(update={"list": saved.list}), HistoryKind.UPDATED)
         return saved
 
+    async def _ancestry(self, task: Task) -> list[Task]:
+        """`task` and its ancestors up to the top, at most NESTING_MAX + 1 of them."""
+        chain = [task]
+        while chain[-1].parent_id is not None and len(chain) <= NESTING_MAX:
+            above = await self.tx.get(chain[-1].parent_id)
+            if above is None:
+                break
+            chain.append(above)
+        return chain
+
+    async def _level(self, task: Task) -> int:
+        """1 for a top-level task, 2 for its subtask, and so on."""
+        return len(await self._ancestry(task))
+
     async def _check_parent(self, task: Task, parent_id: int, list_name: str) -> None:
-        """A parent in the same list, not the task itself nor one of its subtasks, within NESTING_MAX."""
+        """A parent in the same list, not the task itself nor one of its subtasks, and the task's whole
+        subtree within NESTING_MAX levels under it."""
         parent = await self._parent(parent_id)
         if parent.list != list_name:
             raise InvalidInput(
                 f"parent_id: task {parent.id} is in list {parent.list!r}, not {list_name!r}; a subtask is "
                 f"in its parent's list (move it with list as well)"
             )
-        ancestor: Task | None = parent
-        for _ in range(NESTING_MAX):
-            if ancestor is None:
-                return
-            if ancestor.id == task.id:
-                raise InvalidInput(
-                    f"parent_id: task {parent_id} is task {task.id} itself or one of its subtasks; "
-                    f"a task cannot be its own subtask"
-                )
-            ancestor = await self.tx.get(ancestor.parent_id) if ancestor.parent_id is not None else None
-        raise InvalidInput(f"parent_id: subtasks nest at most {NESTING_MAX} levels deep")
+        ancestry = await self._ancestry(parent)
+        if any(ancestor.id == task.id for ancestor in ancestry):
+            raise InvalidInput(
+                f"parent_id: task {parent_id} is task {task.id} itself or one of its subtasks; "
+                f"a task cannot be its own subtask"
+            )
+        if len(ancestry) + _height(task.id, await self.tx.subtree(task.id)) + 1 > NESTING_MAX:
+            raise InvalidInput(f"parent_id: subtasks nest at most {NESTING_MAX} levels deep")
 
     async def _refuse_open_subtasks(self, task: Task) -> list[Task]:
         """The open subtasks (any depth) that keep `task` from being done; refused when there are any."""
+        if task.subtasks.open == 0 and task.subtasks.done == 0:  # no subtasks at all: nothing to read
+            return []
         open_ones = self._open(await self.tx.subtree(task.id))
         if open_ones:
             named = ", ".join(f"#{t.id} {t.title!r}" for t in open_ones[:NAMED_MAX])
@@ -319,10 +380,13 @@ class Writes:
     async def purge(self, tasks: list[Task]) -> None:
         """Remove tasks for good; each keeps one history entry saying it was purged (no title, no notes)."""
         ids = [t.id for t in tasks]
+        self.writes += 1
         await self.tx.purge(ids)
         await self.tx.forget_history(ids)
-        await self.tx.record(
-            [HistoryEntry(task_id=task_id, at=self.now, kind=HistoryKind.PURGED, version=0) for task_id in ids]
+        gone = set(ids)
+        self.entries = [entry for entry in self.entries if entry.task_id not in gone]
+        self.entries.extend(
+            HistoryEntry(task_id=task_id, at=self.now, kind=HistoryKind.PURGED, version=0) for task_id in ids
         )
         self.outcome.changed.extend(ids)
         self.outcome.lists = self.outcome.lists or any(t.deleted_at is None for t in tasks)
@@ -336,8 +400,8 @@ class Writes:
         for task_id in expired:
             if task_id in tasks:
                 continue
-            task = await self.tx.get(task_id)
-            if task is not None:
+            task = await self.tx.get(task_id)  # locked now: restored meanwhile, it is no longer due
+            if task is not None and task.deleted_at is not None and task.deleted_at < before:
                 tasks[task.id] = task
                 tasks.update((t.id, t) for t in await self.tx.subtree(task_id))
         await self.purge(sorted(tasks.values(), key=lambda t: t.id))
@@ -348,8 +412,9 @@ class Writes:
     async def rename_list(self, name: str, new_name: str) -> int:
         """Move the list's tasks, trashed ones too (a restore then lands in the list by its new name);
         how many tasks out of the trash moved."""
+        self.writes += 1
         moved = await self.tx.move_list(name, new_name, now=self.now)
-        await self.tx.record(
+        self.entries.extend(
             [
                 HistoryEntry(
                     task_id=t.id,

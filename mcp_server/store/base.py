@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mcp_server.core.domain import Priority, Status, SubtaskCounts, Task
+from mcp_server.core.domain import NO_SUBTASKS, NewTask, Priority, Status, SubtaskCounts, Task
 from mcp_server.core.recurrence import RepeatFrom
 
 
@@ -51,4 +51,29 @@ def stored_task(
         completed_at=completed_at,
         deleted_at=deleted_at,
         version=version,
+    )
+
+
+def inserted_task(task_id: int, new: NewTask, *, timezone: str | None, now: dt.datetime) -> Task:
+    """The task an insert of `new` just wrote, without reading it back: a new task has no subtasks,
+    version 1, and the values given (validated by NewTask)."""
+    return Task.model_construct(
+        id=task_id,
+        title=new.title,
+        description=new.description,
+        status=Status.OPEN,
+        priority=new.priority,
+        due=new.due,
+        tags=list(new.tags),
+        list=new.list,
+        parent_id=new.parent_id,
+        subtasks=NO_SUBTASKS,
+        recurrence=new.recurrence,
+        repeat_from=new.repeat_from,
+        timezone=timezone,
+        created_at=now,
+        updated_at=now,
+        completed_at=None,
+        deleted_at=None,
+        version=1,
     )

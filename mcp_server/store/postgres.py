@@ -19,10 +19,10 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mcp_server.core.domain import NESTING_MAX, NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
-from mcp_server.core.errors import InvalidInput, StoreUnavailable
+from mcp_server.core.errors import ConcurrentWrite, InvalidInput, StoreUnavailable
 from mcp_server.core.history import HistoryEntry, HistoryKind
 from mcp_server.core.storage import TaskTransaction
-from mcp_server.store.base import stored_task
+from mcp_server.store.base import inserted_task, stored_task
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, escape_like, lists_sql, select
 from mcp_server.store.urls import POOL_SIZE_DEFAULT, redacted
 
@@ -112,6 +112,15 @@ DATABASE_REFUSALS: tuple[type[psycopg.Error], ...] = (
 )
 
 
+# A deadlock PostgreSQL broke, or a serialization failure (SQLSTATE class 40): the transaction was undone
+# and may be sent again. (DeadlockDetected is no TransactionRollback subclass in psycopg.)
+COLLISIONS: tuple[type[psycopg.Error], ...] = (
+    psycopg.errors.TransactionRollback,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.SerializationFailure,
+)
+
+
 def _row_to_task(row: DictRow) -> Task:
     return stored_task(**row)
 
@@ -181,6 +190,11 @@ class PostgresTaskStore:
         except PoolTimeout as exc:
             raise StoreUnavailable(
                 f"the task database at {self.description} did not answer within {self._acquire_timeout_s:g} s"
+            ) from exc
+        except COLLISIONS as exc:
+            raise ConcurrentWrite(
+                f"a concurrent change to the same tasks collided with this one ({_reason(exc)}); nothing of it "
+                f"was written: send it again"
             ) from exc
         except psycopg.DataError as exc:
             raise InvalidInput(f"the task database cannot store a value of this request: {_reason(exc)}") from exc
@@ -372,11 +386,6 @@ class _PostgresTransaction:
     def __init__(self, conn: AsyncConnection[DictRow]) -> None:
         self._conn = conn
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        async with self._conn.transaction():  # nested: a SAVEPOINT, rolled back alone on error
-            yield
-
     async def get(self, task_id: int) -> Task | None:
         return await _get(self._conn, task_id, lock=True)
 
@@ -406,9 +415,7 @@ class _PostgresTransaction:
         assert row is not None
         task_id = int(row["id"])
         await self._insert_tags(task_id, new.tags)
-        task = await _get(self._conn, task_id)
-        assert task is not None
-        return task
+        return inserted_task(task_id, new, timezone=timezone, now=now)
 
     async def _insert_tags(self, task_id: int, tags: list[str]) -> None:
         if tags:
@@ -493,9 +500,7 @@ class _PostgresTransaction:
         )
 
     async def record(self, entries: list[HistoryEntry]) -> None:
-        rows = [
-            (e.task_id, e.at, e.kind.value, e.version, Jsonb(e.model_dump(mode="json")["changes"])) for e in entries
-        ]
+        rows = [(e.task_id, e.at, e.kind.value, e.version, Jsonb(e.changes_json())) for e in entries]
         if rows:
             async with self._conn.cursor() as cursor:
                 await cursor.executemany(

@@ -27,7 +27,7 @@ from mcp_server.core.domain import NESTING_MAX, NewTask, Status, Task, TaskList,
 from mcp_server.core.errors import StoreUnavailable
 from mcp_server.core.history import HistoryEntry, HistoryKind
 from mcp_server.core.storage import TaskTransaction
-from mcp_server.store.base import stored_task
+from mcp_server.store.base import inserted_task, stored_task
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, TextIndex, escape_like, lists_sql, select
 
 T = TypeVar("T")
@@ -111,7 +111,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX task_history_task ON task_history(task_id, seq);
     """,
     # Text search by index: an FTS5 trigram index of titles and descriptions, kept by triggers, finds
-    # a substring of 3 characters or more without reading every task.
+    # a substring of 3 characters or more without reading every task. A write rewrites every column,
+    # so the update trigger re-indexes only when the text did change.
     """
     CREATE VIRTUAL TABLE task_search USING fts5(
         title, description, content='tasks', content_rowid='id', tokenize='trigram'
@@ -124,7 +125,8 @@ MIGRATIONS: list[str] = [
         INSERT INTO task_search (task_search, rowid, title, description)
         VALUES ('delete', old.id, old.title, old.description);
     END;
-    CREATE TRIGGER task_search_update AFTER UPDATE OF title, description ON tasks BEGIN
+    CREATE TRIGGER task_search_update AFTER UPDATE OF title, description ON tasks
+    WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
         INSERT INTO task_search (task_search, rowid, title, description)
         VALUES ('delete', old.id, old.title, old.description);
         INSERT INTO task_search (rowid, title, description) VALUES (new.id, new.title, new.description);
@@ -269,6 +271,7 @@ class SQLiteTaskStore:
             raise self._unavailable(exc) from exc
         try:
             conn.row_factory = sqlite3.Row
+            conn.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
             conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -385,20 +388,28 @@ class SQLiteTaskStore:
         busy (another process writing), the transaction runs on a pooled connection in a worker
         thread instead, where BEGIN waits its turn with the busy timeout.
 
-        It first checks (one stat) that the path still names the file this store opened."""
+        It first checks (one stat) that the path still names the file this store opened.
+
+        Beginning and ending a transaction in a worker thread is shielded from cancellation (a client
+        that cancels its call, a deadline): abandoned there, the connection would hold the file's
+        write lock, and every later write of every process would wait on it in vain."""
         self._check_identity()
         async with self._write_lock:
             inline = self._begin_inline()
             if inline is not None:
                 tx = _SQLiteTransaction(self, inline, threaded=False)
             else:
-                tx = _SQLiteTransaction(self, await self._begin_in_thread(), threaded=True)
+                with anyio.CancelScope(shield=True):
+                    threaded = await self._begin_in_thread()
+                tx = _SQLiteTransaction(self, threaded, threaded=True)
             try:
                 yield tx
             except BaseException:
-                await tx.finish(commit=False)
+                with anyio.CancelScope(shield=True):
+                    await tx.finish(commit=False)
                 raise
-            await tx.finish(commit=True)
+            with anyio.CancelScope(shield=True):
+                await tx.finish(commit=True)
         self._checkpoint_soon()
 
     def _begin_inline(self) -> sqlite3.Connection | None:
@@ -739,7 +750,6 @@ class _SQLiteTransaction:
         self._conn = conn
         self._threaded = threaded
         self._failed = False
-        self._savepoints = 0
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._failed:
@@ -794,20 +804,6 @@ class _SQLiteTransaction:
             store._inline = None
         store._disconnect(self._conn)
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        self._savepoints += 1
-        name = f"op_{self._savepoints}"
-        await self._call(lambda conn: conn.execute(f"SAVEPOINT {name}"))
-        try:
-            yield
-        except BaseException:
-            if not self._failed:
-                await self._call(lambda conn: conn.execute(f"ROLLBACK TO {name}"))
-                await self._call(lambda conn: conn.execute(f"RELEASE {name}"))
-            raise
-        await self._call(lambda conn: conn.execute(f"RELEASE {name}"))
-
     async def get(self, task_id: int) -> Task | None:
         return await self._call(lambda conn: _get(conn, task_id))
 
@@ -837,9 +833,7 @@ class _SQLiteTransaction:
             )
             task_id = int(cursor.lastrowid or 0)
             conn.executemany("INSERT INTO task_tags (task_id, tag) VALUES (?, ?)", [(task_id, t) for t in new.tags])
-            task = _get(conn, task_id)
-            assert task is not None
-            return task
+            return inserted_task(task_id, new, timezone=timezone, now=now)
 
         return await self._call(insert)
 
@@ -929,10 +923,7 @@ class _SQLiteTransaction:
         )
 
     async def record(self, entries: list[HistoryEntry]) -> None:
-        rows = [
-            (e.task_id, _iso(e.at), e.kind.value, e.version, json.dumps(e.model_dump(mode="json")["changes"]))
-            for e in entries
-        ]
+        rows = [(e.task_id, _iso(e.at), e.kind.value, e.version, json.dumps(e.changes_json())) for e in entries]
         await self._call(
             lambda conn: conn.executemany(
                 "INSERT INTO task_history (task_id, at, kind, version, changes) VALUES (?, ?, ?, ?, ?)", rows
@@ -948,13 +939,24 @@ class _SQLiteTransaction:
             await self._call(forget)
 
 
+def _unicode_lower(text: str | None) -> str | None:
+    return text.lower() if isinstance(text, str) else None
+
+
 def fts_search(text: str) -> TextIndex | None:
-    """The trigram index for a search, or None for one too short for trigrams (then a scan). The text
+    """The trigram index for a search, or None for one too short for trigrams (then LIKE's scan). The text
     is one FTS5 phrase: a substring of title or description, case-insensitive. FTS5 returns matches
     in rowid (task id) order and takes the page's `rowid > ?` bound, so a page reads no further than
     its own matches."""
     if len(text) < 3:
-        return None
+        if text.isascii():
+            return None  # LIKE folds ASCII case itself
+        # LIKE folds ASCII only: compare both sides lower-cased by Python (a scan, as LIKE's is)
+        pattern = f"%{escape_like(text.lower())}%"
+        folded = (
+            "(unicode_lower(tasks.title) LIKE ? ESCAPE '\\' OR unicode_lower(tasks.description) LIKE ? ESCAPE '\\')"
+        )
+        return TextIndex(source="tasks", key="tasks.id", match=folded, member=folded, args=[pattern, pattern])
     phrase = '"' + text.replace('"', '""') + '"'
     return TextIndex(
         source="task_search JOIN tasks ON tasks.id = task_search.rowid",

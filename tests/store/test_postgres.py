@@ -13,7 +13,7 @@ import pytest
 from harness.postgres_server import PostgresServer
 from harness.servers import free_port
 from mcp_server.core.domain import NewTask, TaskPatch, TaskQuery
-from mcp_server.core.errors import StoreUnavailable
+from mcp_server.core.errors import ConcurrentWrite, StoreUnavailable
 from mcp_server.core.service import TaskService
 from mcp_server.store import PostgresTaskStore, store_for
 from mcp_server.store.postgres import MIGRATIONS
@@ -128,5 +128,40 @@ async def test_the_list_filter_reads_the_list_index(pg_url: str) -> None:
                 assert "tasks_list" in plan, plan
         tasks, total = await store.list_page(TaskQuery(list="rare"), after_id=None, limit=50)
         assert total == 40 and [t.id for t in tasks] == list(range(500, 20001, 500))
+    finally:
+        await store.close()
+
+
+async def test_two_writes_that_deadlock_end_one_with_a_retryable_conflict(pg_url: str) -> None:
+    """Two transactions lock the same two tasks in opposite orders; PostgreSQL breaks the deadlock, and
+    the one it undoes reaches its caller as a conflict that says to send it again, not as an outage."""
+    store = PostgresTaskStore(pg_url)
+    await store.open()
+    try:
+        service = TaskService(store)
+        a = await service.create_task(NewTask(title="a"))
+        b = await service.create_task(NewTask(title="b"))
+        first_locked, second_locked = anyio.Event(), anyio.Event()
+        outcomes: list[BaseException | None] = []
+
+        async def lock_both(first: int, second: int, mine: anyio.Event, theirs: anyio.Event) -> None:
+            try:
+                async with store.transaction() as tx:
+                    await tx.get(first)
+                    mine.set()
+                    await theirs.wait()
+                    await tx.get(second)
+                outcomes.append(None)
+            except ConcurrentWrite as exc:
+                outcomes.append(exc)
+                mine.set()
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as group:
+                group.start_soon(lock_both, a.id, b.id, first_locked, second_locked)
+                group.start_soon(lock_both, b.id, a.id, second_locked, first_locked)
+        assert sorted(type(o).__name__ for o in outcomes) == ["ConcurrentWrite", "NoneType"]
+        (error,) = [o for o in outcomes if o is not None]
+        assert error.kind == "conflict" and "send it again" in str(error)
     finally:
         await store.close()

@@ -100,3 +100,38 @@ async def test_a_write_that_finds_the_file_busy_waits_its_turn_off_the_event_loo
     finally:
         other.close()
         await store.close()
+
+
+async def test_a_write_cancelled_while_the_file_is_busy_leaves_no_lock_behind(tmp_path: Path) -> None:
+    """Another process holds the write lock, so the write waits in a worker thread; the caller gives
+    up (a cancelled call). Once the other process lets go, writes go through again at once."""
+    path = tmp_path / "busy.db"
+    store = SQLiteTaskStore(path)
+    await store.open()
+    service = TaskService(store)
+    try:
+        await service.create_task(NewTask(title="before"))
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        waiting = anyio.Event()
+
+        async def cancelled_write() -> None:
+            with anyio.CancelScope() as scope:
+                waiting.set()
+                scope_holder.append(scope)
+                await service.create_task(NewTask(title="cancelled"))
+
+        scope_holder: list[anyio.CancelScope] = []
+        async with anyio.create_task_group() as group:
+            group.start_soon(cancelled_write)
+            await waiting.wait()
+            await anyio.wait_all_tasks_blocked()  # the write waits for the file, in a worker thread
+            scope_holder[0].cancel()  # the caller gives up while it waits...
+            other.execute("ROLLBACK")  # ...and then the other process lets go
+            other.close()
+        with anyio.fail_after(3):  # a lock left behind would keep it waiting for the 5 s busy timeout
+            after = await service.create_task(NewTask(title="after"))
+        titles = [t.title for t in (await service.list_tasks()).tasks]
+        assert titles[0] == "before" and titles[-1] == after.title and len(titles) in (2, 3)
+    finally:
+        await store.close()

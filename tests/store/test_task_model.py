@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mcp_server.core.batch import CompleteOp, CreateOp, DeleteOp, RestoreOp, UpdateOp
-from mcp_server.core.domain import NewTask, Status, StatusFilter, SubtaskCounts, TaskPatch, TaskQuery
+from mcp_server.core.domain import NESTING_MAX, NewTask, Status, StatusFilter, SubtaskCounts, TaskPatch, TaskQuery
 from mcp_server.core.errors import (
     ErrorKind,
     InvalidInput,
@@ -21,6 +21,8 @@ from mcp_server.core.errors import (
 )
 from mcp_server.core.history import HistoryKind
 from mcp_server.core.service import TaskService
+from mcp_server.core.storage import TaskTransaction
+from mcp_server.core.writes import Writes
 from mcp_server.store import SQLiteTaskStore, TaskStore
 from mcp_server.store.selection import select
 from mcp_server.store.sqlite import fts_search
@@ -408,3 +410,51 @@ async def test_a_list_whose_tasks_are_all_in_the_trash_is_no_list_to_rename(serv
     assert renamed.moved == 1  # the live task; the trashed one moved too, to be restored into "new"
     restored = await service.restore_task(gone.id)
     assert restored.list == "new" and (await service.get_task(kept.id)).list == "new"
+
+
+async def test_subtasks_nest_at_most_nesting_max_levels(service: TaskService) -> None:
+    chain = [await service.create_task(NewTask(title="level 1"))]
+    for level in range(2, NESTING_MAX + 1):
+        chain.append(await service.create_task(NewTask(title=f"level {level}", parent_id=chain[-1].id)))
+    with pytest.raises(InvalidInput, match=f"at most {NESTING_MAX} levels"):
+        await service.create_task(NewTask(title="too deep", parent_id=chain[-1].id))
+    other = await service.create_task(NewTask(title="other root"))
+    await service.create_task(NewTask(title="its child", parent_id=other.id))
+    with pytest.raises(InvalidInput, match=f"at most {NESTING_MAX} levels"):  # its subtree too would go too deep
+        await service.update_task(other.id, TaskPatch(parent_id=chain[-2].id))
+    deleted = await service.delete_task(chain[0].id)
+    assert len(deleted.subtask_ids) == NESTING_MAX - 1
+    await service.delete_task(chain[0].id, permanent=True)
+    assert await service.store.get(chain[-1].id) is None
+
+
+async def test_a_purge_skips_a_task_restored_after_it_was_found_due(store: TaskStore) -> None:
+    """The ids due for purging are read without a lock; one restored before its lock was taken stays."""
+    service = TaskService(store)
+    task = await service.create_task(NewTask(title="saved in time"))
+    await service.delete_task(task.id)
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    async with store.transaction() as tx:
+        due = await tx.expired_trash(future)
+    await service.restore_task(task.id)
+
+    class StaleReads:  # the transaction as a purge racing the restore saw it
+        def __init__(self, tx: TaskTransaction) -> None:
+            self.tx = tx
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.tx, name)
+
+        async def expired_trash(self, before: dt.datetime) -> list[int]:
+            return due
+
+    async with store.transaction() as tx:
+        writes = Writes(StaleReads(tx), now=future, default_timezone="UTC")  # type: ignore[arg-type]
+        assert await writes.purge_expired(future) == 0
+    assert (await service.get_task(task.id)).deleted_at is None
+
+
+async def test_short_searches_ignore_case_beyond_ascii_on_both_stores(service: TaskService) -> None:
+    task = await service.create_task(NewTask(title="Ünïcödé notes", description="ÉTÉ"))
+    for text in ("ü", "Ü", "é", "ét", "ünï"):
+        assert await _ids(service, search=text) == [task.id], text
