@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -58,6 +59,8 @@ logger = logging.getLogger(__name__)
 ChangeListener = Callable[[int], Awaitable[None]]
 ListsListener = Callable[[], Awaitable[None]]
 
+# The trash is purged of what has expired at most this often (and at start).
+PURGE_EVERY_S = 60.0
 _CURSOR_VERSION = 1
 _CURSOR_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -160,6 +163,7 @@ class TaskService:
         self.trash_days = trash_days
         self._listeners: list[ChangeListener] = []
         self._lists_listeners: list[ListsListener] = []
+        self._purged_at: float | None = None
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call listener(task_id) after a task is created, changed, deleted or purged."""
@@ -301,8 +305,12 @@ class TaskService:
             return await writes.restore(task_id)
 
     async def _purge_quietly(self) -> None:
-        """Purge what is due, after a delete or before the trash is read: a failure here is no failure
-        of the call that asked (the delete is done; the next call, or a restart, purges it)."""
+        """Purge what is due, after a delete or before the trash is read, at most once a PURGE_EVERY_S
+        (a transaction of its own after every delete doubled a delete's cost), and so that a failure
+        here is no failure of the call that asked (the next call, or a restart, purges it)."""
+        if self._purged_at is not None and time.monotonic() - self._purged_at < PURGE_EVERY_S:
+            return
+        self._purged_at = time.monotonic()
         try:
             await self.purge_expired()
         except TaskError:

@@ -25,7 +25,8 @@ class TaskTransaction(Protocol):
         ...
 
     async def save(self, task: Task, *, tags_changed: bool) -> None:
-        """Write every field of `task` (an existing id) as it is."""
+        """Write every field of `task` (an existing id) as it is. `tags_changed`: its tags, or whether it
+        is in the trash, changed (the tag index holds the tasks out of the trash only)."""
         ...
 
     async def subtree(self, task_id: int) -> list[Task]:

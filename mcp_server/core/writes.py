@@ -138,7 +138,8 @@ class Writes:
         """Persist a changed task at its next version and record the change."""
         after = after.model_copy(update={"updated_at": self.now, "version": before.version + 1})
         self.writes += 1
-        await self.tx.save(after, tags_changed=before.tags != after.tags)
+        moved_in_or_out_of_trash = (before.deleted_at is None) != (after.deleted_at is None)
+        await self.tx.save(after, tags_changed=before.tags != after.tags or moved_in_or_out_of_trash)
         await self._record(after, kind, _diff(before, after))
         self.outcome.changed.append(after.id)
         self.outcome.lists = self.outcome.lists or lists

@@ -75,6 +75,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tasks ADD COLUMN repeat_from TEXT NOT NULL DEFAULT 'due';
     ALTER TABLE tasks ADD COLUMN timezone TEXT;
     ALTER TABLE tasks ADD COLUMN deleted_at TIMESTAMPTZ;
+    DROP INDEX tasks_status;
+    DROP INDEX tasks_priority;
+    DROP INDEX tasks_due_key;
+    DROP INDEX tasks_list;
+    CREATE INDEX tasks_status ON tasks(status, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_priority ON tasks(priority, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_due_key ON tasks(due_key) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_list ON tasks(list, id) WHERE deleted_at IS NULL;
     CREATE INDEX tasks_parent ON tasks(parent_id, status) WHERE parent_id IS NOT NULL;
     CREATE INDEX tasks_trash ON tasks(deleted_at) WHERE deleted_at IS NOT NULL;
     CREATE TABLE task_history (
@@ -119,6 +127,10 @@ COLLISIONS: tuple[type[psycopg.Error], ...] = (
     psycopg.errors.DeadlockDetected,
     psycopg.errors.SerializationFailure,
 )
+
+
+# A trashed task has no tag rows: the trash is filtered by the tags of the task itself.
+TAG_IN_ROW = "tasks.tags @> jsonb_build_array(%s::text)"
 
 
 def _row_to_task(row: DictRow) -> Task:
@@ -286,7 +298,7 @@ class PostgresTaskStore:
     async def list_page(
         self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
     ) -> tuple[list[Task], int]:
-        selection = select(query, placeholder="%s", ilike="ILIKE")
+        selection = select(query, placeholder="%s", ilike="ILIKE", tag_in_row=TAG_IN_ROW)
         # One statement sees one snapshot: the page and its total in one round trip, no transaction.
         sql = selection.page_sql("%s", extra=f", ({selection.count_sql('%s')}) AS total_matches")
         args = [*selection.args, count_limit, *selection.args, after_id or 0, limit]
@@ -317,8 +329,7 @@ class PostgresTaskStore:
         async def read(conn: AsyncConnection[DictRow]) -> list[str]:
             rows = await (
                 await conn.execute(
-                    "SELECT tag FROM task_tags JOIN tasks ON tasks.id = task_tags.task_id"
-                    " WHERE tag LIKE %s ESCAPE '\\' AND tasks.deleted_at IS NULL GROUP BY tag"
+                    "SELECT tag FROM task_tags WHERE tag LIKE %s ESCAPE '\\' GROUP BY tag"
                     ' ORDER BY count(*) DESC, tag COLLATE "C" LIMIT %s',
                     (escape_like(prefix.lower()) + "%", limit),
                 )
@@ -449,9 +460,10 @@ class _PostgresTransaction:
                 task.id,
             ),
         )
-        if tags_changed:
+        if tags_changed:  # the tag index holds the tasks out of the trash only
             await self._conn.execute("DELETE FROM task_tags WHERE task_id = %s", (task.id,))
-            await self._insert_tags(task.id, task.tags)
+            if task.deleted_at is None:
+                await self._insert_tags(task.id, task.tags)
 
     async def subtree(self, task_id: int) -> list[Task]:
         sql = SUBTREE_SQL.format(columns=COLUMNS, placeholder="%s") + " FOR UPDATE OF tasks"

@@ -106,23 +106,36 @@ class TextIndex:
 IndexedSearch = Callable[[str], TextIndex | None]
 
 
-def select(query: TaskQuery, *, placeholder: str, ilike: str, indexed_search: IndexedSearch | None = None) -> Selection:
-    """The Selection for `query`; `ilike` is the store's case-insensitive LIKE operator, and
-    `indexed_search` gives the clause of a store's text index for a search it can serve (else LIKE)."""
+def select(
+    query: TaskQuery,
+    *,
+    placeholder: str,
+    ilike: str,
+    tag_in_row: str,
+    indexed_search: IndexedSearch | None = None,
+) -> Selection:
+    """The Selection for `query`; `ilike` is the store's case-insensitive LIKE operator, `tag_in_row`
+    its test of a task's own tags (for the trash: its tasks have no tag rows), and `indexed_search`
+    gives the clause of a store's text index for a search it can serve (else LIKE)."""
+    trash = query.status == StatusFilter.DELETED
     source, key = "tasks", "tasks.id"
     clauses: list[str] = []
     args: list[Any] = []
     index = indexed_search(query.search) if query.search and indexed_search else None
-    if index is not None and not query.tag:
+    by_tag_rows = bool(query.tag) and not trash
+    if index is not None and not by_tag_rows:
         source, key = index.source, index.key
         clauses.append(index.match)
         args.extend(index.args)
     elif index is not None:
         clauses.append(index.member)
         args.extend(index.args)
-    if query.tag:
+    if by_tag_rows:
         source, key = "task_tags AS tt JOIN tasks ON tasks.id = tt.task_id", "tt.task_id"
         clauses.append(f"tt.tag = {placeholder}")
+        args.append(query.tag)
+    elif query.tag:
+        clauses.append(tag_in_row)
         args.append(query.tag)
     if query.list:
         # The (list, id) index gives a list's tasks in id order, so a page stops after `limit` rows.
@@ -131,7 +144,7 @@ def select(query: TaskQuery, *, placeholder: str, ilike: str, indexed_search: In
     if query.parent_id is not None:
         clauses.append(f"tasks.parent_id = {placeholder}")
         args.append(query.parent_id)
-    if query.status == StatusFilter.DELETED:
+    if trash:
         clauses.append("tasks.deleted_at IS NOT NULL")
     else:
         clauses.append(LIVE)  # the trash is shown only when asked for

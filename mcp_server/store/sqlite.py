@@ -90,18 +90,31 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tasks ADD COLUMN list TEXT NOT NULL DEFAULT 'inbox';
     CREATE INDEX tasks_list ON tasks(list, id);
     """,
-    # Subtasks, recurrence, the trash and history. The partial indexes hold only the few rows that
-    # have a parent or are in the trash: a task's subtask counts are one probe of tasks_parent.
+    # Subtasks, recurrence, the trash and history. The filters' indexes now hold the tasks out of the
+    # trash only (every read but the trash's asks for those), so a page never steps over trashed rows,
+    # however many there are; tag rows are kept for those tasks only. The other partial indexes hold
+    # only the few rows that have a parent or are in the trash: a task's subtask counts are one probe
+    # of tasks_parent. A new
+    # history row's seq is above every row there is (rowid order, no AUTOINCREMENT bookkeeping), which
+    # is all the order a task's entries need.
     """
     ALTER TABLE tasks ADD COLUMN parent_id INTEGER REFERENCES tasks(id);
     ALTER TABLE tasks ADD COLUMN recurrence TEXT;
     ALTER TABLE tasks ADD COLUMN repeat_from TEXT NOT NULL DEFAULT 'due';
     ALTER TABLE tasks ADD COLUMN timezone TEXT;
     ALTER TABLE tasks ADD COLUMN deleted_at TEXT;
+    DROP INDEX tasks_status;
+    DROP INDEX tasks_priority;
+    DROP INDEX tasks_due_key;
+    DROP INDEX tasks_list;
+    CREATE INDEX tasks_status ON tasks(status, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_priority ON tasks(priority, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_due_key ON tasks(due_key) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_list ON tasks(list, id) WHERE deleted_at IS NULL;
     CREATE INDEX tasks_parent ON tasks(parent_id, status) WHERE parent_id IS NOT NULL;
     CREATE INDEX tasks_trash ON tasks(deleted_at) WHERE deleted_at IS NOT NULL;
     CREATE TABLE task_history (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER PRIMARY KEY,
         task_id INTEGER NOT NULL,
         at TEXT NOT NULL,
         kind TEXT NOT NULL,
@@ -673,7 +686,7 @@ class SQLiteTaskStore:
     async def list_page(
         self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
     ) -> tuple[list[Task], int]:
-        selection = select(query, placeholder="?", ilike="LIKE", indexed_search=fts_search)
+        selection = select(query, placeholder="?", ilike="LIKE", indexed_search=fts_search, tag_in_row=TAG_IN_ROW)
 
         def read(conn: sqlite3.Connection) -> tuple[list[Task], int]:
             # One read transaction so the page and the total see the same snapshot.
@@ -701,8 +714,7 @@ class SQLiteTaskStore:
     async def suggest_tags(self, prefix: str, limit: int) -> list[str]:
         def read(conn: sqlite3.Connection) -> list[str]:
             rows = conn.execute(
-                "SELECT tag FROM task_tags JOIN tasks ON tasks.id = task_tags.task_id"
-                " WHERE tag LIKE ? ESCAPE '\\' AND tasks.deleted_at IS NULL GROUP BY tag"
+                "SELECT tag FROM task_tags WHERE tag LIKE ? ESCAPE '\\' GROUP BY tag"
                 " ORDER BY count(*) DESC, tag LIMIT ?",
                 (escape_like(prefix.lower()) + "%", limit),
             ).fetchall()
@@ -863,11 +875,12 @@ class _SQLiteTransaction:
                     task.id,
                 ),
             )
-            if tags_changed:
+            if tags_changed:  # the tag index holds the tasks out of the trash only
                 conn.execute("DELETE FROM task_tags WHERE task_id = ?", (task.id,))
-                conn.executemany(
-                    "INSERT INTO task_tags (task_id, tag) VALUES (?, ?)", [(task.id, tag) for tag in task.tags]
-                )
+                if task.deleted_at is None:
+                    conn.executemany(
+                        "INSERT INTO task_tags (task_id, tag) VALUES (?, ?)", [(task.id, tag) for tag in task.tags]
+                    )
 
         await self._call(save)
 
@@ -937,6 +950,10 @@ class _SQLiteTransaction:
 
         if task_ids:
             await self._call(forget)
+
+
+# A trashed task has no tag rows: the trash is filtered by the tags of the task itself.
+TAG_IN_ROW = "EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE json_each.value = ?)"
 
 
 def _unicode_lower(text: str | None) -> str | None:

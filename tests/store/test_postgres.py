@@ -16,7 +16,7 @@ from mcp_server.core.domain import NewTask, TaskPatch, TaskQuery
 from mcp_server.core.errors import ConcurrentWrite, StoreUnavailable
 from mcp_server.core.service import TaskService
 from mcp_server.store import PostgresTaskStore, store_for
-from mcp_server.store.postgres import MIGRATIONS
+from mcp_server.store.postgres import MIGRATIONS, TAG_IN_ROW
 from mcp_server.store.selection import select
 from mcp_server.store.urls import redacted
 from tests.support.waiting import wait_until
@@ -119,7 +119,7 @@ async def test_the_list_filter_reads_the_list_index(pg_url: str) -> None:
                 " now(), now(), 1 FROM generate_series(1, 20000) AS n"
             )
             conn.execute("ANALYZE tasks")
-            selection = select(TaskQuery(list="rare"), placeholder="%s", ilike="ILIKE")
+            selection = select(TaskQuery(list="rare"), placeholder="%s", ilike="ILIKE", tag_in_row=TAG_IN_ROW)
             for sql, args in (
                 (selection.page_sql("%s"), [*selection.args, 0, 21]),
                 (selection.count_sql("%s"), [*selection.args, 1001]),

@@ -10,7 +10,7 @@ import pytest
 from mcp_server.core.domain import NewTask, SubtaskCounts, TaskPatch, TaskQuery
 from mcp_server.core.service import TaskService
 from mcp_server.store.selection import select
-from mcp_server.store.sqlite import MIGRATIONS, SQLiteTaskStore
+from mcp_server.store.sqlite import MIGRATIONS, TAG_IN_ROW, SQLiteTaskStore
 
 pytestmark = pytest.mark.anyio
 
@@ -62,7 +62,7 @@ async def test_the_list_filter_reads_the_list_index(tmp_path: Path) -> None:
     store = SQLiteTaskStore(path)
     await store.open()
     await store.close()
-    selection = select(TaskQuery(list="work"), placeholder="?", ilike="LIKE")
+    selection = select(TaskQuery(list="work"), placeholder="?", ilike="LIKE", tag_in_row=TAG_IN_ROW)
     with sqlite3.connect(path) as conn:
         for sql, args in (
             (selection.page_sql("?"), [*selection.args, 0, 21]),

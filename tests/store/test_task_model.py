@@ -25,7 +25,7 @@ from mcp_server.core.storage import TaskTransaction
 from mcp_server.core.writes import Writes
 from mcp_server.store import SQLiteTaskStore, TaskStore
 from mcp_server.store.selection import select
-from mcp_server.store.sqlite import fts_search
+from mcp_server.store.sqlite import TAG_IN_ROW, fts_search
 from tests.support.store_backends import EXPLODES, Backend
 
 pytestmark = pytest.mark.anyio
@@ -371,7 +371,7 @@ async def test_a_search_on_sqlite_reads_the_trigram_index(tmp_path: Path) -> Non
     await store.open()
     try:
         query = TaskQuery(search="invoice")
-        selection = select(query, placeholder="?", ilike="LIKE", indexed_search=fts_search)
+        selection = select(query, placeholder="?", ilike="LIKE", tag_in_row=TAG_IN_ROW, indexed_search=fts_search)
         with sqlite3.connect(tmp_path / "plan.db") as conn:
             plan = conn.execute("EXPLAIN QUERY PLAN " + selection.page_sql("?"), [*selection.args, 0, 21]).fetchall()
         assert any("task_search" in str(row[-1]) and "VIRTUAL TABLE" in str(row[-1]) for row in plan), plan
