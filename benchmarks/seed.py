@@ -170,7 +170,8 @@ def seed_rows(count: int, rng: random.Random, *, now: dt.datetime | None = None)
                 version,
             )
         )
-        out.tags.extend((n, tag) for tag in tags)
+        if deleted_at is None:  # the store keeps tag rows for the tasks out of the trash only
+            out.tags.extend((n, tag) for tag in tags)
         if parent is not None and deleted_at is None and parent.deleted_at is None:
             out.subtasks[parent.id] += 1
 
