@@ -301,6 +301,7 @@ class Writes:
         current = await self._live(task_id)
         if current.status == Status.DONE:
             return current
+        following = self._next_occurrence(current)  # before any write: it may refuse
         if cascade:  # every open subtask done for good, a recurring one too: none stays open under it
             cascaded = self._open(await self.tx.subtree(task_id))
             for child in reversed(cascaded):
@@ -310,23 +311,32 @@ class Writes:
                 current = await self._live(task_id)
         else:
             await self._refuse_open_subtasks(current)
-        return await self._complete_one(current)
+        if following is not None:
+            due, rule = following
+            after = current.model_copy(update={"due": due, "recurrence": rule})
+            return await self._save(current, after, HistoryKind.OCCURRENCE_COMPLETED)
+        after = current.model_copy(update={"status": Status.DONE, "completed_at": self.now})
+        return await self._save(current, after, HistoryKind.COMPLETED, lists=True)
 
-    async def _complete_one(self, task: Task) -> Task:
-        if task.recurrence is not None and task.due is not None:
-            following = next_occurrence(
+    def _next_occurrence(self, task: Task) -> tuple[str, str] | None:
+        """A recurring task's next due and rule, or None when it is not recurring or its series ends.
+        A stored rule or zone this server cannot use (a zone gone from the system's tz database) is
+        the caller's to fix, not an internal error."""
+        if task.recurrence is None or task.due is None:
+            return None
+        try:
+            return next_occurrence(
                 task.recurrence,
                 task.due,
                 timezone=self._zone(task),
                 repeat_from=task.repeat_from,
                 completed_at=self.now,
             )
-            if following is not None:
-                due, rule = following
-                after = task.model_copy(update={"due": due, "recurrence": rule})
-                return await self._save(task, after, HistoryKind.OCCURRENCE_COMPLETED)
-        after = task.model_copy(update={"status": Status.DONE, "completed_at": self.now})
-        return await self._save(task, after, HistoryKind.COMPLETED, lists=True)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"task {task.id} cannot move to its next occurrence ({exc}); fix its recurrence or timezone "
+                f'with update_task, or clear ["recurrence"]'
+            ) from None
 
     # -- trash -------------------------------------------------------------------------------------
 

@@ -458,3 +458,20 @@ async def test_short_searches_ignore_case_beyond_ascii_on_both_stores(service: T
     task = await service.create_task(NewTask(title="Ünïcödé notes", description="ÉTÉ"))
     for text in ("ü", "Ü", "é", "ét", "ünï"):
         assert await _ids(service, search=text) == [task.id], text
+
+
+async def test_a_stored_zone_the_server_cannot_use_is_a_clear_error_that_changes_nothing(
+    service: TaskService, store: TaskStore
+) -> None:
+    """A zone can vanish from the system's tz database after an upgrade: completing then is the
+    caller's error to fix, not an internal one, and nothing is written."""
+    task = await service.create_task(NewTask(title="weekly", due="2027-01-04", recurrence="FREQ=WEEKLY"))
+    async with store.transaction() as tx:  # as a database written on another system would hold it
+        stored = await tx.get(task.id)
+        assert stored is not None
+        await tx.save(stored.model_copy(update={"timezone": "Gone/Zone"}), tags_changed=False)
+    with pytest.raises(InvalidInput, match="cannot move to its next occurrence"):
+        await service.complete_task(task.id)
+    after = await service.get_task(task.id)
+    assert (after.due, after.version, after.status) == ("2027-01-04", 1, Status.OPEN)
+    assert [e.kind for e in (await service.history(task.id)).entries] == [HistoryKind.CREATED]
