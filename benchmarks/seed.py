@@ -210,5 +210,6 @@ def _insert(path: Path, rows: SeedRows) -> None:
         conn.executemany(
             "INSERT INTO task_history (task_id, at, kind, version, changes) VALUES (?, ?, ?, ?, ?)", rows.history
         )
+        conn.execute("INSERT INTO task_search (task_search) VALUES ('rebuild')")  # the store indexes its own inserts
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

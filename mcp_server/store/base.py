@@ -56,24 +56,25 @@ def stored_task(
 
 def inserted_task(task_id: int, new: NewTask, *, timezone: str | None, now: dt.datetime) -> Task:
     """The task an insert of `new` just wrote, without reading it back: a new task has no subtasks,
-    version 1, and the values given (validated by NewTask)."""
-    return Task.model_construct(
-        id=task_id,
-        title=new.title,
-        description=new.description,
-        status=Status.OPEN,
-        priority=new.priority,
-        due=new.due,
-        tags=list(new.tags),
-        list=new.list,
-        parent_id=new.parent_id,
-        subtasks=NO_SUBTASKS,
-        recurrence=new.recurrence,
-        repeat_from=new.repeat_from,
-        timezone=timezone,
-        created_at=now,
-        updated_at=now,
-        completed_at=None,
-        deleted_at=None,
-        version=1,
+    version 1, and the values given (validated by NewTask). Task has no validators of its own, and
+    pydantic-core checks these fields faster than model_construct assigns them in Python."""
+    return Task.model_validate(
+        {
+            "id": task_id,
+            "title": new.title,
+            "description": new.description,
+            "status": Status.OPEN,
+            "priority": new.priority,
+            "due": new.due,
+            "tags": list(new.tags),
+            "list": new.list,
+            "parent_id": new.parent_id,
+            "subtasks": NO_SUBTASKS,  # given, not defaulted: pydantic deep-copies a model default
+            "recurrence": new.recurrence,
+            "repeat_from": new.repeat_from,
+            "timezone": timezone,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
     )

@@ -379,6 +379,19 @@ async def test_a_search_on_sqlite_reads_the_trigram_index(tmp_path: Path) -> Non
         await store.close()
 
 
+async def test_the_trigram_index_keeps_no_column_sizes_per_task(tmp_path: Path) -> None:
+    """Column sizes serve only ranking, which search never does; writing them slowed every create."""
+    store = SQLiteTaskStore(tmp_path / "sizes.db")
+    await store.open()
+    try:
+        await TaskService(store).create_task(NewTask(title="pay the invoice"))
+        with sqlite3.connect(tmp_path / "sizes.db") as conn:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "task_search" in tables and "task_search_docsize" not in tables, tables
+    finally:
+        await store.close()
+
+
 async def test_the_trash_lists_only_what_can_still_be_restored(store: TaskStore) -> None:
     service = TaskService(store, trash_days=30)
     task = await service.create_task(NewTask(title="old"))
