@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, Strict, StrictBool
+from pydantic.json_schema import SkipJsonSchema
 
 from mcp_server.core.domain import (
     DeletedTask,
@@ -89,12 +90,17 @@ class ItemError(BaseModel):
     message: str
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class BatchItem(BaseModel):
-    """One operation's result: its task, or why it failed."""
+    """One operation's result: its task, or why it failed. The other field is left out rather than
+    null, so a client checks each item against one shape (no `anyOf` with null per field)."""
 
     ok: bool
-    task: Task | None = None
-    error: ItemError | None = None
+    task: Task | SkipJsonSchema[None] = Field(default=None, exclude_if=_absent)
+    error: ItemError | SkipJsonSchema[None] = Field(default=None, exclude_if=_absent)
 
     @classmethod
     def of(cls, result: Task | DeletedTask) -> BatchItem:

@@ -89,6 +89,8 @@ async def test_a_batch_with_one_failing_item(client: Client) -> None:
     assert [r["ok"] for r in result["results"]] == [True, True, False, True]
     assert result["results"][2]["error"]["kind"] == "not_found"
     assert result["results"][1]["task"]["priority"] == "high"
+    # each item carries the field that applies to it, never the other one as null
+    assert [sorted(r) for r in result["results"]] == [["ok", "task"]] * 2 + [["error", "ok"]] + [["ok", "task"]]
 
 
 @pytest.mark.parametrize(
