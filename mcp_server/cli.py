@@ -33,26 +33,45 @@ logger = logging.getLogger("mcp_server")
 def run_eval(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     import anyio
 
-    from mcp_server.nlu.evaluation import load_dataset
+    from mcp_server.nlu.evaluation import load_dataset, markdown_table
     from mcp_server.observability.logs import configure_logging
 
     try:
         # One command at a time, none queued: the latencies measure the parser, not a queue.
         model = {**model_settings_from_args(args), "model_concurrency": 1, "model_queue": 0}
         settings = Settings(log_level=args.log_level.upper(), **model).validate()
-        rows = load_dataset(args.dataset)
+        datasets = {str(path): load_dataset(path) for path in args.dataset}
     except (ConfigError, ValueError, OSError) as exc:
         parser.exit(2, f"task-api-mcp eval: error: {exc}\n")
+    predictions = _prediction_paths(parser, args.dataset, args.predictions)
     configure_logging(settings.log_level)
     try:
-        result = anyio.run(evaluate_with_backend, settings, rows, args.predictions, args.wait)
+        results = anyio.run(evaluate_with_backend, settings, datasets, predictions, args.wait)
     except ConfigError as exc:
         parser.exit(2, f"task-api-mcp eval: error: {exc}\n")
-    sys.stdout.write(json.dumps(result) + "\n")
+    if args.markdown:
+        sys.stdout.write(markdown_table(results["datasets"]) + "\n")
+        return
+    if len(args.dataset) == 1:  # one set: its figures at the top level, as they always were
+        (only,) = results.pop("datasets").values()
+        results.update(only)
+    sys.stdout.write(json.dumps(results) + "\n")
+
+
+def _prediction_paths(parser: argparse.ArgumentParser, datasets: list[Path], given: Path | None) -> dict[str, Path]:
+    """Where each set's predictions go: the file given for one set, files in the folder given for several."""
+    if given is None:
+        return {}
+    if len(datasets) == 1:
+        return {str(datasets[0]): given}
+    if given.exists() and not given.is_dir():
+        parser.exit(2, f"task-api-mcp eval: error: --predictions {given} must be a folder for several datasets\n")
+    given.mkdir(parents=True, exist_ok=True)
+    return {str(path): given / f"{path.stem}.predictions.jsonl" for path in datasets}
 
 
 async def evaluate_with_backend(
-    settings: Settings, rows: list[dict[str, Any]], predictions: Path | None, wait_s: float
+    settings: Settings, datasets: dict[str, list[dict[str, Any]]], predictions: dict[str, Path], wait_s: float
 ) -> dict[str, Any]:
     import anyio
 
@@ -63,11 +82,13 @@ async def evaluate_with_backend(
     command_parser, models = build_command_parser(settings)
     if command_parser is None:
         raise SystemExit("task-api-mcp eval: error: --backend none has nothing to evaluate")
+    results: dict[str, Any] = {}
     async with command_parser.running():
         with anyio.move_on_after(wait_s):
             await models.wait_for(lambda m: m.state != ComponentState.LOADING)
-        result = await evaluate(command_parser, rows, predictions)
-    return {"backend": settings.backend, "model_status": models.snapshot()["detail"], **result}
+        for name, rows in datasets.items():
+            results[name] = await evaluate(command_parser, rows, predictions.get(name))
+    return {"backend": settings.backend, "model_status": models.snapshot()["detail"], "datasets": results}
 
 
 def copy_model_files(parser: argparse.ArgumentParser, folder: Path, base: Path | None = None) -> None:
@@ -102,8 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_arguments(serve_parser)
     add_model_arguments(serve_parser)
     eval_parser = commands.add_parser("eval", help="measure a parser on a labelled dataset (JSON on stdout)")
-    eval_parser.add_argument("--dataset", type=Path, required=True, help="JSONL: command, expected, now, timezone")
-    eval_parser.add_argument("--predictions", type=Path, help="write one JSON line per command here")
+    eval_parser.add_argument(
+        "--dataset", type=Path, nargs="+", required=True, help="JSONL: command, expected, now, timezone (one or more)"
+    )
+    eval_parser.add_argument(
+        "--predictions", type=Path, help="write one JSON line per command to this file (a folder for several sets)"
+    )
+    eval_parser.add_argument("--markdown", action="store_true", help="print a table of the sets instead of JSON")
     eval_parser.add_argument("--wait", type=float, default=600, help="seconds to wait for the model to load")
     eval_parser.add_argument("--log-level", default=os.environ.get("TASK_API_LOG_LEVEL", "WARNING"))
     add_model_arguments(eval_parser)

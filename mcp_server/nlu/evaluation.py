@@ -5,6 +5,10 @@ Nothing is executed against a store: each command is parsed and normalised as it
 "now" and "timezone", the checks on the model's answer), then compared with the label. An expected
 action "error" means the command must be refused. A "now" without a UTC offset is a wall-clock time
 in the line's timezone (UTC when the line names none).
+
+Refusals are a safety property, so two failures are counted apart: a destructive misfire is a
+delete, complete or update where the label asks for anything but that action (a refusal above all),
+and a model that was unavailable never scores as a refusal, however right refusing would have been.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcp_server.core.errors import CommandRefused, InvalidModelOutput, TaskError
+from mcp_server.core.errors import CommandRefused, InvalidModelOutput, ModelUnavailable, TaskError
 from mcp_server.nlu.actions import ACTION_ADAPTER
 from mcp_server.nlu.guards import GUARD, GuardRefused, check_command
 from mcp_server.nlu.normalise import FUTURE_LIMIT, PAST_LIMIT, normalise
@@ -36,6 +40,7 @@ class Prediction:
     latency_ms: float
     json_valid: bool
     schema_valid: bool
+    unavailable: bool = False
 
     @property
     def action_name(self) -> str:
@@ -75,8 +80,13 @@ def params_match(expected: dict[str, Any], predicted: dict[str, Any]) -> bool:
     return True
 
 
+DESTRUCTIVE = frozenset({"delete_task", "complete_task", "update_task"})
+
+
 def is_correct(expected: dict[str, Any], prediction: Prediction) -> tuple[bool, bool]:
-    """(action right, action and params right)."""
+    """(action right, action and params right). A model that did not answer got nothing right."""
+    if prediction.unavailable:
+        return False, False
     action_right = prediction.action_name == expected["action"]
     if not action_right:
         return False, False
@@ -84,6 +94,12 @@ def is_correct(expected: dict[str, Any], prediction: Prediction) -> tuple[bool, 
         return True, True
     assert prediction.action is not None
     return True, params_match(expected.get("params", {}), prediction.action.get("params", {}))
+
+
+def is_destructive_misfire(expected: dict[str, Any], prediction: Prediction) -> bool:
+    """A delete, complete or update where the label asks for another action: the harm a wrong
+    answer can do that a refusal never does."""
+    return prediction.action_name in DESTRUCTIVE and prediction.action_name != expected["action"]
 
 
 def line_clock(row: dict[str, Any]) -> tuple[dt.datetime | None, str]:
@@ -115,7 +131,7 @@ def line_clock(row: dict[str, Any]) -> tuple[dt.datetime | None, str]:
 async def predict(parser: CommandParser, row: dict[str, Any]) -> Prediction:
     now, timezone = line_clock(row)
     started = time.perf_counter()
-    name, raw = parser.name, None
+    name, raw, unavailable = parser.name, None, False
     try:
         check_command(row["command"])  # as process_command does: what it refuses no parser sees
         outcome = await parser.parse(row["command"])
@@ -129,10 +145,14 @@ async def predict(parser: CommandParser, row: dict[str, Any]) -> Prediction:
     except InvalidModelOutput as exc:
         name, raw = exc.parser or name, exc.raw_output
         predicted, error, schema_valid = None, str(exc), exc.raw_output is None
-    except TaskError as exc:  # a guard, a date that does not parse, the model unavailable
+    except ModelUnavailable as exc:
+        predicted, error, schema_valid, unavailable = None, str(exc), True, True
+    except TaskError as exc:  # a guard, a date that does not parse
         predicted, error, schema_valid = None, str(exc), True
     latency_ms = (time.perf_counter() - started) * 1000
-    return Prediction(row["command"], name, predicted, error, round(latency_ms, 2), _json_valid(raw), schema_valid)
+    return Prediction(
+        row["command"], name, predicted, error, round(latency_ms, 2), _json_valid(raw), schema_valid, unavailable
+    )
 
 
 def _json_valid(raw: str | None) -> bool:
@@ -171,6 +191,10 @@ def summarise(rows: list[dict[str, Any]], predictions: list[Prediction]) -> dict
     return {
         "n": n,
         **{k: v for k, v in _rates(scores).items() if k != "n"},
+        "destructive_misfires": sum(
+            is_destructive_misfire(row["expected"], p) for row, p in zip(rows, predictions, strict=True)
+        ),
+        "unavailable": sum(p.unavailable for p in predictions),
         "json_valid_rate": round(sum(p.json_valid for p in predictions) / n, 4),
         "schema_valid_rate": round(sum(p.schema_valid for p in predictions) / n, 4),
         "per_action": {name: _rates(pairs) for name, pairs in sorted(per_action.items())},
@@ -216,3 +240,18 @@ async def evaluate(
         with predictions_path.open("w") as out:
             out.writelines(json.dumps(p.record(), ensure_ascii=False) + "\n" for p in predictions)
     return summarise(rows, predictions)
+
+
+def markdown_table(results: dict[str, dict[str, Any]]) -> str:
+    """One row per evaluated set, for the README and docs."""
+    lines = [
+        "| set | n | action acc. | params acc. | destructive misfires | schema valid | unavailable | P50 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        lines.append(
+            f"| {name} | {result['n']} | {result['action_accuracy']:.3f} | {result['params_accuracy']:.3f} "
+            f"| {result['destructive_misfires']} | {result['schema_valid_rate']:.3f} | {result['unavailable']} "
+            f"| {result['latency_ms']['p50']:.0f} |"
+        )
+    return "\n".join(lines)

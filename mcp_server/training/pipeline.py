@@ -31,6 +31,14 @@ from mcp_server.training.data import action_counts, generate, held_out_commands,
 from mcp_server.training.export import export_adapter
 from mcp_server.training.finetune import TrainConfig
 
+# The evaluation sets, typed and human: no command of theirs (nor of HWU64's held-out parts) is trained on.
+HELD_OUT = [
+    Path("eval/dev.jsonl"),
+    Path("eval/test.jsonl"),
+    Path("eval/hwu64-dev.jsonl"),
+    Path("eval/hwu64-test.jsonl"),
+]
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,7 +51,7 @@ def arguments() -> argparse.ArgumentParser:
         "--held-out",
         type=Path,
         nargs="+",
-        default=[Path("eval/dev.jsonl"), Path("eval/test.jsonl")],
+        default=HELD_OUT,
         help="datasets whose commands are never trained on",
     )
     parser.add_argument("--eval-dataset", type=Path, default=Path("eval/test.jsonl"), help="what the figures are on")

@@ -98,6 +98,28 @@ def test_eval_command_prints_metrics_and_writes_predictions(tmp_path: Path) -> N
     assert lines[4]["action"] is None and "only understands fixed shapes" in lines[4]["error"]
 
 
+def test_eval_takes_several_sets_and_prints_them_as_one_table(tmp_path: Path) -> None:
+    first = write(
+        tmp_path / "first.jsonl",
+        [{"command": "delete task 3", "expected": {"action": "delete_task", "params": {"task_id": 3}}}],
+    )
+    second = write(tmp_path / "second.jsonl", [{"command": "what's the weather?", "expected": {"action": "error"}}])
+    command = [sys.executable, "-m", "mcp_server", "eval", "--dataset", str(first), str(second), "--backend", "rules"]
+    as_json = subprocess.run(
+        [*command, "--predictions", str(tmp_path / "p")], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    sets = json.loads(as_json.stdout)["datasets"]
+    assert sets[str(first)]["n"] == sets[str(second)]["n"] == 1
+    assert sets[str(first)]["destructive_misfires"] == 0 and sets[str(second)]["action_accuracy"] == 1.0
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["first.predictions.jsonl", "second.predictions.jsonl"]
+    table = subprocess.run([*command, "--markdown"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert table.returncode == 0, table.stderr
+    rows = table.stdout.strip().splitlines()
+    assert rows[0].startswith("| set | n | action acc.") and len(rows) == 4
+    assert rows[2].startswith(f"| {first} | 1 | 1.000 | 1.000 | 0 |")
+
+
 def test_a_broken_dataset_line_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"command": "x", "expected": {"action": "error"}}\nnot json\n')
@@ -212,3 +234,33 @@ async def test_eval_refuses_what_process_command_refuses_before_the_parser(tmp_p
     assert [r["messages"][-1]["content"] for r in fake.script.requests if r.get("messages")] == ["buy milk"]
     refused = json.loads(predictions.read_text().splitlines()[0])
     assert refused["parser"] == "guard" and refused["action"] is None and "one task" in refused["error"]
+
+
+async def test_destructive_misfires_are_counted_and_an_unavailable_model_refuses_nothing() -> None:
+    fake = FakeOllama().start()
+    try:
+        fake.script.answer("joke", '{"action":"delete_task","params":{"task_title":"joke"}}')
+        fake.script.answer("plants", '{"action":"update_task","params":{"task_title":"plants","priority":"high"}}')
+        fake.script.answer("dentist", '{"action":"delete_task","params":{"task_title":"dentist"}}')
+        fake.script.answer("weather", '{"action":"error","message":"That is not a task command."}')
+        parser = OllamaParser(host=fake.host, model="task-api-prod", timeout_s=5)
+        rows = [
+            {"command": "tell me a joke", "expected": {"action": "error"}},
+            {"command": "add water the plants to my list", "expected": {"action": "create_task"}},
+            {
+                "command": "cancel the dentist",
+                "expected": {"action": "delete_task", "params": {"task_title": "dentist"}},
+            },
+            {"command": "what's the weather", "expected": {"action": "error"}},
+        ]
+        async with parser.running():
+            await wait_until(lambda: parser.health.state.value == "ready", within_s=30, what="the model being ready")
+            answered = await evaluate(parser, rows)
+            fake.script.busy = True  # Ollama's 503: the model cannot answer now
+            unanswered = await evaluate(parser, rows[3:])
+    finally:
+        fake.stop()
+    assert answered["destructive_misfires"] == 2  # the joke deleted, the create turned into an update
+    assert answered["action_accuracy"] == 0.5 and answered["unavailable"] == 0
+    assert unanswered["unavailable"] == 1 and unanswered["action_accuracy"] == 0.0
+    assert unanswered["destructive_misfires"] == 0

@@ -1,0 +1,146 @@
+"""HWU64 as vendored, split and labelled: the data is the published data, the split is fixed and
+disjoint, every task request is labelled by the mapping's rules, and the evaluation files are what
+the labels say."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from mcp_server.core.domain import parse_due
+from mcp_server.nlu.evaluation import load_dataset
+from mcp_server.training.data import generate, held_out_commands, normalised
+from mcp_server.training.hwu64 import (
+    ALLOWED_ACTIONS,
+    DATE_PARAMS,
+    REFUSALS,
+    SHARES,
+    Label,
+    Request,
+    evaluation_rows,
+    load_labels,
+    load_requests,
+    split_of,
+)
+from mcp_server.training.pipeline import HELD_OUT
+
+ROOT = Path(__file__).parents[2]
+DATA = ROOT / "data" / "hwu64"
+PUBLISHED_SHA256 = "32c7df199e08ba928ff80c6482be9f4d8475f5c055f52d1c3411a249604bdaad"
+# Words a label may hold that the request need not say: the default title of an alarm.
+DEFAULT_WORDS = {"alarm"}
+
+
+@pytest.fixture(scope="module")
+def requests() -> list[Request]:
+    return load_requests(DATA)
+
+
+@pytest.fixture(scope="module")
+def labels() -> dict[int, Label]:
+    return load_labels(DATA)
+
+
+def test_the_data_is_the_published_data_with_its_licence_and_attribution(requests: list[Request]) -> None:
+    assert hashlib.sha256((DATA / "hwu64_annotated.jsonl").read_bytes()).hexdigest() == PUBLISHED_SHA256
+    assert len(requests) == 11_033 and len({r.text for r in requests}) == 11_033
+    assert len({r.intent for r in requests}) == 64
+    assert "Attribution 4.0 International" in (DATA / "LICENSE").read_text(encoding="utf-8")
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    for credit in ("Xingkun Liu", "Verena Rieser", "IWSDS 2019", "NLU-Evaluation-Data", "Attribution 4.0"):
+        assert credit in readme
+
+
+def test_the_split_is_disjoint_fixed_and_near_its_shares(requests: list[Request]) -> None:
+    parts = Counter(r.split for r in requests)
+    assert sum(parts.values()) == len(requests)
+    for part, share in SHARES.items():
+        assert abs(parts[part] / len(requests) * 100 - share) < 2, parts
+    for intent in {r.intent for r in requests}:
+        assert {r.split for r in requests if r.intent == intent} == {"train", "dev", "test"}, intent
+    assert all(split_of(r.text) == r.split for r in requests[:100])  # from the text alone
+
+
+def test_the_split_is_pinned(requests: list[Request]) -> None:
+    """Moving a request between parts would put a held-out request into training."""
+    test_ids = ",".join(str(r.id) for r in requests if r.split == "test")
+    assert hashlib.sha256(test_ids.encode()).hexdigest() == (
+        "d224e395b905af28bedc49d655d966bb904051cbae6fd177d56def404e7c0c47"
+    )
+
+
+def test_every_task_request_has_one_label_that_follows_the_mapping(
+    requests: list[Request], labels: dict[int, Label]
+) -> None:
+    tasks = {r.id: r for r in requests if r.is_task_request}
+    assert set(labels) == set(tasks), "every calendar, alarm and lists request is labelled, nothing else"
+    for request_id, label in labels.items():
+        request = tasks[request_id]
+        assert label.name in ALLOWED_ACTIONS[request.intent], (request.text, label.action)
+        if label.name == "error":
+            assert label.action["message"] in REFUSALS, (request.text, label.action)
+
+
+def _words(text: str) -> set[str]:
+    return {word.removesuffix("'s") for word in re.findall(r"[\w']+", text.lower())}
+
+
+def test_labels_take_their_words_from_the_request(requests: list[Request], labels: dict[int, Label]) -> None:
+    """Titles, searches and lists are what the person said, not words a labeller made up. (Dates
+    may be put in words the server reads: "the next two days" as "in two days".)"""
+    texts = {r.id: r.text for r in requests}
+    unsaid = []
+    for request_id, label in labels.items():
+        said = _words(texts[request_id]) | DEFAULT_WORDS
+        for key, value in label.action.get("params", {}).items():
+            if key in ("title", "task_title", "search", "list"):
+                missing = _words(str(value)) - said
+                if missing:
+                    unsaid.append((texts[request_id], key, value, missing))
+    assert len(unsaid) <= 5, unsaid  # a handful of rewordings ("meeting with john" for "i have a meeting with john")
+
+
+def test_held_out_labels_have_their_dates_written_out(requests: list[Request], labels: dict[int, Label]) -> None:
+    parts = {r.id: r.split for r in requests}
+    for request_id, label in labels.items():
+        params = label.action.get("params", {})
+        if parts[request_id] == "train":
+            continue
+        for key in DATE_PARAMS:
+            if key in params and "recurrence" not in params:
+                assert key in label.resolved, (request_id, label.action)
+                parse_due(label.resolved[key])  # ISO 8601, as the server stores it
+
+
+def test_no_bulk_or_unnamed_remove_is_a_delete(requests: list[Request], labels: dict[int, Label]) -> None:
+    texts = {r.id: r.text for r in requests}
+    bulk = re.compile(r"\b(all|every|everything|entire|whole)\b")
+    for request_id, label in labels.items():
+        if label.name == "delete_task":
+            assert not bulk.search(texts[request_id]), (texts[request_id], label.action)
+            generic = ("it", "this", "that", "event", "events", "item", "items", "list", "calendar", "everything")
+            assert label.action["params"]["task_title"].lower() not in generic, (texts[request_id], label.action)
+
+
+@pytest.mark.parametrize("part", ["dev", "test"])
+def test_the_evaluation_files_are_what_the_labels_say(part: str) -> None:
+    path = ROOT / "eval" / f"hwu64-{part}.jsonl"
+    built = evaluation_rows(part, DATA)  # type: ignore[arg-type]
+    assert [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] == built, (
+        "run python scripts/build_hwu64_eval.py"
+    )
+    rows = load_dataset(path)
+    assert {row["expected"]["action"] for row in rows} >= {"create_task", "list_tasks", "delete_task", "error"}
+
+
+def test_nothing_held_out_is_trained_on(requests: list[Request]) -> None:
+    """`task-api-mcp train` leaves out every command of the held-out sets, HWU64's dev and test among them."""
+    held_out = {normalised(r.text) for r in requests if r.split != "train"}
+    assert held_out <= held_out_commands(ROOT / path for path in HELD_OUT)
+    examples = generate(3000, seed=0, exclude=held_out_commands(ROOT / path for path in HELD_OUT))
+    assert not [e.command for e in examples if normalised(e.command) in held_out]
