@@ -46,6 +46,8 @@ _LIST_WORD = r"[^\W\d_][\w-]{0,99}"
 _LIST_QUOTED = r"[^\"“”]{1,100}"
 # Words that say which list by position, status or time rather than by name ("the next list", "the
 # done list", "the today list"): not a name the rules may take as said.
+_NO_TASKS_HERE = frozenset({"contact", "contacts", "playlist", "playlists", "music", "song", "songs"})
+"""Lists of an assistant's other apps: what is on them is no task."""
 _NOT_A_LIST_NAME = frozenset(
     {
         "a", "an", "the", "my", "your", "our", "this", "that", "these", "those", "next", "previous", "last",
@@ -54,6 +56,8 @@ _NOT_A_LIST_NAME = frozenset(
         "done", "completed", "complete", "finished", "open", "pending", "closed", "archived", "deleted", "trash",
         "bin", "task", "tasks", "todo", "todos", "to-do", "to-dos", "item", "items", "list", "lists",
         "someday", "anytime", "upcoming", "later", "soon", "called", "named", "please", "now", "again", "here",
+        "do",  # "my to do list": the default list, not one called "do"
+        *_NO_TASKS_HERE,
     }
 )  # fmt: skip
 
@@ -157,7 +161,11 @@ def _names_a_list(match: re.Match[str]) -> bool:
 
 
 def _create(match: re.Match[str]) -> dict[str, object] | None:
-    split = _split_recurrence(match["title"])
+    return _create_from(match["title"], match)
+
+
+def _create_from(words: str, match: re.Match[str]) -> dict[str, object] | None:
+    split = _split_recurrence(words)
     if split is None:
         return None
     title, recurrence = split
@@ -205,12 +213,65 @@ _NOT_A_NEW_TITLE = re.compile(
 )
 
 
-def _add_to_list(match: re.Match[str]) -> dict[str, object] | None:
-    """A new task in a list named with its "list" ("add milk to my groceries list"), when the words
-    added are a title, not a task there is already ("the milk task", "it", "5")."""
-    if _NOT_A_NEW_TITLE.search(match["title"].strip().strip("\"'“”‘’")):
+# What people put on a list that is no task: media for a playlist.
+_MEDIA = re.compile(
+    r"^(?:(?:a|an|the|this|that)\s+)?(?:songs?|music|tracks?|albums?|podcasts?|videos?)$", re.IGNORECASE
+)
+_ARTICLE = re.compile(r"^(?:a|an|the)\s+(?=\S)", re.IGNORECASE)
+# "my to do list", "the todo list": the default list, named by no name.
+_TODO_LIST = r"(?:the\s+|my\s+)?(?:to\s*-?\s*do|todo)\s+list"
+
+
+def _added_title(text: str) -> str | None:
+    """The words added to a list as a new task's title, without their article ("add a tab to the
+    shopping list": "Tab"); None when they name a task there is already ("the milk task", "it", "5")
+    or a playlist's media."""
+    words = text.strip().strip("\"'“”‘’")
+    if _NOT_A_NEW_TITLE.search(words) or _MEDIA.match(words):
         return None
-    return _create(match)
+    return _ARTICLE.sub("", words)
+
+
+def _add_to_list(match: re.Match[str]) -> dict[str, object] | None:
+    """A new task in a list named with its "list" ("add milk to my groceries list")."""
+    title = _added_title(match["title"])
+    return None if title is None else _create_from(title, match)
+
+
+# Words that pick an entry by place or time, not by its title: "the last item", "the next one".
+_BY_PLACE = re.compile(
+    r"\b(?:last|first|next|previous|latest|earliest|entry|entries|events?|everything|all|every|each|things?|stuff)\b",
+    re.IGNORECASE,
+)
+
+
+def _remove_from_list(match: re.Match[str]) -> dict[str, object] | None:
+    """One task taken off a list by its title ("delete bread from my shopping list"): a task named by
+    words of its title, never by place ("the last item") nor all of them."""
+    words = match["title"].strip()
+    title = _added_title(words)
+    if title is None or _BY_PLACE.search(words) or _NEEDS_MODEL.search(words) or len(title) > SHORT_MAX:
+        return None
+    if re.search(r"^(?:out|off)\b|\b(?:out|off)$", title, re.IGNORECASE):  # "take out the milk from": not read
+        return None
+    found = match.groupdict()
+    if any((found.get(f"list_{key}") or "").lower() in _NO_TASKS_HERE for key in ("before", "after")):
+        return None
+    return {"action": "delete_task", "params": {"task_title": title}}
+
+
+def _on_list(match: re.Match[str]) -> dict[str, object] | None:
+    """What is on a list ("what's on my shopping list"); the to-do list is every task."""
+    if match.groupdict().get("todo"):
+        return {"action": "list_tasks", "params": {}}
+    name = _list_name(match)
+    return None if name is None else {"action": "list_tasks", "params": {"list": name}}
+
+
+def _add_to_todo_list(match: re.Match[str]) -> dict[str, object] | None:
+    """A new task in the default list ("add oil change to my to do list")."""
+    title = _added_title(match["title"])
+    return None if title is None else _create_from(title, match)
 
 
 def _list(match: re.Match[str]) -> dict[str, object] | None:
@@ -347,6 +408,21 @@ RULES: list[Rule] = [
     (_rule(rf"(?:show|display|get|view)(?:\s+me)?\s+{_LIST_SHOWN}"), _show_list),
     (_rule(r"remind\s+me\s+to\s+(?P<title>.+)"), _remind),
     (_rule(rf"remind\s+me\s+(?P<when>{_RECURRING_START}.+?),?\s+to\s+(?P<title>.+)"), _remind),
+    (_rule(rf"add\s+(?P<title>.+?)\s+(?:to|onto|on)\s+{_TODO_LIST}"), _add_to_todo_list),
+    (
+        _rule(
+            rf"(?:delete|remove|cross\s+out|cross\s+off|strike|take)\s+(?P<title>.+?)\s+(?:off\s+of|off|from|out\s+of)\s+"
+            rf"(?:{_TODO_LIST}|{_THE_LIST}|(?:the\s+|my\s+)list)"
+        ),
+        _remove_from_list,
+    ),
+    (
+        _rule(
+            r"(?:(?:can\s+you\s+)?(?:tell\s+me\s+)?what(?:'s|s|\s+is|\s+do\s+i\s+have)|show\s+me\s+what(?:'s|\s+is))"
+            rf"\s+(?:on|in)\s+(?:(?P<todo>{_TODO_LIST})|{_THE_LIST})\??"
+        ),
+        _on_list,
+    ),
     (_rule(rf"add\s+(?P<title>.+?)\s+(?:to|onto|on)\s+{_THE_LIST}"), _add_to_list),
 ]
 

@@ -137,16 +137,40 @@ SURE_NEW: list[tuple[str, dict[str, Any]]] = [
     ),
     ("create a task: buy a monthly pass", {"action": "create_task", "params": {"title": "Buy a monthly pass"}}),
 ]
+# Lists as people speak of them (the shapes of HWU64's lists requests).
+SURE_SPOKEN: list[tuple[str, dict[str, Any]]] = [
+    ("add oil change to my to do list", {"action": "create_task", "params": {"title": "Oil change"}}),
+    ("add a tab to the shopping list", {"action": "create_task", "params": {"title": "Tab", "list": "shopping"}}),
+    ("delete bread from shopping list", {"action": "delete_task", "params": {"task_title": "bread"}}),
+    ("cross out bread from my shopping list", {"action": "delete_task", "params": {"task_title": "bread"}}),
+    ("take milk off my grocery list", {"action": "delete_task", "params": {"task_title": "milk"}}),
+    ("remove the eggs from my list", {"action": "delete_task", "params": {"task_title": "eggs"}}),
+    ("what's on my shopping list", {"action": "list_tasks", "params": {"list": "shopping"}}),
+    ("can you tell me whats on my shopping list", {"action": "list_tasks", "params": {"list": "shopping"}}),
+    ("what is on my to do list?", {"action": "list_tasks", "params": {}}),
+    ("what do i have on the grocery list", {"action": "list_tasks", "params": {"list": "grocery"}}),
+]
+NOT_SURE_SPOKEN = [
+    "please add tom to my contact list",  # the phone's contacts, not a task list
+    "add song to running list",  # a playlist's media
+    "remove that item from my list",  # which one?
+    "delete the last item from my list",
+    "remove events from my list",  # all of them?
+    "remove task 3 from the work list",  # a task by id is moved, not deleted, by this shape
+    "take out the milk from the shopping list",  # words the shape does not read
+    "delete mike from contacts list",
+    "delete everything from my list",
+]
 
 
-@pytest.mark.parametrize(("command", "expected"), SURE + SURE_NEW)
+@pytest.mark.parametrize(("command", "expected"), SURE + SURE_NEW + SURE_SPOKEN)
 def test_sure_shapes(command: str, expected: dict[str, Any]) -> None:
     action = parse_rules(command)
     assert action is not None
     assert action.model_dump(mode="json", exclude_none=True) == expected
 
 
-@pytest.mark.parametrize("command", NOT_SURE)
+@pytest.mark.parametrize("command", NOT_SURE + NOT_SURE_SPOKEN)
 def test_anything_else_is_left_to_the_model(command: str) -> None:
     assert parse_rules(command) is None
 

@@ -4,25 +4,35 @@ the labels say."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mcp_server.core.domain import parse_due
-from mcp_server.nlu.evaluation import load_dataset
+from mcp_server.core.errors import TaskError
+from mcp_server.nlu.actions import ACTION_ADAPTER
+from mcp_server.nlu.evaluation import load_dataset, params_match
+from mcp_server.nlu.guards import refusal_for
+from mcp_server.nlu.normalise import normalise
+from mcp_server.nlu.rules import parse_rules
 from mcp_server.training.data import generate, held_out_commands, normalised
 from mcp_server.training.hwu64 import (
     ALLOWED_ACTIONS,
     DATE_PARAMS,
+    EVAL_NOW,
+    EVAL_TIMEZONE,
     REFUSALS,
     SHARES,
     Label,
     Request,
     evaluation_rows,
+    labelled,
     load_labels,
     load_requests,
     split_of,
@@ -144,3 +154,29 @@ def test_nothing_held_out_is_trained_on(requests: list[Request]) -> None:
     assert held_out <= held_out_commands(ROOT / path for path in HELD_OUT)
     examples = generate(3000, seed=0, exclude=held_out_commands(ROOT / path for path in HELD_OUT))
     assert not [e.command for e in examples if normalised(e.command) in held_out]
+
+
+def test_the_rules_are_never_wrong_where_they_answer(requests: list[Request], labels: dict[int, Label]) -> None:
+    """The fast path answers people's requests only when it is sure: on every train and dev request
+    it answers, its action is the label's (dates as the server resolves both)."""
+    now = dt.datetime.fromisoformat(EVAL_NOW)
+
+    def executed(action: dict[str, Any]) -> dict[str, Any]:
+        try:
+            done = normalise(ACTION_ADAPTER.validate_python(action), timezone=EVAL_TIMEZONE, now=now)
+        except TaskError:
+            return {"action": "error"}
+        return ACTION_ADAPTER.dump_python(done, mode="json", exclude_none=True)
+
+    answered, wrong = 0, []
+    for request, label in labelled(requests, labels):
+        if request.split == "test" or refusal_for(request.text) is not None:
+            continue
+        action = parse_rules(request.text)
+        if action is None:
+            continue
+        answered += 1
+        got, want = executed(ACTION_ADAPTER.dump_python(action, mode="json")), executed(label.action)
+        if got["action"] != want["action"] or not params_match(want.get("params", {}), got.get("params", {})):
+            wrong.append((request.text, got, want))
+    assert answered >= 40 and not wrong, wrong
