@@ -136,7 +136,10 @@ _DELETE = (
     r"(?:delete|del|remove|erase|wipe(?: out)?|purge|trash|nuke|destroy|obliterate|get rid of|rm"
     r"|supprim\w*|effac\w*|borr[ae]\w*|elimin\w*|losch\w*|entfern\w*|cancell\w*|apag\w*|verwijder\w*)"
 )
-_CLEAR = r"(?:clear(?: out)?|clean (?:up|out)|empty|reset|truncate|flush|discard|scrap|cancel|drop)"
+_CLEAR = (
+    r"(?:clear(?: out| up| off)?|clean(?: up| out)?|empty|reset|truncate|flush|discard|scrap|cancel|drop|format"
+    r"|turn off|switch off|disable|unset|take (?:off|away|out)|stop)"
+)
 _CHANGE = (
     r"(?:complet\w*|finish|close|mark|tick off|check off|set|change|update|edit|modify|move|reschedule|postpone"
     r"|push|rename|retitle|tag|untag|reopen|re-open|make|prioriti[sz]e|archive|done with|termin\w*|erledig\w*"
@@ -175,6 +178,12 @@ _CONTAINER = (
     r"(?:(?:my|the|our|whole|entire|to-?do|task|tasks) )*"
     r"(?:list|lists|board|backlog|database|db|data|workspace|storage)"
 )
+# An assistant's calendar and alarms, as people speak of them: several of them, or the whole calendar.
+_CALENDAR_PLURAL = r"(?:alarms|events|appointments|meetings|wake ?-?up calls|programs|plans)\b"
+_CALENDAR = r"(?:calendar|schedule|agenda|diary)\b"
+# Words between a verb and what it applies to, that do not start another phrase ("from events").
+# (nor a task by id or by its noun: "delete #22 form the list", "remove the milk task from the list").
+_NOT_A_PREPOSITION = r"(?!(?:from|form|frm|in|on|off|at|to|for|with|by|into|onto|task|todo|item)\b)(?![#\d])\S+"
 # A task id, not a time, a date or an amount ("task 3 to 5pm", "3 2 weeks").
 _ID = r"#?\d+\b(?! ?(?:am|pm|h|:|/|%|o'?clock|th|st|nd|rd|(?:day|week|hour|hr|minute|min|month|year)s?)\b)"
 
@@ -293,6 +302,7 @@ RULES: tuple[GuardRule, ...] = (
         f"this asks to clear the whole task list; {ONE_TASK}",
         "request",
         rf"\b{_DESTROY} {_CONTAINER}(?: (?:now|please|completely|entirely|for good|right now))?$",
+        rf"\b{_DESTROY} (?:{_NOT_A_PREPOSITION} ){{0,3}}?lists?\b(?! (?:items?|entry|entries)\b)",  # not "milk from my list"
         r"^(?:purge|nuke|wipe|obliterate|truncate|flush|reset|factory reset|start over|wipe it|nuke it)"
         r"(?: (?:it|all|now|please|everything))*$",
     ),
@@ -314,6 +324,16 @@ RULES: tuple[GuardRule, ...] = (
         rf"\b{_QUANTIFIER} (?:(?!that|which)\S+ ){{0,3}}?(?:is|are|be|been|get|gets|got|should|must|needs? to|can) "
         r"(?:be |get )?(?:deleted|removed|erased|wiped|cleared|purged|gone|dropped|trashed|completed?|done|finished"
         r"|closed|marked)\b",
+    ),
+    _rule(
+        "bulk_calendar",
+        f"this asks to remove several events or alarms, or to clear the calendar; {ONE_TASK}",
+        "request",
+        rf"\b{_DESTROY} (?:{_NOT_A_PREPOSITION} ){{0,3}}?{_CALENDAR_PLURAL}",
+        rf"\b{_DESTROY} (?:{_NOT_A_PREPOSITION} ){{0,2}}?{_CALENDAR}",
+        rf"\b{_DESTROY} (?:{_FILLER} )*(?:everything|all|anything)(?![-\w]) (?:\S+ ){{0,3}}?(?:on|in|from|off) (?:my |the )?"
+        rf"{_CALENDAR}",
+        rf"\b(?:make|keep|get) (?:my |the )?{_CALENDAR} (?:completely |totally |entirely )?(?:empty|clear|clean)\b",
     ),
     _rule(
         "bulk_plural",
