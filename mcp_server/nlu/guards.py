@@ -302,7 +302,8 @@ RULES: tuple[GuardRule, ...] = (
         f"this asks to clear the whole task list; {ONE_TASK}",
         "request",
         rf"\b{_DESTROY} {_CONTAINER}(?: (?:now|please|completely|entirely|for good|right now))?$",
-        rf"\b{_DESTROY} (?:{_NOT_A_PREPOSITION} ){{0,3}}?lists?\b(?! (?:items?|entry|entries)\b)",  # not "milk from my list"
+        # "delete my shopping list", but not "milk from my list" nor "the list item about the meeting"
+        rf"\b{_DESTROY} (?:{_NOT_A_PREPOSITION} ){{0,3}}?lists?\b(?! (?:items?|entry|entries)\b)",
         r"^(?:purge|nuke|wipe|obliterate|truncate|flush|reset|factory reset|start over|wipe it|nuke it)"
         r"(?: (?:it|all|now|please|everything))*$",
     ),
@@ -331,8 +332,8 @@ RULES: tuple[GuardRule, ...] = (
         "request",
         rf"\b{_DESTROY} (?:{_NOT_A_PREPOSITION} ){{0,3}}?{_CALENDAR_PLURAL}",
         rf"\b{_DESTROY} (?:{_NOT_A_PREPOSITION} ){{0,2}}?{_CALENDAR}",
-        rf"\b{_DESTROY} (?:{_FILLER} )*(?:everything|all|anything)(?![-\w]) (?:\S+ ){{0,3}}?(?:on|in|from|off) (?:my |the )?"
-        rf"{_CALENDAR}",
+        rf"\b{_DESTROY} (?:{_FILLER} )*(?:everything|all|anything)(?![-\w]) (?:\S+ ){{0,3}}?(?:on|in|from|off) "
+        rf"(?:my |the )?{_CALENDAR}",
         rf"\b(?:make|keep|get) (?:my |the )?{_CALENDAR} (?:completely |totally |entirely )?(?:empty|clear|clean)\b",
     ),
     _rule(
