@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from mcp_server.nlu.actions import ACTION_ADAPTER
+from mcp_server.training.composers import Example
 from mcp_server.training.refusals import BULK, NOT_A_TASK, WHICH_TASK
+from mcp_server.training.wording import typo
 
 HWU64 = Path("data/hwu64")
 REQUESTS = "hwu64_annotated.jsonl"
@@ -167,3 +171,71 @@ def evaluation_rows(part: Split, folder: Path = HWU64) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+# -- training ------------------------------------------------------------------------------------
+
+_TEXT_PARAMS = ("title", "task_title", "search", "list", "recurrence", *DATE_PARAMS)
+_WAKE_WORD = re.compile(r"^(?:hey |hi |ok |okay )?olly,? |,? olly$")
+_ENDINGS = ("?", ".", "!", " please", " thanks")
+
+
+def _protected(action: dict[str, Any]) -> set[str]:
+    """The words the label copies from the request: a typed variant must keep them as they are."""
+    params = action.get("params", {})
+    return {word for key in _TEXT_PARAMS if key in params for word in str(params[key]).lower().split()}
+
+
+def typed_variant(text: str, action: dict[str, Any], rng: random.Random) -> str:
+    """The request as someone might type it rather than say it: a capital, an ending, a slip of the
+    keyboard in a word the label does not copy, the wake word dropped. Never the same text."""
+    protected = _protected(action)
+    for _ in range(10):
+        variant = _WAKE_WORD.sub("", text) if rng.random() < 0.5 else text
+        if rng.random() < 0.4:
+            words = variant.split(" ")
+            free = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha() and w.lower() not in protected]
+            if free:
+                i = rng.choice(free)
+                words[i] = typo(words[i], rng)
+                variant = " ".join(words)
+        if rng.random() < 0.6:
+            variant = variant[:1].upper() + variant[1:]
+        if rng.random() < 0.5:
+            variant = variant.rstrip("?.!,") + rng.choice(_ENDINGS)
+        if variant != text:
+            return variant
+    return text[:1].upper() + text[1:] + "?"
+
+
+def training_examples(
+    requests: Iterable[Request], labels: dict[int, Label], *, refusals: int, seed: int
+) -> list[Example]:
+    """The train part as examples, each with its label as the model must answer: every task request
+    and a typed variant of it, and `refusals` of the other requests drawn evenly across their
+    intents (half of them typed too), so that punctuation or casing never tells a refusal apart."""
+    rng = random.Random(seed)
+    train = [(r, label) for r, label in labelled(requests, labels) if r.split == "train"]
+    examples: list[Example] = []
+    for request, label in train:
+        if request.is_task_request:
+            examples.append(Example(request.text, label.action))
+            examples.append(Example(typed_variant(request.text, label.action, rng), label.action))
+    by_intent: dict[str, list[Request]] = {}
+    for request, _ in train:
+        if not request.is_task_request:
+            by_intent.setdefault(request.intent, []).append(request)
+    for pool in by_intent.values():
+        rng.shuffle(pool)
+    drawn: list[Request] = []
+    while len(drawn) < refusals and any(by_intent.values()):
+        for pool in by_intent.values():
+            if pool and len(drawn) < refusals:
+                drawn.append(pool.pop())
+    for request in drawn:
+        action = refusal(NOT_A_TASK)
+        text = typed_variant(request.text, action, rng) if rng.random() < 0.5 else request.text
+        if rng.random() < 0.3:  # people's off-topic requests often end in a full stop; task ones too, now
+            text = text.rstrip(".,!?")
+        examples.append(Example(text, action))
+    return examples

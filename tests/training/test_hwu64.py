@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -36,6 +37,8 @@ from mcp_server.training.hwu64 import (
     load_labels,
     load_requests,
     split_of,
+    training_examples,
+    typed_variant,
 )
 from mcp_server.training.pipeline import HELD_OUT
 
@@ -180,3 +183,36 @@ def test_the_rules_are_never_wrong_where_they_answer(requests: list[Request], la
         if got["action"] != want["action"] or not params_match(want.get("params", {}), got.get("params", {})):
             wrong.append((request.text, got, want))
     assert answered >= 40 and not wrong, wrong
+
+
+def _bare(text: str) -> str:
+    return " ".join(re.sub(r"[^\w' ]", " ", text.lower()).split())
+
+
+def test_training_examples_come_from_the_train_part_alone(requests: list[Request], labels: dict[int, Label]) -> None:
+    examples = training_examples(requests, labels, refusals=1500, seed=3)
+    held_out = {_bare(r.text) for r in requests if r.split != "train"}
+    assert not [e.command for e in examples if _bare(e.command) in held_out]  # nor a variant of one
+    task_requests = [r for r in requests if r.is_task_request and r.split == "train"]
+    assert len(examples) == 2 * len(task_requests) + 1500
+    assert training_examples(requests, labels, refusals=1500, seed=3) == examples  # the same for the same seed
+
+
+def test_a_typed_variant_keeps_the_words_its_label_copies(requests: list[Request], labels: dict[int, Label]) -> None:
+    rng = random.Random(5)
+    for request in [r for r in requests if r.id in labels][:400]:
+        action = labels[request.id].action
+        variant = typed_variant(request.text, action, rng)
+        assert variant != request.text
+        for key in ("title", "task_title", "search", "list"):
+            if key in action.get("params", {}):
+                copied = _words(action["params"][key]) & _words(request.text)
+                assert copied <= _words(variant), (variant, action)
+
+
+def test_refusals_are_drawn_evenly_across_the_other_intents(requests: list[Request], labels: dict[int, Label]) -> None:
+    by_text = {r.text: r for r in requests}
+    examples = training_examples(requests, labels, refusals=550, seed=4)
+    refused = [e for e in examples if e.action["action"] == "error" and e.command in by_text]
+    intents = Counter(by_text[e.command].intent for e in refused if not by_text[e.command].is_task_request)
+    assert len(intents) == 55 and max(intents.values()) - min(intents.values()) <= 10, intents
