@@ -48,8 +48,10 @@ def test_the_record_is_what_the_default_command_trains() -> None:
 
 
 def test_the_recorded_figures_show_the_fine_tune_far_above_the_base() -> None:
+    # The record is the shipped adapter's own run, scored on the typed test half of that time (153
+    # commands, before the set was rebuilt): the figures stay as recorded until the next training run.
     base, tuned = RECORD["eval"]["base"], RECORD["eval"]["fine-tuned"]
-    assert RECORD["eval"]["dataset"].endswith("eval/test.jsonl") and tuned["n"] == base["n"] == 153
+    assert RECORD["eval"]["dataset"].endswith("eval/test.jsonl") and tuned["n"] == base["n"] > 0
     assert tuned["schema_valid_rate"] == base["schema_valid_rate"] == 1.0
     assert tuned["action_accuracy"] >= 0.95 and tuned["action_accuracy"] >= base["action_accuracy"] + 0.5
     assert tuned["params_accuracy"] >= base["params_accuracy"] + 0.5

@@ -210,7 +210,20 @@ def test_shipped_dataset_is_large_varied_and_split() -> None:
     assert len(dev) + len(test) >= 300 and abs(len(dev) - len(test)) <= 1
     assert not {r["command"].lower() for r in dev} & {r["command"].lower() for r in test}
     actions = {r["expected"]["action"] for r in dev + test}
-    assert actions == {"create_task", "list_tasks", "update_task", "delete_task", "complete_task", "error"}
+    assert actions == {
+        "create_task",
+        "list_tasks",
+        "update_task",
+        "delete_task",
+        "complete_task",
+        "restore_task",
+        "error",
+    }
+    params = {(r["expected"]["action"], key) for r in dev + test for key in r["expected"].get("params", {})}
+    for field in ("due", "priority", "tags", "list", "recurrence", "parent_title", "parent_id"):
+        assert ("create_task", field) in params, field
+    for field in ("status", "priority", "tag", "list", "search", "due_before", "due_after"):
+        assert ("list_tasks", field) in params, field
 
 
 async def test_eval_refuses_what_process_command_refuses_before_the_parser(tmp_path: Path) -> None:
