@@ -655,6 +655,9 @@ def find_recurrence(text: str, *, today: dt.date | None = None) -> tuple[str, Re
 _UNTIL_PART = re.compile(r"(?:^|;)UNTIL=(?P<day>\d{8})(?:T(?P<time>\d{6})(?P<utc>Z?))?(?=;|$)")
 
 
+_INTERVAL_PART = re.compile(r"(?:^|;)INTERVAL=\d+(?=;|$)", re.IGNORECASE)
+
+
 def _occurrences(rule: str, start: dt.datetime, tz: dt.tzinfo) -> Iterator[dt.datetime]:
     """The naive local occurrences of `rule` from `start` on. UNTIL is read in `tz`: a date includes its
     whole day, a date-time ending in Z is an instant, one without a wall-clock time."""
@@ -712,7 +715,11 @@ def first_due(recurrence: Recurrence, *, now: dt.datetime, timezone: str) -> str
         start = dt.datetime.combine(local_now.date(), dt.time())
     if timed and _instant(start, tz, instant_now) is None:
         start += step  # today's time (this hour) has passed: the series starts at the next one
-    for count, occurrence in enumerate(_occurrences(recurrence.rule, start, tz)):
+    # The first occurrence is the next date the rule's days allow: "every other monday" said on a
+    # Saturday starts on the coming Monday. dateutil counts an INTERVAL from the start's own week (or
+    # month), and would skip to the Monday after next; the series then counts from the due found.
+    first_rule = _INTERVAL_PART.sub("", recurrence.rule).strip(";")
+    for count, occurrence in enumerate(_occurrences(first_rule, start, tz)):
         if not timed:
             return occurrence.date().isoformat()
         if (instant := _instant(occurrence, tz, instant_now)) is not None:

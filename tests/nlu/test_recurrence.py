@@ -443,6 +443,21 @@ def test_an_end_given_as_a_date_or_a_date_time_includes_its_last_occurrence(unti
         first_due(recurrence, now=paris(2026, 12, 31, 9, 1), timezone=PARIS)
 
 
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("every other monday", "2026-11-30"),
+        ("every 2 weeks on friday", "2026-12-04"),
+        ("every 2 months on the 1st", "2026-12-01"),
+        ("every 3 weeks on saturday", "2026-11-28"),
+    ],
+)
+def test_an_interval_starts_at_the_next_day_the_rule_allows(said: str, expected: str) -> None:
+    """Said on a Saturday: the coming Monday, not the Monday after next (dateutil counts an interval
+    from the start's own week)."""
+    assert due(said, paris(2026, 11, 28, 15)) == expected
+
+
 def test_a_count_starts_at_the_first_due() -> None:
     recurrence = parse_recurrence("every monday 1 times")
     assert first_due(recurrence, now=paris(2026, 12, 1), timezone=PARIS) == "2026-12-07"
