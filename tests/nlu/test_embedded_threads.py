@@ -1,6 +1,6 @@
 """How many CPU threads the embedded model takes: by default one core fewer than the process may
 use (so that a second busy process or the event loop does not stall every token), or what
---model-threads / TASK_API_MODEL_THREADS say; the prompt's batch uses the same number."""
+--model-threads / TASK_API_MODEL_THREADS say; prompts and batched steps use the same number."""
 
 from __future__ import annotations
 
@@ -47,8 +47,11 @@ def test_model_threads_from_the_flag_and_the_environment(gguf: Path, monkeypatch
 
 @pytest.mark.anyio
 async def test_generation_and_the_prompt_use_the_chosen_threads(gguf: Path) -> None:
+    """The batch's context decodes one token and a batch (prompts, several sequences) with the
+    chosen number, as llama.cpp reports it."""
     parser = LlamaCppParser(gguf=gguf, threads=1)
     async with parser.running():
         await load_ended(parser.health)
-        params = parser._llama.context_params
-    assert (params.n_threads, params.n_threads_batch) == (1, 1)
+        assert parser._engine is not None
+        threads = parser._engine.threads
+    assert threads == (1, 1)

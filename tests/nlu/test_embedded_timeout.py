@@ -1,7 +1,7 @@
 """The embedded model's time limits, with the real small model in-process: a command that runs past
 --model-timeout gets the model's timeout error (a tool error, a 503 over REST), is counted in health,
-and its generation stops at once so that the next command has the model; the timeout is the one
-the operator set."""
+and its sequence leaves the batch at the next step, freeing its cells, while the commands decoded
+with it go on to their answers; the timeout is the one the operator set."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from mcp import Client
 
 from mcp_server.app import App, build_embedded, open_app
 from mcp_server.config import Settings
+from mcp_server.core.errors import ModelUnavailable
 from mcp_server.http.rest import build_rest_app
-from mcp_server.nlu.llamacpp import LlamaCppParser, _TokenBridge
+from mcp_server.nlu.llamacpp import LlamaCppParser
 from mcp_server.observability.health import ComponentState
 from tests.support.embedded import require_embedded
 from tests.support.waiting import load_ended, wait_until
@@ -41,8 +42,8 @@ async def _wait_ready(app: App) -> LlamaCppParser:
 
 
 async def _wait_model_free(parser: LlamaCppParser, within_s: float = 10) -> None:
-    """The worker of a timed-out command lets go of the model (it stops at its next token)."""
-    await wait_until(lambda: not parser.generating, within_s=within_s, what="the worker letting go of the model")
+    """The scheduler drops a timed-out command's sequence at its next step."""
+    await wait_until(lambda: not parser.generating, within_s=within_s, what="the scheduler dropping the sequence")
 
 
 @pytest.fixture
@@ -84,33 +85,86 @@ async def test_a_timeout_over_rest_is_a_503_model_unavailable(timing_out: App) -
 
 
 async def test_a_timed_out_generation_stops_instead_of_running_on(gguf: Path) -> None:
-    """After the timeout, the worker ends the generation at its next token: the model's context
-    holds far fewer tokens than a whole answer to the same command leaves there."""
+    """After the timeout, the scheduler ends the generation at its next step: it produced far fewer
+    tokens than a whole answer to the same command, and its cells are free."""
     parser = LlamaCppParser(gguf=gguf, timeout_s=TOO_SHORT_S)
     async with parser.running():
         await load_ended(parser.health)
-        with pytest.raises(Exception, match="did not answer within"):
+        engine = parser._engine
+        assert engine is not None
+        before = engine.tokens_generated
+        with pytest.raises(ModelUnavailable, match="did not answer within"):
             await parser.parse(NOT_BY_RULES)
         await _wait_model_free(parser)
-        stopped_at = parser._llama.n_tokens
+        stopped = engine.tokens_generated - before
+        assert engine.sequences_in_memory() == 0
         parser.timeout_s = 120
+        before = engine.tokens_generated
         await parser.parse(NOT_BY_RULES)
-        answered_at = parser._llama.n_tokens
-        with anyio.move_on_after(TOO_SHORT_S):  # the caller gives up: the same as a timeout for the worker
+        answered = engine.tokens_generated - before
+        before = engine.tokens_generated
+        with anyio.move_on_after(TOO_SHORT_S):  # the caller gives up: the same as a timeout for the scheduler
             await parser.parse(NOT_BY_RULES)
         await _wait_model_free(parser)
-        cancelled_at = parser._llama.n_tokens
-    assert answered_at - stopped_at >= 8, (stopped_at, answered_at)
-    assert answered_at - cancelled_at >= 8, (cancelled_at, answered_at)
+        cancelled = engine.tokens_generated - before
+        assert engine.sequences_in_memory() == 0
+    assert answered - stopped >= 8, (stopped, answered)
+    assert answered - cancelled >= 8, (cancelled, answered)
     assert parser.health.counts["timeouts"] == 1
 
 
-async def test_a_send_after_the_caller_left_never_raises_into_the_generation() -> None:
-    bridge = _TokenBridge()
-    with bridge.receiver:  # the caller's end, which the call would close
-        bridge.close()
-        await anyio.to_thread.run_sync(bridge.send, '{"action"')  # a closed stream: dropped, not raised
-    assert bridge.stop.is_set()
+async def test_one_command_timing_out_or_cancelled_leaves_the_others_generating(gguf: Path) -> None:
+    """Commands decoded in the same batch as one that times out, and as one whose caller gives up,
+    go on to the answers they get alone."""
+    parser = LlamaCppParser(gguf=gguf, timeout_s=120)
+    others = ["push the dentist appointment to friday", "the invoice task is finished"]
+    async with parser.running():
+        await load_ended(parser.health)
+        alone = [(await parser.parse(command)).raw_output for command in others]
+        answers: dict[int, str] = {}
+        generating = [anyio.Event() for _ in others]
+
+        async def parse(i: int) -> None:
+            async def on_partial(_: str) -> None:
+                generating[i].set()
+
+            answers[i] = (await parser.parse(others[i], on_partial=on_partial)).raw_output
+
+        async with anyio.create_task_group() as group:
+            for i in range(len(others)):
+                group.start_soon(parse, i)
+            for event in generating:
+                await event.wait()  # both are in the batch
+            parser.timeout_s = TOO_SHORT_S  # read as a command starts: only the next one gets it
+            with pytest.raises(ModelUnavailable, match="did not answer within"):
+                await parser.parse(NOT_BY_RULES)
+            parser.timeout_s = 120
+            with anyio.move_on_after(TOO_SHORT_S):
+                await parser.parse(NOT_BY_RULES)
+        assert [answers[i] for i in range(len(others))] == alone
+        await _wait_model_free(parser)
+        assert parser._engine is not None and parser._engine.sequences_in_memory() == 0
+    assert parser.health.counts["timeouts"] == 1
+
+
+def test_the_scheduler_writes_a_generation_without_waiting_for_its_caller(gguf: Path) -> None:
+    """What the scheduler hands a generation never blocks on, or raises from, a caller that has
+    gone; a caller that gives up is answered at once, and the scheduler is told."""
+    from mcp_server.nlu.llama_batch import Generation, Sampling
+
+    woken: list[str] = []
+    sampling = Sampling(temperature=0.0, top_p=1.0)
+    finished = Generation("prompt", 8, sampling, lambda: woken.append("wake"))
+    finished._grow('{"action"', 2)  # nobody waits: stored, nothing blocks
+    finished._finish('{"action":"list_tasks","params":{}}')
+    finished.cancel()  # too late: a no-op
+    assert finished.wait_for_more("", timeout=0) == ('{"action":"list_tasks","params":{}}', True)
+    assert finished.result().startswith('{"action"') and woken == []
+    left = Generation("prompt", 8, sampling, lambda: woken.append("wake"))
+    left.cancel()
+    assert left.wait_for_more("", timeout=0) == ("", True) and woken == ["wake"]
+    with pytest.raises(ModelUnavailable, match="stopped"):
+        left.result()
 
 
 def test_the_embedded_model_gets_the_timeout_the_operator_set(gguf: Path) -> None:
@@ -135,4 +189,4 @@ async def test_a_load_past_its_timeout_is_unavailable_and_the_late_model_is_not_
         )
         assert parser.health.state == ComponentState.UNAVAILABLE
         assert "did not load within" in parser.health.detail
-        assert parser._llama is None
+        assert parser._engine is None
