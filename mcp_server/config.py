@@ -380,7 +380,13 @@ MODEL_OPTIONS: tuple[Option, ...] = (
         shown_default="the usable cores less one, at most 8",
         empty_is_unset=True,
     ),
-    Option("--model-concurrency", "model_concurrency", "generations at once", "TASK_API_MODEL_CONCURRENCY", int),
+    Option(
+        "--model-concurrency",
+        "model_concurrency",
+        "generations at once on Ollama or an OpenAI-compatible engine (the embedded model batches up to 12 itself)",
+        "TASK_API_MODEL_CONCURRENCY",
+        int,
+    ),
     Option(
         "--model-queue",
         "model_queue",
