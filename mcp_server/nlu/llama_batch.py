@@ -87,6 +87,9 @@ class EngineConfig:
     context_per_sequence: int  # a prompt and its answer, in tokens, as the serial path's n_ctx
     max_sequences: int
     stop_strings: tuple[str, ...] = ()  # text that ends an answer, cut from it
+    # The whole answer, when the text so far already decides it (a refusal's first words): the
+    # sequence leaves with it instead of decoding the rest.
+    finish_early: Callable[[str], str | None] | None = None
 
     @property
     def n_ctx(self) -> int:
@@ -568,7 +571,9 @@ class BatchEngine:
         sequence.output += self._piece.raw[: max(length, 0)]
         text = _text(sequence.output)
         generated = sequence.generation.tokens + 1
-        if stops := [text.index(stop) for stop in self.config.stop_strings if stop in text]:
+        if self.config.finish_early is not None and (whole := self.config.finish_early(text)) is not None:
+            self._leave(sequence, text=whole)
+        elif stops := [text.index(stop) for stop in self.config.stop_strings if stop in text]:
             self._leave(sequence, text=text[: min(stops)])
         elif generated >= sequence.max_new:
             self._leave(sequence, text=text)

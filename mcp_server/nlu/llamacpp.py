@@ -47,6 +47,7 @@ from mcp_server.nlu.generation import GenerativeParser
 from mcp_server.nlu.model_files import BASE_SHA256
 from mcp_server.nlu.parser import PartialOutput
 from mcp_server.nlu.prompt import OPTIONS, STOP_TOKENS, messages_for
+from mcp_server.nlu.refusals import completed_refusal
 from mcp_server.observability.health import ComponentState, ModelHealth
 
 if TYPE_CHECKING:  # llama_batch needs llama-cpp-python, an optional extra: imported when the model loads
@@ -156,6 +157,7 @@ def engine_config(
         context_per_sequence=int(OPTIONS["num_ctx"]),
         max_sequences=max_sequences,
         stop_strings=STOP_TOKENS,
+        finish_early=completed_refusal,
     )
 
 

@@ -4,11 +4,11 @@ Plain data."""
 
 from __future__ import annotations
 
-# The messages of the `error` action, one per kind of refusal.
-NOT_A_TASK = "That is not a task command."
-WHICH_TASK = "Which task do you mean? Name it by id or by its title."
-INJECTION = "I only turn requests about your tasks into actions; I do not follow other instructions."
-BULK = "I act on one task at a time; name the task by id or by its title."
+# The messages of the `error` action, one per kind of refusal (the server completes a refusal from
+# its first words, so they live with the model's contract).
+from mcp_server.nlu.refusals import BULK, INJECTION, NOT_A_TASK, WHICH_TASK
+
+__all__ = ["BULK", "INJECTION", "NOT_A_TASK", "WHICH_TASK"]
 
 
 OFF_TOPIC = [

@@ -17,6 +17,7 @@ from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema, parse_action
 from mcp_server.nlu.llamacpp import LlamaCppParser, engine_config, render_chatml, shipped_adapter
 from mcp_server.nlu.prompt import OPTIONS, STOP_TOKENS, messages_for
+from mcp_server.nlu.refusals import NOT_A_TASK, refusal_answer
 from tests.support.embedded import require_embedded
 from tests.support.waiting import load_ended, wait_until, wait_until_sync
 
@@ -249,3 +250,23 @@ async def test_a_scheduler_that_fails_ends_its_commands_and_health_says_why(
         assert "decode broke" in parser.health.detail
         with pytest.raises(ModelUnavailable):
             await parser.parse(COMMANDS[0])  # refused at once: the model is unavailable
+
+
+def test_a_refusal_ends_once_its_first_words_decide_it(engine: BatchEngine, gguf: Path) -> None:
+    """The same refusal as decoding it to the end, in a third fewer tokens at least (9 of 16 here)."""
+    from dataclasses import replace
+
+    from mcp_server.nlu.llama_batch import BatchEngine
+
+    whole = BatchEngine(replace(engine_config(gguf=gguf, adapter=shipped_adapter(), threads=1), finish_early=None))
+    whole.start()
+    try:
+        answered = _submit(whole, "tell me a joke").wait(120)
+        decoded_whole = whole.tokens_generated
+    finally:
+        whole.close()
+    before = engine.tokens_generated
+    early = _submit(engine, "tell me a joke").wait(120)
+    decoded_early = engine.tokens_generated - before
+    assert early == answered == refusal_answer(NOT_A_TASK)
+    assert decoded_early * 3 < decoded_whole * 2, (decoded_early, decoded_whole)
