@@ -66,7 +66,10 @@ def _prediction_paths(parser: argparse.ArgumentParser, datasets: list[Path], giv
         return {str(datasets[0]): given}
     if given.exists() and not given.is_dir():
         parser.exit(2, f"task-api-mcp eval: error: --predictions {given} must be a folder for several datasets\n")
-    given.mkdir(parents=True, exist_ok=True)
+    try:
+        given.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.exit(2, f"task-api-mcp eval: error: cannot make the folder --predictions {given}: {exc}\n")
     return {str(path): given / f"{path.stem}.predictions.jsonl" for path in datasets}
 
 
