@@ -90,6 +90,10 @@ class EngineConfig:
     # The whole answer, when the text so far already decides it (a refusal's first words): the
     # sequence leaves with it instead of decoding the rest.
     finish_early: Callable[[str], str | None] | None = None
+    # The text the contract decides comes next (see nlu/forced.py), and whether the answer is then
+    # complete: appended without sampling, checked token by token against the grammar, and decoded
+    # in one step with the token before it.
+    forced: Callable[[str], tuple[str, bool]] | None = None
 
     @property
     def n_ctx(self) -> int:
@@ -235,6 +239,17 @@ class SequenceSampler:
         llama_cpp.llama_sampler_accept(self._chain, token)
         return token
 
+    def accept_forced(self, token: int) -> bool:
+        """Take a token the caller chose, if the grammar allows it here (else change nothing)."""
+        data = self._scratch.small
+        data["id"][0], data["logit"][0], data["p"][0] = token, 0.0, 0.0
+        llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(_token_array(data, 1)))
+        if not np.isfinite(data["logit"][0]):
+            return False
+        llama_cpp.llama_sampler_accept(self._grammar, token)
+        llama_cpp.llama_sampler_accept(self._chain, token)
+        return True
+
     def _from_everything(self, logits: npt.NDArray[np.float32]) -> int:
         data = self._scratch.full
         data["id"], data["logit"], data["p"] = self._scratch.ids, logits, 0.0
@@ -317,7 +332,8 @@ class BatchEngine:
         self._freed = False
         self._thread: threading.Thread | None = None
         self.failure: str | None = None  # why the scheduler stopped, if it failed
-        self.tokens_generated = 0
+        self.tokens_generated = 0  # sampled
+        self.tokens_forced = 0  # appended as the contract decided, without sampling
         self.peak_sequences = 0  # the most sequences one step has decoded together
         # Try the grammar on the best candidates first (the same tokens, in less time); tests and
         # benchmarks turn it off to compare. Read when a sequence joins.
@@ -556,9 +572,14 @@ class BatchEngine:
                 scratch=self._scratch,
                 shortcut=self.shortcut,
             )
-            self._active.append(_Sequence(seq_id, generation, need, max_new, sampler, shared, tokens[shared:]))
+            sequence = _Sequence(seq_id, generation, need, max_new, sampler, shared, tokens[shared:])
+            opening, _ = self._force(sequence, "", max_new - 1)
+            sequence.pending += opening
+            if opening:
+                generation._grow(_text(sequence.output), len(opening))
+            self._active.append(sequence)
             self._reserved += need
-            step_tokens += len(tokens) - shared
+            step_tokens += len(tokens) - shared + len(opening)
 
     def _advance(self, sequence: _Sequence) -> None:
         """Sample this sequence's next token; it leaves when its answer is over."""
@@ -578,8 +599,43 @@ class BatchEngine:
         elif generated >= sequence.max_new:
             self._leave(sequence, text=text)
         else:
+            forced, complete = self._force(sequence, text, sequence.max_new - generated - 1)
+            if forced:
+                text, generated = _text(sequence.output), generated + len(forced)
+            if complete:
+                self._leave(sequence, text=text)
+                return
             sequence.generation._grow(text, generated)
-            sequence.pending = [token]
+            sequence.pending = [token, *forced]
+
+    def _force(self, sequence: _Sequence, text: str, budget: int) -> tuple[list[int], bool]:
+        """Append what the contract decides follows `text`, as far as the grammar takes it and the
+        token budget allows: the tokens appended, and whether the answer is then complete."""
+        if self.config.forced is None or budget <= 0:
+            return [], False
+        more, complete = self.config.forced(text)
+        tokens = self._tokenize_text(more) if more else []
+        if len(tokens) > budget:
+            tokens, complete = tokens[:budget], False
+        taken: list[int] = []
+        for token in tokens:
+            if not sequence.sampler.accept_forced(token):
+                complete = False
+                break
+            length = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, False)
+            sequence.output += self._piece.raw[: max(length, 0)]
+            taken.append(token)
+        self.tokens_forced += len(taken)
+        return taken, complete
+
+    def _tokenize_text(self, text: str) -> list[int]:
+        """Text inside an answer, as tokens: no BOS, no special tokens."""
+        raw = text.encode()
+        buffer = (llama_cpp.llama_token * (len(raw) + 8))()
+        count = llama_cpp.llama_tokenize(self._vocab, raw, len(raw), buffer, len(buffer), False, False)
+        if count < 0:
+            raise ValueError(f"could not tokenize {len(raw)} bytes of an answer")
+        return list(buffer[:count])
 
     def _leave(self, sequence: _Sequence, *, text: str | None = None, error: Exception | None = None) -> None:
         """The sequence is over: its cells, sampler and id are free, and its caller has the outcome."""

@@ -43,6 +43,7 @@ import anyio.to_thread
 
 from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
+from mcp_server.nlu.forced import continuation
 from mcp_server.nlu.generation import GenerativeParser
 from mcp_server.nlu.model_files import BASE_SHA256
 from mcp_server.nlu.parser import PartialOutput
@@ -158,6 +159,7 @@ def engine_config(
         max_sequences=max_sequences,
         stop_strings=STOP_TOKENS,
         finish_early=completed_refusal,
+        forced=continuation,
     )
 
 

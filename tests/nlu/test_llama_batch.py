@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,11 +89,24 @@ def test_commands_decoded_together_get_the_answers_they_get_one_at_a_time(engine
     assert engine.sequences_in_memory() == 0  # every sequence that ended freed its cells
 
 
-def test_greedy_answers_are_the_serial_llama_cpp_paths(engine: BatchEngine, gguf: Path) -> None:
+@pytest.fixture(scope="module")
+def sampling_everything(gguf: Path) -> Iterator[BatchEngine]:
+    """The engine without the contract's continuation: every token sampled."""
+    from mcp_server.nlu.llama_batch import BatchEngine
+
+    loaded = BatchEngine(replace(engine_config(gguf=gguf, adapter=shipped_adapter(), threads=1), forced=None))
+    loaded.start()
+    yield loaded
+    loaded.close()
+
+
+def test_greedy_answers_are_the_serial_llama_cpp_paths(sampling_everything: BatchEngine, gguf: Path) -> None:
     """The answers of the batch are those of llama-cpp-python's own completion (what this backend
     ran before, one command at a time), for greedy decoding of the same prompts."""
     from llama_cpp import Llama
     from llama_cpp.llama_grammar import LlamaGrammar
+
+    engine = sampling_everything
 
     adapter = shipped_adapter()
     serial = Llama(
@@ -119,6 +133,23 @@ def test_greedy_answers_are_the_serial_llama_cpp_paths(engine: BatchEngine, gguf
     serial.close()
     generations = [_submit(engine, command, _sampling("greedy")) for command in commands]
     assert [generation.wait(120) for generation in generations] == expected
+
+
+@pytest.mark.parametrize("name", SAMPLINGS)
+def test_what_the_contract_decides_is_appended_not_sampled(
+    engine: BatchEngine, sampling_everything: BatchEngine, name: str
+) -> None:
+    """The same answers as sampling every token, in well under half the sampled tokens (the
+    opening, the action's name and what follows it, the keys once begun)."""
+    sampling = _sampling(name)
+    before = sampling_everything.tokens_generated
+    everything = _together(sampling_everything, sampling)
+    sampled_everything = sampling_everything.tokens_generated - before
+    before, forced_before = engine.tokens_generated, engine.tokens_forced
+    assert _together(engine, sampling) == everything
+    sampled, forced = engine.tokens_generated - before, engine.tokens_forced - forced_before
+    assert sampled + forced >= sampled_everything - len(COMMANDS)  # the end token is never needed
+    assert sampled * 2 < sampled_everything, (sampled, sampled_everything)
 
 
 @pytest.mark.parametrize("name", SAMPLINGS)
@@ -253,9 +284,7 @@ async def test_a_scheduler_that_fails_ends_its_commands_and_health_says_why(
 
 
 def test_a_refusal_ends_once_its_first_words_decide_it(engine: BatchEngine, gguf: Path) -> None:
-    """The same refusal as decoding it to the end, in a third fewer tokens at least (9 of 16 here)."""
-    from dataclasses import replace
-
+    """The same refusal as decoding it to the end, in a third fewer tokens at least."""
     from mcp_server.nlu.llama_batch import BatchEngine
 
     whole = BatchEngine(replace(engine_config(gguf=gguf, adapter=shipped_adapter(), threads=1), finish_early=None))
