@@ -8,6 +8,7 @@ import json
 
 from mcp_server.nlu.actions import parse_action
 from mcp_server.nlu.model_files import ADAPTER_GGUF, BASE_GGUF, BASE_SHA256, MODEL_NAME
+from mcp_server.nlu.refusals import BULK
 
 # (command, the one action it must become). Every example is validated against the contract at import.
 EXAMPLES: list[tuple[str, dict[str, object]]] = [
@@ -40,15 +41,27 @@ EXAMPLES: list[tuple[str, dict[str, object]]] = [
         {"action": "update_task", "params": {"task_id": 3, "title": "Call the landlord"}},
     ),
     ("delete task 12", {"action": "delete_task", "params": {"task_id": 12}}),
+    (
+        "add eggs to the shopping list",
+        {"action": "create_task", "params": {"title": "Eggs", "list": "shopping"}},
+    ),
+    (
+        "water the plants every sunday",
+        {"action": "create_task", "params": {"title": "Water the plants", "recurrence": "every sunday"}},
+    ),
+    ("what's on my shopping list", {"action": "list_tasks", "params": {"list": "shopping"}}),
+    ("delete all my tasks", {"action": "error", "message": BULK}),
 ]
 
 SYSTEM_PROMPT = (
     "You turn one request about a to-do list into exactly one JSON action. Reply with the JSON only.\n"
     "Actions:\n"
-    "- create_task: params title (short, without the date or priority words), description, due, priority, tags\n"
-    "- list_tasks: params status (open|done), priority, tag, due_before, due_after, search\n"
+    "- create_task: params title (short, without the date or priority words), description, due, priority, tags, "
+    "list (a named list: 'shopping'), recurrence ('every monday'), parent_title (the task this is a step of)\n"
+    "- list_tasks: params status (open|done), priority, tag, due_before, due_after, search, list\n"
     "- update_task: the task (task_id or task_title) and only the fields that change\n"
-    "- delete_task, complete_task: the task, by task_id when the user gives a number, else task_title\n"
+    "- delete_task, complete_task, restore_task (back from the trash): the task, by task_id when the user "
+    "gives a number, else task_title\n"
     '- error: {"action": "error", "message": "..."} when the request is not about tasks or is too '
     "ambiguous to act on. Never guess.\n"
     "Rules: priority is one of low, normal, high, urgent. Copy due dates as the user said them "

@@ -140,8 +140,13 @@ def _split_recurrence(text: str) -> tuple[str, str | None] | None:
 _RECURRENCE_SAID_MAX = 100  # the contract's bound on a recurrence as said (actions.Repeat)
 
 
+_POLITE_END = re.compile(r",?\s+(?:please|pls|plz)$", re.IGNORECASE)
+
+
 def _clean(text: str) -> str:
-    return " ".join(text.strip().rstrip(".!").split())
+    """One space between words, no closing full stop or "please": "un-delete task 3 pls"."""
+    text = " ".join(text.strip().rstrip(".!").split())
+    return _POLITE_END.sub("", text).rstrip(".!")
 
 
 def _title(text: str) -> str:
@@ -333,6 +338,27 @@ def _on_task(action: str, **fixed: object) -> Callable[[re.Match[str]], dict[str
     return build
 
 
+def _restore_named(match: re.Match[str]) -> dict[str, object] | None:
+    """A task brought back from the trash by words of its title ("restore the blinds task")."""
+    name = (match["name"] or match.groupdict().get("quoted") or "").strip().strip("\"'“”‘’").strip()
+    if not name or set(name.lower().split()) & _NOT_A_TASK_NAME or len(name) > 100:
+        return None
+    return {"action": "restore_task", "params": {"task_title": name}}
+
+
+# Words that make a name no task's ("restore it", "the last one", "my last deleted task"): the
+# model and the guards read those.
+_NOT_A_TASK_NAME = frozenset(
+    {"it", "that", "this", "them", "those", "these", "everything", "all", "them all", "old", "other", "last", "first"}
+    | {"previous", "next", "new", "same", "deleted", "latest", "second", "right", "wrong", "my", "your", "our"}
+    | {"every", "each", "any", "some", "both"}
+)
+_NAMED = r"(?:the\s+)?(?P<name>[^,]+?)(?:\s+(?:task|todo|to-do|one))?"
+# A task by name and the word task: "the blinds task", "the deleted task 'presents'" (not "my settings").
+_NAMED_TASK = (
+    r"(?:(?:the\s+)?(?P<name>[^,]+?)\s+(?:task|todo|to-do|one)"
+    r"|(?:the\s+)?(?:deleted\s+)?(?:task|todo|to-do)\s+(?P<quoted>[\"'“‘][^,]+?[\"'”’]))"
+)
 _DUE_TEXT = r"(?P<due>[\w :,-]{1,60})"
 _NEW_TASK = r"(?:create|add|new|make)\s+(?:a\s+|an\s+)?(?:new\s+)?"
 
@@ -357,6 +383,19 @@ RULES: list[Rule] = [
     (_rule(rf"bring\s+back\s+{_TASK}{_TRASH}"), _on_task("restore_task")),
     (_rule(rf"bring\s+{_TASK}\s+back{_TRASH}"), _on_task("restore_task")),
     (_rule(rf"undo\s+(?:the\s+)?(?:delete|deletion|removal)\s+of\s+{_TASK}"), _on_task("restore_task")),
+    (_rule(rf"(?:restore|undelete|un-delete|untrash|un-trash)\s+{_NAMED_TASK}{_TRASH}"), _restore_named),
+    (
+        _rule(
+            rf"(?:restore|undelete|un-delete|untrash|un-trash)\s+{_NAMED}\s+(?:from|out\s+of)\s+(?:the\s+|my\s+)?"
+            r"(?:trash|bin|recycle\s+bin|deleted\s+tasks)"
+        ),
+        _restore_named,
+    ),
+    (_rule(rf"bring\s+back\s+{_NAMED}\s+(?:from|out\s+of)\s+(?:the\s+|my\s+)?(?:trash|bin)"), _restore_named),
+    (
+        _rule(rf"i\s+deleted\s+{_NAMED}\s+by\s+(?:mistake|accident),?\s+(?:restore|undelete|bring\s+back)\s+it"),
+        _restore_named,
+    ),
     (_rule(rf"(?:mark|set|flag)\s+{_TASK}\s+(?:as\s+)?{_DONE}"), _on_task("complete_task")),
     (_rule(rf"(?:complete|finish|close|check off|tick off)\s+{_TASK}"), _on_task("complete_task")),
     (_rule(rf"(?:finished|completed|did)\s+{_TASK}"), _on_task("complete_task")),

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mcp_server.nlu.actions import ACTION_ADAPTER, parse_action
 from mcp_server.training import phrasings as say
 from mcp_server.training.refusals import (
     AMBIGUOUS,
@@ -37,11 +38,16 @@ from mcp_server.training.refusals import (
 )
 from mcp_server.training.vocabulary import (
     DATES,
+    EVERY,
+    LIST_NAMES,
+    LIST_THINGS,
     MONTHS,
     NOTES_ON_CREATE,
     NOTES_ON_UPDATE,
     PEOPLE,
     PRIORITY_WORDS,
+    ROUTINES,
+    STEPS,
     TAGS,
     TIMES,
     TITLE_PARTS,
@@ -57,8 +63,10 @@ class Example:
     action: dict[str, Any]
 
     def target(self) -> str:
-        """The answer the model learns: compact JSON, the form the prompt's examples use."""
-        return json.dumps(self.action, separators=(",", ":"), ensure_ascii=False)
+        """The answer the model learns: compact JSON, the form the prompt's examples use, with the
+        keys in the contract's order (the order the decoding grammar allows them in)."""
+        ordered = ACTION_ADAPTER.dump_python(parse_action(self.action), mode="json", exclude_none=True)
+        return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False)
 
 
 Compose = Callable[[random.Random], Example]
@@ -200,6 +208,39 @@ def create_described(rng: random.Random) -> Example:
     )
 
 
+def create_listed(rng: random.Random) -> Example:
+    """A thing put on a named list: the thing is the title, the list is its own param."""
+    said, title = rng.choice(LIST_THINGS)
+    name = rng.choice(LIST_NAMES)
+    template = rng.choice(say.CREATE_LISTED)
+    return Example(
+        phrase(template, rng, {"x": said, "l": name}),
+        {"action": "create_task", "params": {"title": title, "list": name}},
+    )
+
+
+def create_repeating(rng: random.Random) -> Example:
+    """A task that repeats: the recurrence is copied as said, the server turns it into a rule."""
+    routine = rng.choice(ROUTINES)
+    every = rng.choice(EVERY)
+    template = rng.choice(say.CREATE_REPEATING)
+    return Example(
+        phrase(template, rng, {"t": routine, "w": every}),
+        {"action": "create_task", "params": {"title": _stored_title(routine), "recurrence": f"every {every}"}},
+    )
+
+
+def create_step(rng: random.Random) -> Example:
+    """A step of a bigger task, named by words of its title."""
+    step, parent = rng.choice(STEPS)
+    said = rng.choice((f"the {parent} task", parent, f"the {parent} one", f"'{parent}'"))
+    template = rng.choice(say.CREATE_STEP)
+    return Example(
+        phrase(template, rng, {"t": step, "r": said}),
+        {"action": "create_task", "params": {"title": _stored_title(step), "parent_title": parent}},
+    )
+
+
 # Listing tasks.
 
 
@@ -279,6 +320,12 @@ def list_search(rng: random.Random) -> Example:
     return Example(phrase(template, rng, {"s": term}), {"action": "list_tasks", "params": {"search": term}})
 
 
+def list_in_list(rng: random.Random) -> Example:
+    name = rng.choice(LIST_NAMES)
+    template = rng.choice(say.LIST_IN_LIST)
+    return Example(phrase(template, rng, {"l": name}), {"action": "list_tasks", "params": {"list": name}})
+
+
 # Acting on one task, named by id or by words of its title.
 
 
@@ -292,6 +339,12 @@ def delete(rng: random.Random) -> Example:
     ref, said = _ref(rng)
     template = rng.choice(say.DELETE)
     return Example(phrase(template, rng, {"r": said}), {"action": "delete_task", "params": ref})
+
+
+def restore(rng: random.Random) -> Example:
+    ref, said = _ref(rng)
+    template = rng.choice(say.RESTORE)
+    return Example(phrase(template, rng, {"r": said}), {"action": "restore_task", "params": ref})
 
 
 @dataclass(frozen=True)

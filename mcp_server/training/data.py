@@ -2,10 +2,12 @@
 
 Every example is a command and the one action the model must answer with, exactly as the server
 wants it (dates copied as said, tasks named by id or by words of their title, refusals for what is
-off-topic, ambiguous or an injection attempt). The words live in `vocabulary`, `phrasings` and
-`refusals`, the examples are put together by `composers`; this module draws the mix. Titles, tags
-and most phrasings are not those of the evaluation set; any command that still equals an
-evaluation command (case and spacing aside) is dropped, so the held-out halves stay held out.
+off-topic, ambiguous or an injection attempt). Two sources: people's requests (HWU64's train part,
+labelled by hand, see `hwu64`), and composed commands, whose words live in `vocabulary`,
+`phrasings` and `refusals` and which `composers` put together; this module draws the mix. No
+composed phrasing is one of the typed evaluation set's (tests/training/test_templates.py); any
+command that still equals an evaluation command (case and spacing aside) is dropped, so the
+held-out sets stay held out.
 """
 
 from __future__ import annotations
@@ -24,20 +26,35 @@ from mcp_server.training.composers import (
     create_described,
     create_due,
     create_full,
+    create_listed,
     create_plain,
     create_priority,
+    create_repeating,
+    create_step,
     create_tagged,
     delete,
     list_due,
     list_filtered,
     list_fixed,
+    list_in_list,
     list_search,
     list_tag,
     refusal,
+    restore,
     update,
 )
+from mcp_server.training.hwu64 import HWU64, load_labels, load_requests, training_examples
 
-__all__ = ["MIX", "Example", "action_counts", "generate", "held_out_commands", "normalised", "write_jsonl"]
+__all__ = [
+    "MIX",
+    "Example",
+    "action_counts",
+    "generate",
+    "held_out_commands",
+    "normalised",
+    "training_set",
+    "write_jsonl",
+]
 
 # How often each kind of command is drawn: refusals and references get their share, since a
 # wrong action there does harm.
@@ -48,13 +65,18 @@ MIX: list[tuple[Compose, float]] = [
     (create_tagged, 0.04),
     (create_full, 0.05),
     (create_described, 0.02),
+    (create_listed, 0.04),
+    (create_repeating, 0.04),
+    (create_step, 0.02),
     (list_fixed, 0.07),
     (list_filtered, 0.09),
     (list_tag, 0.04),
     (list_due, 0.04),
     (list_search, 0.04),
+    (list_in_list, 0.03),
     (complete, 0.12),
     (delete, 0.09),
+    (restore, 0.03),
     (update, 0.16),
     (refusal, 0.24),
 ]
@@ -93,6 +115,23 @@ def generate(count: int, *, seed: int, exclude: AbstractSet[str] = frozenset()) 
         seen.add(key)
         examples.append(example)
     return examples
+
+
+def training_set(
+    generated: int, *, human_refusals: int, seed: int, exclude: AbstractSet[str] = frozenset(), hwu64: Path = HWU64
+) -> list[Example]:
+    """What the fine-tune learns from: HWU64's train part (every task request as labelled, with a
+    typed variant, and `human_refusals` of its other requests), then `generated` composed commands.
+    No command is in `exclude` or twice in the set."""
+    human = training_examples(load_requests(hwu64), load_labels(hwu64), refusals=human_refusals, seed=seed)
+    seen = set(exclude)
+    examples: list[Example] = []
+    for example in human:
+        key = normalised(example.command)
+        if key not in seen:
+            seen.add(key)
+            examples.append(example)
+    return examples + generate(generated, seed=seed, exclude=seen)
 
 
 def write_jsonl(examples: Iterable[Example], path: Path) -> None:

@@ -32,8 +32,9 @@ class TrainConfig:
     """Everything that decides the adapter, recorded next to it."""
 
     seed: int = 20261129
-    examples: int = 4400
-    steps: int = 240
+    examples: int = 4000  # composed commands, besides HWU64's train part
+    human_refusals: int = 1500  # HWU64 requests that are no task request, drawn evenly across intents
+    steps: int = 340
     batch_size: int = 16
     learning_rate: float = 1e-3
     warmup_steps: int = 10
@@ -162,11 +163,11 @@ def train(
     logger.info(
         "train_start",
         extra={
+            **config.record(),
             "device": device,
-            "examples": len(examples),
+            "training_examples": len(examples),
             "trainable_params": trainable,
             "load_s": round(time.perf_counter() - started, 1),
-            **config.record(),
         },
     )
     prefix_ids = tokenizer(prefix_text(), add_special_tokens=False, return_tensors="pt").input_ids.to(device)

@@ -377,3 +377,58 @@ UPDATE_DESCRIPTION: list[str] = [
     "note on {r}: {n}",
     "describe {r} as '{n}'",
 ]
+
+
+# Something put on a named list ({x} the thing, {l} the list's name).
+CREATE_LISTED: list[str] = [
+    "put {x} on my {l} list",
+    "{x} goes on the {l} list",
+    "my {l} list needs {x}",
+    "new item for the {l} list: {x}",
+    "write {x} down on the {l} list",
+    "include {x} in my {l} list",
+    "we're out of {x}, put it on the {l} list",
+    "{l} list, add {x}",
+]
+
+# A task that repeats ({t} what is done, {w} what follows "every").
+CREATE_REPEATING: list[str] = [
+    "every {w} i have to {t}",
+    "make a task to {t} that repeats every {w}",
+    "repeat every {w}: {t}",
+    "remind me every {w} to {t}",
+    "i want a repeating reminder to {t} every {w}",
+    "{t} needs doing every {w}",
+]
+
+# A step of a bigger task ({t} the step, {r} the bigger task).
+CREATE_STEP: list[str] = [
+    "{r} needs a subtask: {t}",
+    "as part of {r}, {t}",
+    "add the step '{t}' to {r}",
+    "child task of {r}: {t}",
+    "break {r} down, first step: {t}",
+    "one more step for {r}: {t}",
+]
+
+# Bringing a deleted task back from the trash ({r} the task).
+RESTORE: list[str] = [
+    "take {r} out of the trash",
+    "i need {r} again, it was deleted",
+    "retrieve {r} from the deleted tasks",
+    "undo the delete of {r}",
+    "pull {r} back out of the trash",
+    "un-trash {r}",
+    "recover {r}",
+    "{r} should not have been deleted, bring it back",
+]
+
+# What is on a named list ({l} the list's name).
+LIST_IN_LIST: list[str] = [
+    "what is on the {l} list",
+    "open my {l} list",
+    "items on my {l} list",
+    "{l} list contents",
+    "what do i have on the {l} list",
+    "everything on the {l} list please",
+]

@@ -1,6 +1,6 @@
 """`task-api-mcp train`: the whole fine-tune in one seeded command.
 
-    generate the training commands (never an evaluation command)
+    the training commands: HWU64's train part and composed commands (never an evaluation command)
     -> LoRA fine-tune on the base GGUF -> GGUF LoRA adapter
     -> evaluate base and base+adapter on the held-out test half (llama.cpp, constrained decoding)
     -> training.json beside the adapter: config, base sha256, data, run, figures
@@ -27,7 +27,7 @@ from mcp_server.nlu.llamacpp import ADAPTER_DIR, ADAPTER_FILE, LlamaCppParser, i
 from mcp_server.nlu.model_files import TEST_MODEL_REQUIREMENT
 from mcp_server.observability.health import ComponentState
 from mcp_server.observability.logs import configure_logging
-from mcp_server.training.data import action_counts, generate, held_out_commands, write_jsonl
+from mcp_server.training.data import action_counts, held_out_commands, training_set, write_jsonl
 from mcp_server.training.export import export_adapter
 from mcp_server.training.finetune import TrainConfig
 
@@ -100,7 +100,7 @@ def train_or_reuse(
     from mcp_server.training.finetune import train  # torch and transformers: the train extra
 
     exclude = held_out_commands(held_out)
-    examples = generate(config.examples, seed=config.seed, exclude=exclude)
+    examples = training_set(config.examples, human_refusals=config.human_refusals, seed=config.seed, exclude=exclude)
     work.mkdir(parents=True, exist_ok=True)
     write_jsonl(examples, work / "train.jsonl")
     data = {"examples": len(examples), "per_action": action_counts(examples), "held_out_commands": len(exclude)}

@@ -70,7 +70,6 @@ OFF_TOPIC = [
     "summarise this email",
     "send a message to the team",
     "book a taxi to the airport",
-    "set an alarm for 6am",
     "email my landlord",
 ]
 AMBIGUOUS = [
@@ -223,7 +222,6 @@ AMBIGUOUS_TAILS = ("", "", " please", " now", " for me", " asap", " to friday", 
 # Requests for the assistant itself, and what fills their slots (drawn in this order).
 ASSISTANT_REQUESTS = [
     "play {x}",
-    "set an alarm for {t}",
     "turn on the {d}",
     "order {f}",
     "book a {v} to {c}",

@@ -329,3 +329,87 @@ NOTES_ON_UPDATE: list[str] = [
     "blocked by the vendor",
     "use the new template",
 ]
+
+
+# Things put on a named list, as said and as the label holds them, and lists by name (without "list").
+LIST_THINGS: list[tuple[str, str]] = [
+    ("oat milk", "Oat milk"),
+    ("a tin of chickpeas", "Tin of chickpeas"),
+    ("some lemons", "Lemons"),
+    ("the spare key", "Spare key"),
+    ("bin bags", "Bin bags"),
+    ("a head torch", "Head torch"),
+    ("toothpaste", "Toothpaste"),
+    ("two bags of rice", "Two bags of rice"),
+    ("printer paper", "Printer paper"),
+    ("a birthday card for Jo", "Birthday card for Jo"),
+    ("tea lights", "Tea lights"),
+    ("the sleeping bag", "Sleeping bag"),
+    ("hinges", "Hinges"),
+    ("Middlemarch", "Middlemarch"),
+    ("frozen peas", "Frozen peas"),
+    ("a new mouse", "New mouse"),
+    ("swimming goggles", "Swimming goggles"),
+    ("dog treats", "Dog treats"),
+]
+LIST_NAMES: list[str] = [
+    "shopping",
+    "grocery",
+    "camping",
+    "hardware",
+    "books to read",
+    "office",
+    "holiday",
+    "to buy",
+    "party",
+    "weekend",
+    "costco",
+    "pharmacy",
+]
+
+# What people repeat, and how often, as said after "every" (each one a recurrence the server reads).
+ROUTINES: list[str] = [
+    "feed the sourdough starter",
+    "put the recycling out",
+    "ring grandad",
+    "water the tomatoes",
+    "pay the window cleaner",
+    "change the bed sheets",
+    "do the timesheet",
+    "stretch",
+    "check the tyre pressure",
+    "send the team update",
+]
+EVERY: list[str] = [
+    "day",
+    "morning",
+    "night",
+    "week",
+    "weekday",
+    "other week",
+    "2 weeks",
+    "month",
+    "month on the 15th",
+    "monday",
+    "tuesday at 6pm",
+    "friday morning",
+    "saturday",
+    "sunday at 10am",
+    "year on june 1",
+    "3 days",
+    "weekend",
+]
+
+# Steps of a bigger task: the step, and the words the bigger task is named by.
+STEPS: list[tuple[str, str]] = [
+    ("book the venue", "party"),
+    ("print the boarding passes", "trip"),
+    ("ask Priya for the figures", "quarterly report"),
+    ("measure the window", "curtains"),
+    ("get three quotes", "roof repair"),
+    ("draft the agenda", "offsite"),
+    ("pick a colour", "repaint the hall"),
+    ("renew the insurance", "car"),
+    ("write the cover letter", "job application"),
+    ("order the cake", "birthday"),
+]

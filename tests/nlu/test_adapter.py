@@ -48,13 +48,14 @@ def test_the_record_is_what_the_default_command_trains() -> None:
 
 
 def test_the_recorded_figures_show_the_fine_tune_far_above_the_base() -> None:
-    # The record is the shipped adapter's own run, scored on the typed test half of that time (153
-    # commands, before the set was rebuilt): the figures stay as recorded until the next training run.
+    # The record is the shipped adapter's own run, the model alone (no rules) on the typed test set,
+    # whose phrasings no training phrasing shares: 0.82 / 0.61 against the base's 0.25 / 0.13.
     base, tuned = RECORD["eval"]["base"], RECORD["eval"]["fine-tuned"]
-    assert RECORD["eval"]["dataset"].endswith("eval/test.jsonl") and tuned["n"] == base["n"] > 0
+    assert RECORD["eval"]["dataset"].endswith("eval/test.jsonl") and tuned["n"] == base["n"] > 200
     assert tuned["schema_valid_rate"] == base["schema_valid_rate"] == 1.0
-    assert tuned["action_accuracy"] >= 0.95 and tuned["action_accuracy"] >= base["action_accuracy"] + 0.5
-    assert tuned["params_accuracy"] >= base["params_accuracy"] + 0.5
+    assert tuned["action_accuracy"] >= 0.8 and tuned["action_accuracy"] >= base["action_accuracy"] + 0.5
+    assert tuned["params_accuracy"] >= base["params_accuracy"] + 0.4
+    assert RECORD["data"]["examples"] > 7000 and RECORD["data"]["held_out_commands"] > 3000
 
 
 def test_the_modelfile_names_the_base_and_the_adapter(capsys) -> None:

@@ -42,7 +42,8 @@ NOT_SURE = [
     "move task 3 to list please",
     "create a task in the work list: call mum tomorrow",  # a date inside the title
     # restores: one task, by id
-    "restore the milk task",  # named by title: the model resolves it
+    "restore the old one",  # by position, not by name
+    "restore my settings",  # no task named
     "restore all tasks",
     "restore task three",
     "restore my last deleted task",
@@ -83,6 +84,10 @@ SURE_NEW: list[tuple[str, dict[str, Any]]] = [
     ("Please bring back task 4.", {"action": "restore_task", "params": {"task_id": 4}}),
     ("bring task 4 back from the trash", {"action": "restore_task", "params": {"task_id": 4}}),
     ("recover task 12 from the bin", {"action": "restore_task", "params": {"task_id": 12}}),
+    ("restore the milk task", {"action": "restore_task", "params": {"task_title": "milk"}}),
+    ("undelete grandma's visit from the bin", {"action": "restore_task", "params": {"task_title": "grandma's visit"}}),
+    ("I deleted the invoice by accident, restore it", {"action": "restore_task", "params": {"task_title": "invoice"}}),
+    ("un-delete task 3 pls", {"action": "restore_task", "params": {"task_id": 3}}),
     ("undo the deletion of task 4", {"action": "restore_task", "params": {"task_id": 4}}),
     ("move task 3 to work", {"action": "update_task", "params": {"task_id": 3, "list": "work"}}),
     ("move task 3 into groceries", {"action": "update_task", "params": {"task_id": 3, "list": "groceries"}}),

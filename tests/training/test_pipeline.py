@@ -22,7 +22,9 @@ EVAL = Path(__file__).parents[2] / "eval"
 def trained(base_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("train")
     subset = root / "subset.jsonl"
-    subset.write_text("".join((EVAL / "test.jsonl").read_text().splitlines(keepends=True)[:4]))
+    typed = (EVAL / "test.jsonl").read_text().splitlines(keepends=True)[:2]
+    human = (EVAL / "hwu64-dev.jsonl").read_text().splitlines(keepends=True)[:2]
+    subset.write_text("".join(typed + human))
     args = [
         "train",
         "--work",
@@ -31,6 +33,8 @@ def trained(base_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(root / "out"),
         "--examples",
         "24",
+        "--human-refusals",
+        "16",
         "--steps",
         "2",
         "--batch-size",
@@ -38,8 +42,7 @@ def trained(base_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--log-every",
         "1",
         "--held-out",
-        str(EVAL / "dev.jsonl"),
-        str(EVAL / "test.jsonl"),
+        *(str(EVAL / name) for name in ("dev.jsonl", "test.jsonl", "hwu64-dev.jsonl", "hwu64-test.jsonl")),
         "--eval-dataset",
         str(subset),
     ]
@@ -54,11 +57,15 @@ def test_the_record_says_what_was_trained_on_what(trained: Path) -> None:
     assert record["base"] == {"file": "SmolLM2-135M-Instruct.Q4_1.gguf", "sha256": TEST_MODEL_SHA256}
     assert record["adapter"]["sha256"] == sha256_of(adapter) and record["adapter"]["bytes"] == adapter.stat().st_size
     assert record["config"]["steps"] == 2 and record["config"]["examples"] == 24
-    assert record["data"]["examples"] == 24 and record["data"]["held_out_commands"] > 300
+    assert record["config"]["human_refusals"] == 16
+    trained_on = [json.loads(line) for line in (trained / "work" / "train.jsonl").read_text().splitlines()]
+    # HWU64's train part: every task request and a typed variant of each, 16 other requests; 24 composed.
+    assert record["data"]["examples"] == len(trained_on) > 2000
+    assert record["data"]["held_out_commands"] > 3000
+    assert "add coffee to the grocery list" in {row["command"] for row in trained_on}
     assert record["run"]["first_loss"] > 0
     for model in ("base", "fine-tuned"):
         assert record["eval"][model]["n"] == 4 and record["eval"][model]["schema_valid_rate"] == 1.0
-    assert len((trained / "work" / "train.jsonl").read_text().splitlines()) == 24
 
 
 def test_a_second_run_with_the_same_config_reuses_the_trained_adapter(trained: Path) -> None:
