@@ -362,7 +362,8 @@ _NAMED_TASK = (
 _DUE_TEXT = r"(?P<due>[\w :,-]{1,60})"
 _NEW_TASK = r"(?:create|add|new|make)\s+(?:a\s+|an\s+)?(?:new\s+)?"
 
-_TRASH = r"(?:\s+(?:from|out\s+of)\s+(?:the\s+|my\s+)?(?:trash|bin|recycle\s+bin|deleted\s+tasks))?"
+_FROM_TRASH = r"\s+(?:from|out\s+of)\s+(?:the\s+|my\s+)?(?:trash|bin|recycle\s+bin|deleted\s+tasks)"
+_TRASH = rf"(?:{_FROM_TRASH})?"
 _RECURRING_START = (
     r"(?:every|each|on|daily|weekly|monthly|yearly|annually|hourly|nightly|quarterly|biweekly|fortnightly|once)\b"
 )
@@ -384,14 +385,7 @@ RULES: list[Rule] = [
     (_rule(rf"bring\s+{_TASK}\s+back{_TRASH}"), _on_task("restore_task")),
     (_rule(rf"undo\s+(?:the\s+)?(?:delete|deletion|removal)\s+of\s+{_TASK}"), _on_task("restore_task")),
     (_rule(rf"(?:restore|undelete|un-delete|untrash|un-trash)\s+{_NAMED_TASK}{_TRASH}"), _restore_named),
-    (
-        _rule(
-            rf"(?:restore|undelete|un-delete|untrash|un-trash)\s+{_NAMED}\s+(?:from|out\s+of)\s+(?:the\s+|my\s+)?"
-            r"(?:trash|bin|recycle\s+bin|deleted\s+tasks)"
-        ),
-        _restore_named,
-    ),
-    (_rule(rf"bring\s+back\s+{_NAMED}\s+(?:from|out\s+of)\s+(?:the\s+|my\s+)?(?:trash|bin)"), _restore_named),
+    (_rule(rf"(?:restore|undelete|un-delete|untrash|un-trash|bring\s+back)\s+{_NAMED}{_FROM_TRASH}"), _restore_named),
     (
         _rule(rf"i\s+deleted\s+{_NAMED}\s+by\s+(?:mistake|accident),?\s+(?:restore|undelete|bring\s+back)\s+it"),
         _restore_named,
