@@ -337,10 +337,27 @@ RULES: tuple[GuardRule, ...] = (
         rf"\b(?:make|keep|get) (?:my |the )?{_CALENDAR} (?:completely |totally |entirely )?(?:empty|clear|clean)\b",
     ),
     _rule(
+        "by_position",
+        "this names a task by its place (the first, the last one), not by its id or title; process_command does "
+        "one action on one task: call list_tasks to find it, then name it by id",
+        "request",
+        rf"\b{_DESTROY} (?:the |my |an? |that )?(?:very )?(?:first|second|third|fourth|last|previous|earliest"
+        r"|latest|final|other|former|latter) (?:(?:set|scheduled|upcoming|calendar|alarm) )?"
+        r"(?:events?|alarms?|meetings?|reminders?|appointments?|ones?|tasks?|todos?|items?|entry|entries)\b",
+    ),
+    _rule(
+        "other_app",
+        f"this is about music, not the task list; {IN_WORDS}",
+        "request",
+        rf"\b{_DESTROY} (?:\S+ ){{0,4}}?(?:playlists?|songs?|tracks?|albums?|ringtones?|podcasts?)\b",
+    ),
+    _rule(
         "bulk_plural",
         f"this asks to change or delete several tasks; {ONE_TASK}",
         "request",
-        rf"\b{_VERB} (?:(?!(?:task|todo|item)\b)\S+ ){{0,3}}?{_PLURAL}",
+        # "delete done tasks", not "any completed garage todos due ...": a participle is no request
+        rf"\b(?!(?:completed|finished|closed|marked|moved|changed|updated|edited|tagged|renamed)\b){_VERB} "
+        rf"(?:(?!(?:task|todo|item)\b)\S+ ){{0,3}}?{_PLURAL}",
         rf"\b{_VERB} (?:them|these|those)(?: all)?(?=$| (?:as|to|done|now|please|too|for|off|out|away|up|down)\b)",
     ),
 )
