@@ -78,6 +78,7 @@ def run_once(forced: bool, commands: list[str], together: int) -> dict[str, Any]
             }
     finally:
         engine.close()
+        engine.join(60)
     return result
 
 

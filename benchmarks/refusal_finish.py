@@ -51,6 +51,7 @@ def run_once(early: bool, commands: list[str]) -> dict[str, float]:
         tokens = (engine.tokens_generated - before) / len(commands)
     finally:
         engine.close()
+        engine.join(60)
     return {
         "p50_ms": round(statistics.median(samples), 1),
         "p99_ms": round(percentile(samples, 99), 1),

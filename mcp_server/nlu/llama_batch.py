@@ -453,6 +453,14 @@ class BatchEngine:
         if not started:
             self._free()
 
+    def join(self, timeout: float) -> bool:
+        """Wait for the scheduler to have freed the model after `close` (so that nothing of
+        llama.cpp still runs when the process exits); whether it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return self._freed
+
     @property
     def busy(self) -> bool:
         """Whether a generation is queued or running (one that was told to stop still is, until

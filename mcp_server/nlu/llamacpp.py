@@ -76,6 +76,7 @@ MAX_DEFAULT_THREADS = 8
 # throughput), for about 30 MB more cache than 8.
 DEFAULT_SEQUENCES = 12
 DEFAULT_LOAD_TIMEOUT_S = 300.0
+CLOSE_WAIT_S = 10.0  # how long stopping waits for the scheduler to free the model (one step, at most)
 # Generated once at load (a few tokens), so the first command finds the system prompt cached.
 WARM_UP_COMMAND = "list my open tasks"
 WARM_UP_TOKENS = 8
@@ -246,8 +247,12 @@ class LlamaCppParser(GenerativeParser):
         finally:
             self._closed.set()
             with self._lock:
-                if self._engine is not None:
-                    self._engine.close()  # the scheduler frees the model after its current step
+                engine = self._engine
+                if engine is not None:
+                    engine.close()  # the scheduler frees the model after its current step
+            if engine is not None:  # and nothing of llama.cpp runs on once the process goes
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(engine.join, CLOSE_WAIT_S)
 
     @property
     def generating(self) -> bool:

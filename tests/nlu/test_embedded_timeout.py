@@ -108,8 +108,9 @@ async def test_a_timed_out_generation_stops_instead_of_running_on(gguf: Path) ->
         await _wait_model_free(parser)
         cancelled = engine.tokens_generated - before
         assert engine.sequences_in_memory() == 0
-    assert answered - stopped >= 8, (stopped, answered)
-    assert answered - cancelled >= 8, (cancelled, answered)
+    # Tokens sampled (what the contract decides is appended without sampling: about 8 are left).
+    assert answered >= 4 and stopped * 2 <= answered, (stopped, answered)
+    assert cancelled * 2 <= answered, (cancelled, answered)
     assert parser.health.counts["timeouts"] == 1
 
 
