@@ -32,7 +32,6 @@ class _Variant:
 
 @dataclass(frozen=True)
 class _Action:
-    name: str
     variants: tuple[_Variant, ...]
     openers: dict[str, str]  # what a key's value starts with, when only one kind of value is allowed
 
@@ -64,7 +63,7 @@ def _contract() -> dict[str, _Action]:
             required = [key for key in properties if key in shape.get("required", [])]
             shapes.append(_Variant(tuple(required + [k for k in properties if k not in required]), frozenset(required)))
             openers.update({key: _opener(spec) for key, spec in properties.items()})
-        actions[name] = _Action(name, tuple(shapes), openers)
+        actions[name] = _Action(tuple(shapes), openers)
     return actions
 
 
@@ -164,12 +163,9 @@ def _read(text: str) -> _Reading:
             reading.closed = not reading.stack
         elif char == ",":
             reading.expect_key = bool(reading.stack) and reading.stack[-1] == "{"
-        elif char == ":":
-            pass
-        else:  # digits, true/false/null, or a space the compact form never has
-            if char.isspace():
-                reading.compact = False
-                break
+        elif char.isspace():  # the compact form has none outside strings
+            reading.compact = False
+            break
     return reading
 
 

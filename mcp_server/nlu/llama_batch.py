@@ -395,6 +395,9 @@ class BatchEngine:
         self._scratch = _Scratch(n_vocab)
         self._piece = ctypes.create_string_buffer(256)
         self._prefix = self.tokenize(config.prefix)
+        # What the contract appends before a command's first token: room for it in the step it joins.
+        opening = config.forced("")[0] if config.forced is not None else ""
+        self._opening_tokens = len(self._tokenize_text(opening)) if opening else 0
         if len(self._prefix) >= config.context_per_sequence:
             raise ValueError(f"the system prompt has {len(self._prefix)} tokens, more than the context")
         self._decode_prefix()
@@ -546,7 +549,7 @@ class BatchEngine:
     def _admit(self) -> None:
         """Move waiting prompts into the batch while a sequence, the cache and the step have room
         (in order: one that does not fit yet waits, and so do those behind it)."""
-        step_tokens = len(self._active)
+        step_tokens = sum(len(s.pending) for s in self._active)  # a token each, and what was appended
         while self._waiting and self._free_ids:
             generation = self._waiting[0]
             try:
@@ -568,7 +571,8 @@ class BatchEngine:
                     ),
                 )
                 continue
-            if need > self._capacity - self._reserved or step_tokens + len(tokens) - shared > BATCH_TOKENS:
+            joining = len(tokens) - shared + self._opening_tokens
+            if need > self._capacity - self._reserved or step_tokens + joining > BATCH_TOKENS:
                 return  # it joins once a sequence has left
             self._waiting.popleft()
             seq_id = self._free_ids.pop()
