@@ -30,6 +30,7 @@ from mcp_server.observability.logs import configure_logging
 from mcp_server.training.data import action_counts, held_out_commands, training_set, write_jsonl
 from mcp_server.training.export import export_adapter
 from mcp_server.training.finetune import TrainConfig
+from mcp_server.training.hwu64 import HWU64, REQUESTS
 
 # The evaluation sets, typed and human: no command of theirs (nor of HWU64's held-out parts) is trained on.
 HELD_OUT = [
@@ -130,6 +131,10 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         sys.exit(
             f"task-api-mcp train: error: held-out datasets not found: {', '.join(missing)} (run from the repository)"
+        )
+    if not (HWU64 / REQUESTS).is_file():
+        sys.exit(
+            f"task-api-mcp train: error: the training requests are not at {HWU64 / REQUESTS} (run from the repository)"
         )
     started = time.perf_counter()
     base_sha256 = sha256_of(base)

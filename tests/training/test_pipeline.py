@@ -93,6 +93,14 @@ def test_train_reports_a_missing_held_out_set(base_gguf: Path, tmp_path: Path) -
         main(["train", "--work", str(tmp_path), "--held-out", str(tmp_path / "nope.jsonl")])
 
 
+def test_train_outside_the_repository_says_where_the_training_requests_should_be(
+    base_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match="the training requests are not at data/hwu64/hwu64_annotated.jsonl"):
+        main(["train", "--work", str(tmp_path), "--held-out", str(EVAL / "dev.jsonl")])
+
+
 def test_train_help_lists_the_training_config(capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--help"])
