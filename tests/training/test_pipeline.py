@@ -97,7 +97,7 @@ def test_train_outside_the_repository_says_where_the_training_requests_should_be
     base_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit, match="the training requests are not at data/hwu64/hwu64_annotated.jsonl"):
+    with pytest.raises(SystemExit, match=r"the training requests are not at data/hwu64/hwu64_annotated\.jsonl"):
         main(["train", "--work", str(tmp_path), "--held-out", str(EVAL / "dev.jsonl")])
 
 
