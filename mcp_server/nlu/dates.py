@@ -280,11 +280,15 @@ def _spoken_form(text: str) -> str:
     return words_to_digits(cleaned.strip(" .?!"))
 
 
+# A closing word of the sentence the due was copied from ("the 10th pls") is no part of the date.
+_POLITE_TAIL = re.compile(r"(?:[ ,!.]+(?:please|pls|plz|thanks|thank you|thx|ty|cheers))+[ .!?]*$")
+
+
 def resolve_due(text: str, timezone: str, now: dt.datetime | None = None) -> str:
     """ISO 8601 for a due date given as ISO or in words, relative to `now` in `timezone`."""
     tz = zone(timezone)
     local_now = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
-    cleaned = " ".join(text.strip().lower().split())
+    cleaned = _POLITE_TAIL.sub("", " ".join(text.strip().lower().split()))
     try:
         return parse_due(text)  # already ISO 8601
     except ValueError:

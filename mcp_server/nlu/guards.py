@@ -273,6 +273,9 @@ RULES: tuple[GuardRule, ...] = (
         r"(?:instructions?|rules|system prompt|directives?) ?:",
         r"\byour (?:new |real |true )?(?:instructions|rules|job|goal|purpose|role|mission) (?:is|are|now)\b",
         r"\b(?:without|with no|no more) (?:any )?(?:rules|restrictions|guidelines|guardrails)\b",
+        r"\bend of (?:the )?(?:user )?(?:input|prompt|instructions|context|conversation|system message)\b",
+        r"\b(?:task|instructions?|message|orders?) (?:for|to) (?:the |you,? the )?(?:model|assistant|ai|llm|bot"
+        r"|language model) ?(?:[:.,;!-]|$)",
     ),
     _rule(
         "prompt_probe",

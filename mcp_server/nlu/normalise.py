@@ -22,6 +22,7 @@ from mcp_server.core.domain import NewTask, TaskPatch, TaskQuery, due_sort_key
 from mcp_server.core.errors import CommandRefused, InvalidInput, InvalidModelOutput
 from mcp_server.nlu.actions import Action, CreateTask, ListTasks, Refusal, TaskAction, UpdateTask
 from mcp_server.nlu.dates import resolve_due
+from mcp_server.nlu.grounding import check_grounded
 from mcp_server.nlu.recurrence import Recurrence, first_due, parse_recurrence
 from mcp_server.nlu.zones import DateError, zone
 
@@ -116,11 +117,13 @@ def normalise(
     """An action as it would be executed, without reading the store: due dates in ISO 8601 in
     `timezone` relative to `now`, a recurrence as its RRULE (with the due it starts from, see the
     module's docstring). A refusal is raised as CommandRefused. Given the command text, guards
-    against a model that invents: a task id the text never mentions, a far-off due date."""
+    against a model that invents: a task id the text never mentions, a delete nobody asked for, a
+    task named by no name (see `grounding`), a far-off due date."""
     if isinstance(action, Refusal):
         raise CommandRefused(action.message)
     if command is not None:
         check_ids_were_said(action, command)
+        check_grounded(action, command)
     if isinstance(action, ListTasks):
         update = {
             "due_before": _due(action.params.due_before, timezone, now),

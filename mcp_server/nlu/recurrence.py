@@ -571,12 +571,27 @@ def parse_recurrence(phrase: str, *, today: dt.date | None = None) -> Recurrence
     if not text:
         raise DateError(f"the recurrence is empty; {_EXAMPLES}")
     try:
-        rule, time = _read(text, today or dt.date.today())
+        rule, time = _read_repeating(text, today or dt.date.today())
     except _Refused as refused:
         raise DateError(f"cannot use the recurrence {phrase.strip()!r}: {refused}") from None
     except _Unknown:
         raise DateError(f"cannot understand the recurrence {phrase.strip()!r}; {_EXAMPLES}") from None
     return Recurrence(rule.render(), time)
+
+
+_DAY_NAME = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?s?|(?:tues|wednes|thurs|satur)days?"
+_DAYS_ALONE = re.compile(rf"(?:{_DAY_NAME})(?:(?: ?, ?| and | & | ?, and )(?:{_DAY_NAME}))+")
+
+
+def _read_repeating(text: str, today: dt.date) -> tuple[_Rule, dt.time | None]:
+    """Days named together repeat: "mon and wed" given as a recurrence is "every mon and wed" (one
+    day alone may be a due date misplaced, "friday", and stays unknown)."""
+    try:
+        return _read(text, today)
+    except _Unknown:
+        if not _DAYS_ALONE.fullmatch(text):
+            raise
+        return _read(f"every {text}", today)
 
 
 # find_recurrence: words a recurrence can start with. The weak ones are also adjectives or nouns ("the

@@ -109,7 +109,9 @@ async def test_an_id_the_command_never_mentions_is_refused(executor: CommandExec
     said = await executor.prepare(invented, timezone="UTC", command="task 1 is done")
     assert said.params.task_id == 1
     by_title = parse_action({"action": "complete_task", "params": {"task_title": "thing"}})
-    assert (await executor.prepare(by_title, timezone="UTC", command="finished the thing")).params.task_id == 1
+    assert (await executor.prepare(by_title, timezone="UTC", command="finished 'thing'")).params.task_id == 1
+    with pytest.raises(CommandRefused, match="'thing' names no task"):  # unquoted, a pointer, not a name
+        await executor.prepare(by_title, timezone="UTC", command="finished the thing")
 
 
 async def test_due_dates_far_off_are_refused(executor: CommandExecutor) -> None:

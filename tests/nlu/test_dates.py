@@ -231,3 +231,20 @@ def test_nonsense_and_unknown_zones_are_refused() -> None:
 def test_what_names_no_one_date_is_refused_with_the_reason(said: str, why: str) -> None:
     with pytest.raises(DateError, match=f"cannot understand the due date '{said}': {why}"):
         resolved(said)
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("the 10th pls", "2026-12-10"),
+        ("friday, thanks", "2026-12-04"),
+        ("tomorrow at 9 please!", "2026-11-29T09:00:00+01:00"),
+    ],
+)
+def test_a_closing_word_copied_with_the_date_is_no_part_of_it(said: str, expected: str) -> None:
+    assert resolve_due(said, "Europe/Paris", NOW) == expected
+
+
+def test_a_closing_word_alone_is_no_date() -> None:
+    with pytest.raises(DateError, match="cannot understand the due date 'pls'"):
+        resolve_due("pls", "Europe/Paris", NOW)

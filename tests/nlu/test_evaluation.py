@@ -245,7 +245,7 @@ async def test_eval_refuses_what_process_command_refuses_before_the_parser(tmp_p
 async def test_destructive_misfires_are_counted_and_an_unavailable_model_refuses_nothing() -> None:
     fake = FakeOllama().start()
     try:
-        fake.script.answer("joke", '{"action":"delete_task","params":{"task_title":"joke"}}')
+        fake.script.answer("joke", '{"action":"complete_task","params":{"task_title":"joke"}}')
         fake.script.answer("plants", '{"action":"update_task","params":{"task_title":"plants","priority":"high"}}')
         fake.script.answer("dentist", '{"action":"delete_task","params":{"task_title":"dentist"}}')
         fake.script.answer("weather", '{"action":"error","message":"That is not a task command."}')
@@ -266,7 +266,7 @@ async def test_destructive_misfires_are_counted_and_an_unavailable_model_refuses
             unanswered = await evaluate(parser, rows[3:])
     finally:
         fake.stop()
-    assert answered["destructive_misfires"] == 2  # the joke deleted, the create turned into an update
+    assert answered["destructive_misfires"] == 2  # the joke completed, the create turned into an update
     assert answered["action_accuracy"] == 0.5 and answered["unavailable"] == 0
     assert unanswered["unavailable"] == 1 and unanswered["action_accuracy"] == 0.0
     assert unanswered["destructive_misfires"] == 0

@@ -473,3 +473,22 @@ def test_an_unknown_zone_an_invalid_rule_and_a_naive_now_are_refused() -> None:
         first_due(Recurrence("FREQ=MONTHLY;BYMONTHDAY=32"), now=paris(2026, 12, 1), timezone=PARIS)
     with pytest.raises(ValueError, match="timezone-aware"):
         first_due(every_monday, now=dt.datetime(2026, 12, 1), timezone=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("said", "rule"),
+    [
+        ("mon and wed", "FREQ=WEEKLY;BYDAY=MO,WE"),
+        ("Tuesday, Thursday", "FREQ=WEEKLY;BYDAY=TU,TH"),
+        ("monday, wednesday and friday", "FREQ=WEEKLY;BYDAY=MO,WE,FR"),
+        ("sat & sun", "FREQ=WEEKLY;BYDAY=SA,SU"),
+    ],
+)
+def test_days_named_together_repeat_on_those_days(said: str, rule: str) -> None:
+    assert parse_recurrence(said).rule == rule
+
+
+@pytest.mark.parametrize("said", ["friday", "10th", "in a fortnight", "this friday of every month"])
+def test_one_day_alone_or_a_date_is_no_recurrence(said: str) -> None:
+    with pytest.raises(DateError, match="cannot understand"):
+        parse_recurrence(said)

@@ -1,0 +1,110 @@
+"""A model's destructive answer must be grounded in what the command says.
+
+A small model confuses near meanings: "task 3 can be marked off now" read as a delete, "finish the
+thing from earlier" read as completing a task titled "thing". The grammar keeps its answer
+schema-valid, not right; these checks turn two such misreadings into a clear refusal, which is
+always safe, before anything runs:
+
+- a delete needs words that ask for one ("delete", "remove", "bin it", "get rid of", "don't need
+  ... anymore", "cancel"...); marking done, moving or renaming never reads as deleting;
+- a task acted on by name needs a name: words like "thing", "it" or "the one from earlier" name
+  no task (unless quoted, "mark 'thing' done"), and the command is refused with a question instead
+  of acting on whatever title matches.
+
+Both read the command as typed, for every parser alike (rules, the embedded model, Ollama).
+"""
+
+from __future__ import annotations
+
+import re
+
+from mcp_server.core.errors import CommandRefused, InvalidModelOutput
+from mcp_server.nlu.actions import Action
+
+# Words that ask for a task to go. A word of four letters or more also counts one slip of the
+# keyboard away ("deleete", "cancle"), as the training data and people type them.
+_DELETION_WORDS = frozenset(
+    {"delete", "deleted", "deleting", "del", "remove", "removed", "removing", "rm", "erase", "erased", "wipe"}
+    | {"purge", "trash", "trashed", "bin", "binned", "nuke", "destroy", "rid", "drop", "dropped", "scrap"}
+    | {"scrapped", "cancel", "cancelled", "canceled", "ditch", "ditched", "kill", "toss", "tossed", "axe"}
+    | {"junk", "chuck", "dump", "forget", "scratch", "strike", "lose", "clear", "undo", "unschedule", "anymore"}
+    | {"disable", "stop"}
+)
+_DELETION_STEMS = ("supprim", "effac", "borra", "borre", "elimin", "losch", "lösch", "entfern", "apag", "verwijder")
+_DELETION_PHRASES = re.compile(
+    r"\b(?:never ?mind|no longer|not needed|no need|any more|call(?:ed)? off|not happening|not doing"
+    r"|off (?:of )?(?:my|the)\b|turn(?:ed)? off|switch(?:ed)? off|take (?:\w+ )*?(?:away|out)\b|cross(?:ed)? out"
+    r"|\bout (?:of|from)\b|(?:don'?t|do not) want|any longer)",
+    re.IGNORECASE,
+)
+
+
+def _one_slip(word: str, other: str) -> bool:
+    """The two differ by at most one dropped, added, changed or swapped letter."""
+    if word == other:
+        return True
+    if abs(len(word) - len(other)) > 1:
+        return False
+    if len(word) == len(other):
+        diff = [i for i, (a, b) in enumerate(zip(word, other, strict=True)) if a != b]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and word[diff[0]] == other[diff[1]]
+            and word[diff[1]] == other[diff[0]]
+        )
+    short, long = sorted((word, other), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def asks_for_deletion(command: str) -> bool:
+    """Whether the command has words that ask for a delete (see `_DELETION_WORDS`)."""
+    if _DELETION_PHRASES.search(command):
+        return True
+    for word in re.findall(r"[^\W\d_]+", command.lower()):
+        if word in _DELETION_WORDS or word.startswith(_DELETION_STEMS):
+            return True
+        if len(word) >= 4 and any(len(cue) >= 4 and _one_slip(word, cue) for cue in _DELETION_WORDS):
+            return True
+    return False
+
+
+# Words that name no task on their own: a title made only of these is a pointer, not a name.
+_NO_NAME = frozenset(
+    {"thing", "things", "stuff", "something", "anything", "whatever", "it", "that", "this", "one", "ones"}
+    | {"task", "tasks", "todo", "todos", "to-do", "item", "items", "earlier", "before", "the", "a", "an"}
+    | {"my", "from", "other", "last", "previous", "same", "there", "here", "them", "those", "these"}
+)
+
+
+def check_deletion_was_asked(action: Action, command: str) -> None:
+    """A delete_task whose command has no word asking for a delete is a misreading."""
+    if action.action != "delete_task" or asks_for_deletion(command):
+        return
+    raise InvalidModelOutput(
+        "the command was read as a delete, but it asks for no delete; say 'delete task 3' (or the task's "
+        "title) to delete it, or 'mark task 3 as done' to complete it"
+    )
+
+
+def _quoted(title: str, command: str) -> bool:
+    """The title in quotes in the command: "mark 'thing' as done" names a task called Thing."""
+    said = re.escape(title.strip(" '\""))
+    return re.search(rf"(?:'{said}'|\"{said}\"|“{said}”)", command, re.IGNORECASE) is not None
+
+
+def check_task_is_named(action: Action, command: str) -> None:
+    """A task acted on by title must be named by words that can be a title, not by 'the thing'
+    (unless those words are quoted: a task may be called "Thing")."""
+    title = getattr(getattr(action, "params", None), "task_title", None)
+    if title is None or action.action == "create_task":
+        return
+    words = re.findall(r"[\w'-]+", title.lower())
+    if words and all(word in _NO_NAME for word in words) and not _quoted(title, command):
+        raise CommandRefused(f"'{title}' names no task; which task do you mean? Name it by id or by words of its title")
+
+
+def check_grounded(action: Action, command: str) -> None:
+    """Both checks above (see the module's docstring)."""
+    check_deletion_was_asked(action, command)
+    check_task_is_named(action, command)

@@ -1,0 +1,102 @@
+"""A destructive answer the command does not ground is refused: a delete nobody asked for, a task
+named by no name. Every labelled delete of the dev sets still passes, and all but a few three-letter
+slips of the training set's."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_server.core.errors import CommandRefused, InvalidModelOutput
+from mcp_server.nlu.actions import parse_action
+from mcp_server.nlu.grounding import asks_for_deletion, check_grounded
+from mcp_server.nlu.normalise import normalise
+from mcp_server.training.data import generate
+from mcp_server.training.hwu64 import HWU64, load_labels, load_requests, training_examples
+
+ROOT = Path(__file__).parents[2]
+DEV_SETS = [ROOT / "eval" / "dev.jsonl", ROOT / "eval" / "hwu64-dev.jsonl"]
+
+
+def action(name: str, **params: Any) -> Any:
+    return parse_action({"action": name, "params": params})
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "Task 3 can be marked off now",
+        "tick off task 3",
+        "task 3 is done",
+        "move task 3 to friday",
+        "rename task 3 to 'call mum'",
+        "I finished task 3",
+    ],
+)
+def test_a_delete_nobody_asked_for_is_refused(command: str) -> None:
+    with pytest.raises(InvalidModelOutput, match="asks for no delete"):
+        check_grounded(action("delete_task", task_id=3), command)
+    check_grounded(action("complete_task", task_id=3), command)  # what it did ask for passes
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "delete task 3",
+        "deleete task 3",  # one slip of the keyboard
+        "cancle task 3",
+        "bin task 3",
+        "get rid of task 3",
+        "I don't need task 3 anymore",
+        "take task 3 off my list",
+        "never mind task 3",
+        "turn off the 7am alarm",
+        "take out the milk from the shopping list",
+        "supprime la tâche 3",
+    ],
+)
+def test_words_that_ask_for_a_delete_let_it_through(command: str) -> None:
+    assert asks_for_deletion(command)
+    check_grounded(action("delete_task", task_id=3), command)
+
+
+@pytest.mark.parametrize("title", ["thing", "the thing", "that one", "it", "the task from earlier", "stuff"])
+@pytest.mark.parametrize("name", ["complete_task", "delete_task", "update_task", "restore_task"])
+def test_a_task_named_by_no_name_is_a_question(name: str, title: str) -> None:
+    params: dict[str, Any] = {"task_title": title}
+    if name == "update_task":
+        params["priority"] = "high"
+    with pytest.raises(CommandRefused, match="which task do you mean"):
+        check_grounded(action(name, **params), f"delete finish restore {title}")
+
+
+def test_a_real_title_and_a_new_task_pass() -> None:
+    check_grounded(action("complete_task", task_title="the fern"), "finish the fern task")
+    check_grounded(action("complete_task", task_title="thing 2"), "finish thing 2")
+    check_grounded(action("create_task", title="Thing"), "add a task called thing")
+    check_grounded(action("complete_task", task_title="thing"), "mark 'Thing' as done")  # a task may be called that
+
+
+def test_normalise_refuses_what_the_command_does_not_ground() -> None:
+    with pytest.raises(InvalidModelOutput):
+        normalise(action("delete_task", task_id=21), timezone="UTC", command="task 21 can be marked off now")
+    with pytest.raises(CommandRefused):
+        normalise(action("complete_task", task_title="thing"), timezone="UTC", command="finish the thing from earlier")
+
+
+def test_every_labelled_delete_of_the_dev_sets_passes() -> None:
+    for path in DEV_SETS:
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            if row["expected"]["action"] == "delete_task":
+                assert asks_for_deletion(row["command"]), row["command"]
+
+
+def test_the_training_deletes_pass_but_for_a_few_short_slips() -> None:
+    human = training_examples(load_requests(HWU64), load_labels(HWU64), refusals=0, seed=1)
+    examples = human + generate(3000, seed=7)
+    deletes = [e.command for e in examples if e.action["action"] == "delete_task"]
+    missed = [command for command in deletes if not asks_for_deletion(command)]
+    assert len(deletes) > 300
+    assert len(missed) <= len(deletes) // 100, missed
