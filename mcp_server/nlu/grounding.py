@@ -7,6 +7,8 @@ always safe, before anything runs:
 
 - a delete needs words that ask for one ("delete", "remove", "bin it", "get rid of", "don't need
   ... anymore", "cancel"...); marking done, moving or renaming never reads as deleting;
+- a complete is no answer to "un-complete the boiler task" or "reopen task 3", nor to "bin task 88"
+  (a delete asked for, with no word of the task being done);
 - a task acted on by name needs a name: words like "thing", "it" or "the one from earlier" name
   no task (unless quoted, "mark 'thing' done"), and the command is refused with a question instead
   of acting on whatever title matches.
@@ -93,6 +95,48 @@ def _quoted(title: str, command: str) -> bool:
     return re.search(rf"(?:'{said}'|\"{said}\"|“{said}”)", command, re.IGNORECASE) is not None
 
 
+# Words that say a task is done, and words that say it is not.
+_COMPLETION = re.compile(
+    r"\b(?:done|did|finish\w*|complet\w*|tick\w*|check\w*|mark\w*|cross\w* off|sorted|handled|dealt|closed?"
+    r"|wrapp\w*|knock\w*|got|nailed|over with|taken care|accomplish\w*|ready|erledig\w*|termin\w*|fait|hecho"
+    r"|[^\W\d_]+ off)\b",
+    re.IGNORECASE,
+)
+_NOT_DONE = re.compile(
+    r"\b(?:un-?(?:complet\w*|done|tick\w*|check\w*|mark\w*|finish\w*)|re-?open\w*|undo\w*"
+    r"|(?:not|isn'?t|aren'?t|wasn'?t|never) (?:yet |really |actually )?(?:done|finished|complete[d]?))\b",
+    re.IGNORECASE,
+)
+
+
+_COMPLETION_WORDS = frozenset({"done", "finished", "finish", "complete", "completed", "sorted", "handled", "closed"})
+
+
+def says_done(command: str) -> bool:
+    """Whether the command says a task is done (a word of `_COMPLETION`, or one slip away from one)."""
+    if _COMPLETION.search(command):
+        return True
+    words = re.findall(r"[^\W\d_]+", command.lower())
+    return any(len(word) >= 4 and any(_one_slip(word, cue) for cue in _COMPLETION_WORDS) for word in words)
+
+
+def check_completion_was_asked(action: Action, command: str) -> None:
+    """A complete_task whose command asks for the opposite ("un-complete", "reopen", "not done"),
+    or for a delete and says nothing of it being done ("bin task 88"), is a misreading."""
+    if action.action != "complete_task":
+        return
+    if _NOT_DONE.search(command):
+        raise InvalidModelOutput(
+            "the command was read as completing a task, but it says the task is not done; say 'reopen task 3' "
+            "to open it again"
+        )
+    if asks_for_deletion(command) and not says_done(command):
+        raise InvalidModelOutput(
+            "the command was read as completing a task, but it asks for a delete; say 'delete task 3' to delete "
+            "it, or 'mark task 3 as done' to complete it"
+        )
+
+
 def check_task_is_named(action: Action, command: str) -> None:
     """A task acted on by title must be named by words that can be a title, not by 'the thing'
     (unless those words are quoted: a task may be called "Thing")."""
@@ -105,6 +149,7 @@ def check_task_is_named(action: Action, command: str) -> None:
 
 
 def check_grounded(action: Action, command: str) -> None:
-    """Both checks above (see the module's docstring)."""
+    """The checks above (see the module's docstring)."""
     check_deletion_was_asked(action, command)
+    check_completion_was_asked(action, command)
     check_task_is_named(action, command)

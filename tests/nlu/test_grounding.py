@@ -1,6 +1,7 @@
-"""A destructive answer the command does not ground is refused: a delete nobody asked for, a task
-named by no name. Every labelled delete of the dev sets still passes, and all but a few three-letter
-slips of the training set's."""
+"""A destructive answer the command does not ground is refused: a delete nobody asked for, a
+complete the command contradicts, a task named by no name. Every labelled delete of the dev sets
+still passes, and all but a few three-letter slips of the training set's; every labelled complete
+passes."""
 
 import json
 from pathlib import Path
@@ -59,6 +60,40 @@ def test_a_delete_nobody_asked_for_is_refused(command: str) -> None:
 def test_words_that_ask_for_a_delete_let_it_through(command: str) -> None:
     assert asks_for_deletion(command)
     check_grounded(action("delete_task", task_id=3), command)
+
+
+@pytest.mark.parametrize(
+    ("command", "why"),
+    [
+        ("un-complete the boiler task", "not done"),
+        ("reopen task 3", "not done"),
+        ("task 3 isn't done yet", "not done"),
+        ("Bin task 3", "asks for a delete"),
+        ("nuke #3", "asks for a delete"),
+    ],
+)
+def test_a_complete_the_command_contradicts_is_refused(command: str, why: str) -> None:
+    with pytest.raises(InvalidModelOutput, match=why):
+        check_grounded(action("complete_task", task_id=3), command)
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["task 3 is done", "knock task 3 off the list, it's done", "polished off task 3", "tick off #3", "finished 3"],
+)
+def test_a_complete_the_command_asks_for_passes(command: str) -> None:
+    check_grounded(action("complete_task", task_id=3), command)
+
+
+def test_every_labelled_complete_passes() -> None:
+    human = training_examples(load_requests(HWU64), load_labels(HWU64), refusals=0, seed=1)
+    commands = [e.command for e in human + generate(3000, seed=7) if e.action["action"] == "complete_task"]
+    for path in DEV_SETS:
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        commands += [row["command"] for row in rows if row["expected"]["action"] == "complete_task"]
+    assert len(commands) > 200
+    for command in commands:
+        check_grounded(action("complete_task", task_id=3), command)
 
 
 @pytest.mark.parametrize("title", ["thing", "the thing", "that one", "it", "the task from earlier", "stuff"])
