@@ -39,6 +39,8 @@ import gguf
 import numpy as np
 import numpy.typing as npt
 
+from mcp_server.nlu.llamacpp import sha256_of
+
 # What the merged projections are stored as, by name.
 QUANTS: dict[str, gguf.GGMLQuantizationType] = {
     "q8_0": gguf.GGMLQuantizationType.Q8_0,
@@ -68,14 +70,6 @@ Matrix = npt.NDArray[np.float32]
 def default_cache_dir() -> Path:
     """`~/.cache/task-api-mcp/merged`: where a merged file is kept unless the caller names a folder."""
     return Path.home() / ".cache" / "task-api-mcp" / "merged"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _Reader(gguf.GGUFReader):

@@ -17,7 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from mcp_server.nlu.llamacpp import engine_config, render_chatml, route_llama_logs, shipped_adapter, system_prefix
+from mcp_server.nlu.llamacpp import (
+    engine_config,
+    render_chatml,
+    route_llama_logs,
+    sha256_of,
+    shipped_adapter,
+    system_prefix,
+)
 from mcp_server.nlu.merged import (
     DEFAULT_QUANT,
     LORA_A,
@@ -25,7 +32,6 @@ from mcp_server.nlu.merged import (
     merge_adapter,
     merged_model,
     open_gguf,
-    sha256_of,
 )
 from mcp_server.nlu.prompt import OPTIONS, messages_for
 from tests.support.embedded import require_embedded
