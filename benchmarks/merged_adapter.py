@@ -26,6 +26,8 @@ import ctypes
 import json
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +49,20 @@ RUNTIME = "runtime"  # the base with the adapter applied by llama.cpp at every s
 QUALITIES = ("ms_per_token", "p50_1", "p99_1", "p50_n", "p99_n")
 
 
-def decode_ms_per_token(gguf: Path, adapter: Path | None, threads: int, tokens: int) -> float:
-    """The median ms of decoding one token, `tokens` times, each the model's best next one, after
-    the system prompt (what every command's sequence starts from)."""
+@contextmanager
+def loaded_model(
+    gguf: Path, adapter: Path | None, threads: int, *, flash_attention_off: bool = True
+) -> Iterator[tuple[Any, Any, Any]]:
+    """llama.cpp's model, context and vocabulary for `gguf`, with `adapter` applied at run time if
+    given, as the engine builds them (flash attention off, unless told to keep llama.cpp's
+    default); freed on the way out."""
     import llama_cpp
-    import numpy as np
 
     model = llama_cpp.llama_model_load_from_file(str(gguf).encode(), llama_cpp.llama_model_default_params())
     params = llama_cpp.llama_context_default_params()
     params.n_ctx, params.n_batch, params.n_threads, params.n_threads_batch = 2048, 2048, threads, threads
-    params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as the engine
+    if flash_attention_off:
+        params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as the engine
     ctx = llama_cpp.llama_init_from_model(model, params)
     lora: Any = None
     try:
@@ -65,7 +71,21 @@ def decode_ms_per_token(gguf: Path, adapter: Path | None, threads: int, tokens: 
             chosen = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(lora)
             if llama_cpp.llama_set_adapters_lora(ctx, chosen, 1, (ctypes.c_float * 1)(1.0)):
                 raise SystemExit(f"llama.cpp could not apply {adapter}")
-        vocab = llama_cpp.llama_model_get_vocab(model)
+        yield model, ctx, llama_cpp.llama_model_get_vocab(model)
+    finally:
+        llama_cpp.llama_free(ctx)
+        if lora is not None:
+            llama_cpp.llama_adapter_lora_free(lora)
+        llama_cpp.llama_model_free(model)
+
+
+def decode_ms_per_token(gguf: Path, adapter: Path | None, threads: int, tokens: int) -> float:
+    """The median ms of decoding one token, `tokens` times, each the model's best next one, after
+    the system prompt (what every command's sequence starts from)."""
+    import llama_cpp
+    import numpy as np
+
+    with loaded_model(gguf, adapter, threads) as (_, ctx, vocab):
         raw = system_prefix().encode()
         prompt = (llama_cpp.llama_token * (len(raw) + 8))()
         count = llama_cpp.llama_tokenize(vocab, raw, len(raw), prompt, len(prompt), True, True)
@@ -82,11 +102,6 @@ def decode_ms_per_token(gguf: Path, adapter: Path | None, threads: int, tokens: 
                 raise SystemExit("llama.cpp could not decode a token")
             samples.append((time.perf_counter() - started) * 1000)
         return round(statistics.median(samples), 2)
-    finally:
-        llama_cpp.llama_free(ctx)
-        if lora is not None:
-            llama_cpp.llama_adapter_lora_free(lora)
-        llama_cpp.llama_model_free(model)
 
 
 def commands_through_the_engine(
