@@ -98,6 +98,8 @@ def build_embedded(settings: Settings) -> LlamaCppParser | None:
         load_timeout_s=settings.model_load_timeout_s,
         threads=settings.model_threads,
         max_queued=settings.model_queue,
+        merge=None if settings.adapter_merge == "off" else settings.adapter_merge,
+        cache_dir=Path(settings.model_cache) if settings.model_cache else None,
     )
     chosen = None if settings.adapter in (None, "none") else Path(settings.adapter)
     if settings.gguf:

@@ -68,6 +68,8 @@ class Settings:
     backend: Literal["auto", "ollama", "llamacpp", "openai", "rules", "none"] = "auto"
     gguf: str | None = None
     adapter: str | None = None
+    adapter_merge: Literal["q8_0", "f16", "off"] = "q8_0"
+    model_cache: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     ollama_host: str = "http://127.0.0.1:11434"
@@ -347,6 +349,22 @@ MODEL_OPTIONS: tuple[Option, ...] = (
         "GGUF LoRA adapter for the embedded backend; 'none' to run the base model alone",
         "TASK_API_ADAPTER",
         shown_default="the shipped task adapter on the test model, none on another --gguf",
+    ),
+    Option(
+        "--adapter-merge",
+        "adapter_merge",
+        "add the adapter into the base's weights once at load, stored as q8_0 or f16 (faster a token than "
+        "applying it at every step), or off to apply it at run time",
+        "TASK_API_ADAPTER_MERGE",
+        choices=("q8_0", "f16", "off"),
+    ),
+    Option(
+        "--model-cache",
+        "model_cache",
+        "folder for merged model files (built on first load, reused while base and adapter are unchanged)",
+        "TASK_API_MODEL_CACHE",
+        shown_default="the user cache folder, e.g. ~/.cache/task-api-mcp",
+        empty_is_unset=True,
     ),
     Option(
         "--openai-base-url",

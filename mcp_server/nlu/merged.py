@@ -38,6 +38,7 @@ from typing import Any
 import gguf
 import numpy as np
 import numpy.typing as npt
+from platformdirs import user_cache_dir
 
 from mcp_server.nlu.llamacpp import sha256_of
 
@@ -68,8 +69,9 @@ Matrix = npt.NDArray[np.float32]
 
 
 def default_cache_dir() -> Path:
-    """`~/.cache/task-api-mcp/merged`: where a merged file is kept unless the caller names a folder."""
-    return Path.home() / ".cache" / "task-api-mcp" / "merged"
+    """The user's cache folder for this project (`~/.cache/task-api-mcp/merged` on Linux, or under
+    $XDG_CACHE_HOME): where a merged file is kept unless the caller names a folder."""
+    return Path(user_cache_dir("task-api-mcp", appauthor=False)) / "merged"
 
 
 class _Reader(gguf.GGUFReader):

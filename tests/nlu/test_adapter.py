@@ -98,6 +98,16 @@ def test_the_embedded_default_is_the_test_model_with_the_adapter(tmp_path: Path)
     assert build_embedded(Settings(gguf=str(tmp_path / "other.gguf"))).adapter is None
 
 
+def test_the_adapter_is_merged_as_q8_0_unless_turned_off(tmp_path: Path) -> None:
+    require_embedded()
+    default = build_embedded(Settings())
+    assert default is not None and (default.merge, default.cache_dir) == ("q8_0", None)
+    chosen = build_embedded(Settings(adapter_merge="f16", model_cache=str(tmp_path)))
+    assert chosen is not None and (chosen.merge, chosen.cache_dir) == ("f16", tmp_path)
+    off = build_embedded(Settings(adapter_merge="off"))
+    assert off is not None and off.merge is None
+
+
 @pytest.mark.anyio
 async def test_process_command_uses_the_fine_tuned_model_when_ollama_is_down(db_path: Path) -> None:
     """The auto backend with no Ollama: the commands the rules leave go to the fine-tuned model,

@@ -13,7 +13,13 @@ from mcp import Client
 from mcp_server.app import open_app
 from mcp_server.config import Settings
 from mcp_server.nlu.actions import parse_action
-from mcp_server.nlu.llamacpp import TEST_MODEL_SHA256, LlamaCppParser, render_chatml, sha256_of
+from mcp_server.nlu.llamacpp import (
+    TEST_MODEL_SHA256,
+    LlamaCppParser,
+    render_chatml,
+    sha256_of,
+    shipped_adapter,
+)
 from mcp_server.nlu.prompt import CHAT_TEMPLATE, messages_for
 from mcp_server.observability.health import ComponentState
 from tests.support.embedded import require_embedded
@@ -99,3 +105,36 @@ async def test_auto_falls_back_to_the_embedded_model_when_ollama_is_down(gguf: P
     assert by_model.is_error  # refused; which parser answered is in the log and health counts
     assert '"active": "llamacpp"' in health
     assert app.health.model.snapshot()["backends"]["llamacpp"]["calls"] >= 1
+
+
+async def test_the_adapter_is_merged_into_the_base_at_load_by_default(gguf: Path, tmp_path: Path) -> None:
+    adapter = shipped_adapter()
+    if adapter is None:
+        pytest.skip("this copy has no task adapter")
+    embedded = LlamaCppParser(gguf=gguf, adapter=adapter, cache_dir=tmp_path / "cache", timeout_s=120)
+    async with embedded.running():
+        assert await load_ended(embedded.health) == ComponentState.READY, embedded.health.detail
+        outcome = await embedded.parse("delete task 12")
+    assert embedded.merged is not None and embedded.merged.parent == tmp_path / "cache"
+    assert embedded.merged.name.startswith(f"{gguf.stem}+{adapter.stem}.q8_0.")
+    assert embedded.health.detail.endswith("(adapter merged)")
+    assert parse_action(outcome.raw_output).model_dump()["action"] == "delete_task"
+
+
+async def test_a_merge_that_cannot_be_made_falls_back_to_the_adapter_at_run_time(
+    gguf: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = shipped_adapter()
+    if adapter is None:
+        pytest.skip("this copy has no task adapter")
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+    caplog.set_level("WARNING", logger="mcp_server.nlu.llamacpp")
+    embedded = LlamaCppParser(gguf=gguf, adapter=adapter, cache_dir=not_a_folder, timeout_s=120)
+    async with embedded.running():
+        assert await load_ended(embedded.health) == ComponentState.READY, embedded.health.detail
+        outcome = await embedded.parse("delete task 12")
+    assert embedded.merged is None and not embedded.health.detail.endswith("(adapter merged)")
+    (warning,) = [r for r in caplog.records if r.message == "adapter_merge_failed"]
+    assert warning.__dict__["fallback"] == "run-time adapter" and "cache" in warning.__dict__["reason"]
+    assert parse_action(outcome.raw_output).model_dump()["action"] == "delete_task"
