@@ -2,11 +2,14 @@
 
 A small model confuses near meanings: "task 3 can be marked off now" read as a delete, "finish the
 thing from earlier" read as completing a task titled "thing". The grammar keeps its answer
-schema-valid, not right; these checks turn two such misreadings into a clear refusal, which is
-always safe, before anything runs:
+schema-valid, not right; these checks turn such misreadings into a clear refusal, which is always
+safe, or into the lesser action the command plainly asks for, before anything runs:
 
 - a delete needs words that ask for one ("delete", "remove", "bin it", "get rid of", "don't need
-  ... anymore", "cancel"...); marking done, moving or renaming never reads as deleting;
+  ... anymore", "cancel"...); moving or renaming never reads as deleting. A delete of a task the
+  command says is done ("task 3 can be marked off now", "knocked out the flu jab task"), with no
+  word asking for a delete and not asked as a question, is that task's complete: the command's
+  own meaning, and one a reopen undoes;
 - a complete is no answer to "un-complete the boiler task" or "reopen task 3", nor to "bin task 88"
   (a delete asked for, with no word of the task being done);
 - a task acted on by name needs a name: words like "thing", "it" or "the one from earlier" name
@@ -21,7 +24,7 @@ from __future__ import annotations
 import re
 
 from mcp_server.core.errors import CommandRefused, InvalidModelOutput
-from mcp_server.nlu.actions import Action
+from mcp_server.nlu.actions import Action, CompleteTask, DeleteTask, TaskAction
 
 # Words that ask for a task to go. A word of four letters or more also counts one slip of the
 # keyboard away ("deleete", "cancle"), as the training data and people type them.
@@ -76,13 +79,48 @@ _NO_NAME = frozenset(
     {"thing", "things", "stuff", "something", "anything", "whatever", "it", "that", "this", "one", "ones"}
     | {"task", "tasks", "todo", "todos", "to-do", "item", "items", "earlier", "before", "the", "a", "an"}
     | {"my", "from", "other", "last", "previous", "same", "there", "here", "them", "those", "these"}
+    | {"all", "every", "everything", "each"}
 )
 
 
-def check_deletion_was_asked(action: Action, command: str) -> None:
-    """A delete_task whose command has no word asking for a delete is a misreading."""
-    if action.action != "delete_task" or asks_for_deletion(command):
-        return
+# A statement that a task is done: "can be marked off", "knocked out", "is finished", "I've
+# sorted", "mark ... as done". Narrower than `says_done`: "has to be done by friday" is a due,
+# "set my alarm to go off" no completion, and a question or a listing ("show tasks that are
+# done") is not a statement.
+_DONE_STATEMENT = re.compile(
+    r"\b(?:(?:marked|ticked|checked|crossed|knocked|struck)\s+(?:it\s+|that\s+)?off|knock(?:ed)?\s+out"
+    r"|(?:tick|check)(?:ed)?\s+(?:it\s+)?off"
+    r"|(?:is|was|are|were|'s|been|now|all|got|get)\s+(?:all\s+|now\s+|finally\s+|totally\s+|fully\s+)?"
+    r"(?:done|finished|completed?|sorted|handled|taken\s+care\s+of|dealt\s+with|over\s+with)"
+    r"(?!\s+(?:by|in|before|until|till|on|at|for|tomorrow|today|tonight|next|this)\b)"
+    r"|(?:i|i've|we|we've|just|finally)\s+(?:have\s+)?(?:finished|completed|sorted|handled|wrapped\s+up|nailed"
+    r"|knocked\s+out|ticked\s+off)"
+    r"|mark(?:ed)?\s+(?:\S+\s+){0,6}?(?:as\s+)?(?:done|finished|completed?)\b)",
+    re.IGNORECASE,
+)
+_NOT_A_STATEMENT = re.compile(
+    r"\?\s*$|^\s*(?:is|are|was|were|did|does|do|has|have|had|what|which|when|how|why|can|could"
+    r"|show|list|get|find|display|give|tell|everything|all)\b",
+    re.IGNORECASE,
+)
+
+
+def says_it_is_done(command: str) -> bool:
+    """Whether the command states that a task is done (see `_DONE_STATEMENT`)."""
+    return (
+        _DONE_STATEMENT.search(command) is not None
+        and not _NOT_DONE.search(command)
+        and not _NOT_A_STATEMENT.search(command)
+    )
+
+
+def deletion_as_asked(action: TaskAction, command: str) -> TaskAction:
+    """A delete_task whose command has no word asking for a delete is a misreading: the complete
+    of the same task when the command says it is done (and asks no question), else refused."""
+    if not isinstance(action, DeleteTask) or asks_for_deletion(command):
+        return action
+    if says_it_is_done(command):
+        return CompleteTask(action="complete_task", params=action.params)
     raise InvalidModelOutput(
         "the command was read as a delete, but it asks for no delete; say 'delete task 3' (or the task's "
         "title) to delete it, or 'mark task 3 as done' to complete it"
@@ -148,8 +186,10 @@ def check_task_is_named(action: Action, command: str) -> None:
         raise CommandRefused(f"'{title}' names no task; which task do you mean? Name it by id or by words of its title")
 
 
-def check_grounded(action: Action, command: str) -> None:
-    """The checks above (see the module's docstring)."""
-    check_deletion_was_asked(action, command)
+def grounded(action: TaskAction, command: str) -> TaskAction:
+    """The action the command grounds (see the module's docstring), or InvalidModelOutput or
+    CommandRefused saying why there is none."""
+    action = deletion_as_asked(action, command)
     check_completion_was_asked(action, command)
     check_task_is_named(action, command)
+    return action

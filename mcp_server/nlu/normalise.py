@@ -21,9 +21,10 @@ from pydantic import ValidationError
 from mcp_server.core.domain import NewTask, TaskPatch, TaskQuery, due_sort_key
 from mcp_server.core.errors import CommandRefused, InvalidInput, InvalidModelOutput
 from mcp_server.nlu.actions import Action, CreateTask, ListTasks, Refusal, TaskAction, UpdateTask
+from mcp_server.nlu.copying import with_names_as_typed
 from mcp_server.nlu.dates import resolve_due
-from mcp_server.nlu.grounding import check_grounded
-from mcp_server.nlu.recurrence import Recurrence, first_due, parse_recurrence
+from mcp_server.nlu.grounding import grounded
+from mcp_server.nlu.recurrence import Recurrence, find_recurrence, first_due, parse_recurrence
 from mcp_server.nlu.zones import DateError, zone
 
 PAST_LIMIT = dt.timedelta(days=366)
@@ -67,16 +68,21 @@ def _due(text: str | None, timezone: str, now: dt.datetime | None) -> str | None
         raise InvalidInput(f"due {text!r} falls outside the years 1-9999 once converted to UTC") from None
 
 
-def recurrence_of(text: str | None, timezone: str, now: dt.datetime | None) -> Recurrence | None:
+def recurrence_of(
+    text: str | None, timezone: str, now: dt.datetime | None, command: str | None = None
+) -> Recurrence | None:
     """The rule (and time of day) of a recurrence said in words; InvalidInput naming the phrase when
     it is not one the parser knows. An end said without a year ("until march 1") is the next one
-    from `now` in `timezone`."""
+    from `now` in `timezone`. A phrase miscopied from the command ("every friday of every month"
+    for "the last friday of every month") is read as the command says it, when it says one."""
     if text is None:
         return None
     today = (now or dt.datetime.now(dt.UTC)).astimezone(zone(timezone)).date()
     try:
         return parse_recurrence(text, today=today)
     except DateError as exc:
+        if command is not None and (said := find_recurrence(command, today=today)) is not None:
+            return said[1]
         raise InvalidInput(str(exc)) from exc
 
 
@@ -118,12 +124,13 @@ def normalise(
     `timezone` relative to `now`, a recurrence as its RRULE (with the due it starts from, see the
     module's docstring). A refusal is raised as CommandRefused. Given the command text, guards
     against a model that invents: a task id the text never mentions, a delete nobody asked for, a
-    task named by no name (see `grounding`), a far-off due date."""
+    task named by no name (see `grounding`), a far-off due date; and names and recurrences it
+    miscopied are read as the command has them (see `copying`)."""
     if isinstance(action, Refusal):
         raise CommandRefused(action.message)
     if command is not None:
         check_ids_were_said(action, command)
-        check_grounded(action, command)
+        action = with_names_as_typed(grounded(action, command), command)
     if isinstance(action, ListTasks):
         update = {
             "due_before": _due(action.params.due_before, timezone, now),
@@ -133,7 +140,7 @@ def normalise(
     if isinstance(action, (CreateTask, UpdateTask)):
         due = _due(action.params.due, timezone, now)
         said: dict[str, str | None] = {"due": due}
-        recurrence = recurrence_of(action.params.recurrence, timezone, now)
+        recurrence = recurrence_of(action.params.recurrence, timezone, now, command)
         if recurrence is not None:
             said["recurrence"] = recurrence.rule
             if due is not None or isinstance(action, CreateTask):  # an update keeps the task's due
