@@ -136,16 +136,20 @@ class CommandExecutor:
                 if p.list is None and parent.list != task.list:
                     update["list"] = parent.list
             if p.recurrence is not None and p.due is None:
-                update["due"] = self._series_start(task, said.params.recurrence, timezone=timezone, now=now)
+                update["due"] = self._series_start(
+                    task, said.params.recurrence, timezone=timezone, now=now, command=command
+                )
         params = action.params.model_copy(update=update)
         return action.model_copy(update={"params": params})
 
     @staticmethod
-    def _series_start(task: Task, said: str | None, *, timezone: str, now: dt.datetime | None) -> str:
+    def _series_start(
+        task: Task, said: str | None, *, timezone: str, now: dt.datetime | None, command: str | None
+    ) -> str:
         """Where a recurrence set on an existing task, with no due said, starts: the task's due, on
         its day at the rule's time of day when one was said; the rule's first occurrence when the
         task has no due."""
-        recurrence = recurrence_of(said, timezone, now)
+        recurrence = recurrence_of(said, timezone, now, command)
         assert recurrence is not None, "normalise() has read the recurrence already"
         if task.due is None:
             return due_of_series(None, recurrence, timezone=timezone, now=now)

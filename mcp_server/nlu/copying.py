@@ -17,9 +17,13 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+from pydantic import ValidationError
+
 from mcp_server.nlu.actions import TaskAction
 
 SIMILARITY_MIN = 0.8  # difflib's ratio between the answer's words and the run of the command's
+NAME_WORDS_MAX = 16  # a longer name is left as it is: no title is that long, and it bounds the cost
+GAP_MAX = 3  # characters between two words of a run ("kids' swimming", "boxes, shed"), no line break
 _WORD = re.compile(r"\w[\w'-]*")
 
 
@@ -39,7 +43,7 @@ def copied_from(name: str, command: str) -> str:
     typed = _words(command)
     words = [word for word, _, _ in typed]
     size = len(said)
-    if not size or size > len(words):
+    if not size or size > min(len(words), NAME_WORDS_MAX):
         return name
     runs = range(len(words) - size + 1)
     if any(words[i : i + size] == said for i in runs):
@@ -49,7 +53,13 @@ def copied_from(name: str, command: str) -> str:
         run = words[i : i + size]
         if sum(a != b for a, b in zip(run, said, strict=True)) > max(1, size // 3):
             continue
-        ratio = SequenceMatcher(None, " ".join(said), " ".join(run), autojunk=False).ratio()
+        gaps = (command[typed[j][2] : typed[j + 1][1]] for j in range(i, i + size - 1))
+        if any(len(gap) > GAP_MAX or "\n" in gap for gap in gaps):
+            continue
+        matcher = SequenceMatcher(None, " ".join(said), " ".join(run), autojunk=False)
+        if matcher.quick_ratio() < SIMILARITY_MIN:
+            continue
+        ratio = matcher.ratio()
         if ratio >= SIMILARITY_MIN and (best is None or ratio > best[0]):
             best = (ratio, i)
     if best is None:
@@ -73,4 +83,8 @@ def with_names_as_typed(action: TaskAction, command: str) -> TaskAction:
             update[field] = typed
     if not update:
         return action
-    return action.model_copy(update={"params": params.model_copy(update=update)})
+    try:  # the command's words are held to the contract's bounds as the answer's were
+        typed_params = type(params).model_validate({**params.model_dump(), **update})
+    except ValidationError:
+        return action
+    return action.model_copy(update={"params": typed_params})

@@ -85,8 +85,7 @@ _NO_NAME = frozenset(
 
 # A statement that a task is done: "can be marked off", "knocked out", "is finished", "I've
 # sorted", "mark ... as done". Narrower than `says_done`: "has to be done by friday" is a due,
-# "set my alarm to go off" no completion, and a question or a listing ("show tasks that are
-# done") is not a statement.
+# "set my alarm to go off" no completion.
 _DONE_STATEMENT = re.compile(
     r"\b(?:(?:marked|ticked|checked|crossed|knocked|struck)\s+(?:it\s+|that\s+)?off|knock(?:ed)?\s+out"
     r"|(?:tick|check)(?:ed)?\s+(?:it\s+)?off"
@@ -98,15 +97,26 @@ _DONE_STATEMENT = re.compile(
     r"|mark(?:ed)?\s+(?:\S+\s+){0,6}?(?:as\s+)?(?:done|finished|completed?)\b)",
     re.IGNORECASE,
 )
+# What makes it no plain statement about one task: a question anywhere, a listing or a question
+# word first (after "please", "hey"...), a negation, doubt, a condition, a need or a plan ("don't
+# mark task 3 as done", "not sure task 3 is done", "if task 3 is finished", "task 3 must get done"),
+# or a second clause or number ("task 3 is finished, and task 7 can wait").
 _NOT_A_STATEMENT = re.compile(
-    r"\?\s*$|^\s*(?:is|are|was|were|did|does|do|has|have|had|what|which|when|how|why|can|could"
-    r"|show|list|get|find|display|give|tell|everything|all)\b",
+    r"\?|？"
+    r"|^\W*(?:(?:please|pls|hey|hi|ok|okay|so|and|well|oh|um|uh|now)\b\W*)*"
+    r"(?:is|are|was|were|did|does|do|has|have|had|what|which|when|how|why|can|could|would|will|should"
+    r"|show|list|get|find|display|give|tell|see|everything|all|every|none|no)\b"
+    r"|\b(?:not|never|no|none|nothing|\w+n't|doubt\w*|unsure|sure|if|whether|unless|once|when|need\w*|must"
+    r"|should|has to|have to|had to|got to|gotta|want\w*|will|going to|gonna|may|might|maybe|probably"
+    r"|hope\w*|and|but|or|then|also|plus|while|after|before)\b"
+    r"|[,;:]|\d+\D+\d",
     re.IGNORECASE,
 )
 
 
 def says_it_is_done(command: str) -> bool:
-    """Whether the command states that a task is done (see `_DONE_STATEMENT`)."""
+    """Whether the command is one plain statement that a task is done (see `_DONE_STATEMENT` and
+    `_NOT_A_STATEMENT`): what lets a delete nobody asked for be read as that task's complete."""
     return (
         _DONE_STATEMENT.search(command) is not None
         and not _NOT_DONE.search(command)

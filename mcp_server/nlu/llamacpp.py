@@ -315,7 +315,7 @@ class LlamaCppParser(GenerativeParser):
         """Load the model and decode the system prompt once, then warm up with one command so that
         the first real one pays neither the system prompt nor the first run's set-up: only its own
         tokens. Nothing here writes to stdout: llama.cpp's messages go to the log."""
-        from mcp_server.nlu.llama_batch import BatchEngine  # needs the optional llama-cpp-python
+        import llama_cpp  # noqa: F401  # the optional extra: missing, the load fails here, before any merge
 
         if not self.gguf.is_file():
             raise FileNotFoundError(self.gguf)
@@ -324,19 +324,7 @@ class LlamaCppParser(GenerativeParser):
         if self.expected_sha256 and (actual := sha256_of(self.gguf)) != self.expected_sha256:
             raise ValueError(f"sha256 {actual} is not the expected {self.expected_sha256}")
         route_llama_logs()
-        weights, adapter = self.gguf, self.adapter
-        if adapter is not None and self.merge is not None:
-            self.merged = self._merged_weights(adapter, self.merge)
-            if self.merged is not None:
-                weights, adapter = self.merged, None
-        engine = BatchEngine(
-            engine_config(
-                gguf=weights,
-                adapter=adapter,
-                threads=self.threads,
-                max_sequences=self.max_sequences,
-            )
-        )
+        engine = self._new_engine()
         with self._lock:
             if self._load_given_up.is_set() or self._closed.is_set():
                 engine.close()  # health already says why it is unavailable; keep no model it will not use
@@ -347,23 +335,48 @@ class LlamaCppParser(GenerativeParser):
         with contextlib.suppress(ModelUnavailable):  # the server stopped meanwhile
             engine.submit(render_chatml(messages_for(WARM_UP_COMMAND)), WARM_UP_TOKENS).wait()
 
+    def _new_engine(self) -> BatchEngine:
+        """The engine on the merged weights when they can be had and load; else on the base with
+        the adapter applied at run time, slower a token but the same model. A merged file that does
+        not load is removed, so the next load builds it again."""
+        from mcp_server.nlu.llama_batch import BatchEngine  # needs the optional llama-cpp-python
+
+        def engine_on(weights: Path, adapter: Path | None) -> BatchEngine:
+            config = engine_config(
+                gguf=weights, adapter=adapter, threads=self.threads, max_sequences=self.max_sequences
+            )
+            return BatchEngine(config)
+
+        if self.adapter is not None and self.merge is not None:
+            merged = self._merged_weights(self.adapter, self.merge)
+            if merged is not None:
+                try:
+                    engine = engine_on(merged, None)
+                except Exception as exc:  # a damaged cache file, whatever llama.cpp says of it
+                    self._merge_failed("merged_model_unloadable", exc, merged)
+                    with contextlib.suppress(OSError):
+                        merged.unlink()
+                else:
+                    self.merged = merged
+                    return engine
+        return engine_on(self.gguf, self.adapter)
+
     def _merged_weights(self, adapter: Path, quant: str) -> Path | None:
         """The base with the adapter added in (built now, or found in the cache), or None when it
-        cannot be had: the adapter is then applied at run time, slower a token but the same model."""
+        cannot be had."""
         try:
             from mcp_server.nlu.merged import merged_model  # needs gguf, part of the embedded extra
 
             return merged_model(self.gguf, adapter, self.cache_dir, quant=quant)
-        except (ImportError, OSError, ValueError) as exc:
-            logger.warning(
-                "adapter_merge_failed",
-                extra={
-                    "adapter": str(adapter),
-                    "reason": f"{type(exc).__name__}: {exc}",
-                    "fallback": "run-time adapter",
-                },
-            )
+        except Exception as exc:  # no gguf package, an unwritable cache, a tensor it cannot merge...
+            self._merge_failed("adapter_merge_failed", exc, adapter)
             return None
+
+    @staticmethod
+    def _merge_failed(event: str, exc: Exception, path: Path) -> None:
+        logger.warning(
+            event, extra={"path": str(path), "reason": f"{type(exc).__name__}: {exc}", "fallback": "run-time adapter"}
+        )
 
     async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
         """The answer, or the model's timeout error once timeout_s has passed: the sequence then

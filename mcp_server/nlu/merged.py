@@ -170,6 +170,8 @@ def merge_adapter(base: Path, adapter: Path, out: Path, *, quant: str = DEFAULT_
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
+        with open(temporary, "rb") as written:  # on disk before its name is: a crash leaves no torn file
+            os.fsync(written.fileno())
         os.chmod(temporary, 0o644)  # mkstemp's 0600 would keep the cache from others who share it
         os.replace(temporary, out)
     except BaseException:
@@ -207,12 +209,14 @@ def _copy_metadata(model: gguf.GGUFReader, writer: gguf.GGUFWriter, quant: str, 
 def merged_model(base: Path, adapter: Path, cache_dir: Path | None = None, *, quant: str = DEFAULT_QUANT) -> Path:
     """The merged GGUF for this base and adapter, built on first use and then reused: its name
     carries the sha256 of both files, so a retrained adapter (or another base) gets a new file, and
-    the files an older adapter of the same name left are removed."""
+    the files an older version of the same adapter file left are removed."""
     if quant not in QUANTS:
         raise ValueError(f"unknown quant {quant!r}: one of {', '.join(QUANTS)}")
     folder = cache_dir if cache_dir is not None else default_cache_dir()
     key = hashlib.sha256(f"{sha256_of(base)} {sha256_of(adapter)} {quant} {MERGE_VERSION}".encode()).hexdigest()[:16]
-    stem = f"{base.stem}+{adapter.stem}.{quant}."
+    # Files merged from this adapter file, by where it is: another adapter of the same name keeps its own.
+    where = hashlib.sha256(str(adapter.resolve()).encode()).hexdigest()[:8]
+    stem = f"{base.stem}+{adapter.stem}-{where}.{quant}."
     path = folder / f"{stem}{key}.gguf"
     if path.is_file():
         return path

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from difflib import SequenceMatcher
 
 from pydantic import ValidationError
 
@@ -81,9 +82,25 @@ def recurrence_of(
     try:
         return parse_recurrence(text, today=today)
     except DateError as exc:
-        if command is not None and (said := find_recurrence(command, today=today)) is not None:
-            return said[1]
+        if command is not None and (said := _recurrence_in(command, text, today)) is not None:
+            return said
         raise InvalidInput(str(exc)) from exc
+
+
+# A command that says a recurrence only to turn it down ("don't repeat it every week").
+_DECLINED = re.compile(r"\b(?:not|never|no|without|stop\w*|\w+n't)\b", re.IGNORECASE)
+RECURRENCE_LIKENESS_MIN = 0.6  # difflib's ratio between the model's phrase and the command's
+
+
+def _recurrence_in(command: str, miscopied: str, today: dt.date) -> Recurrence | None:
+    """The recurrence the command says, when the model's phrase is a miscopy of it (alike, and the
+    command turns no recurrence down); None otherwise."""
+    found = find_recurrence(command, today=today)
+    if found is None or _DECLINED.search(command):
+        return None
+    phrase, recurrence = found
+    alike = SequenceMatcher(None, miscopied.lower(), phrase.lower(), autojunk=False).ratio()
+    return recurrence if alike >= RECURRENCE_LIKENESS_MIN else None
 
 
 def due_of_series(due: str | None, recurrence: Recurrence, *, timezone: str, now: dt.datetime | None) -> str:
@@ -130,7 +147,7 @@ def normalise(
         raise CommandRefused(action.message)
     if command is not None:
         check_ids_were_said(action, command)
-        action = with_names_as_typed(grounded(action, command), command)
+        action = grounded(with_names_as_typed(action, command), command)
     if isinstance(action, ListTasks):
         update = {
             "due_before": _due(action.params.due_before, timezone, now),

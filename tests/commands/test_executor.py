@@ -253,3 +253,16 @@ async def test_a_recurrence_it_cannot_read_changes_nothing(executor: CommandExec
     with pytest.raises(InvalidInput, match="cannot use the recurrence 'every few days'"):
         await executor.prepare(action, timezone="UTC")
     assert (await executor.service.get_task(task_id)).recurrence is None
+
+
+async def test_a_recurrence_miscopied_onto_a_task_is_read_from_the_command(executor: CommandExecutor) -> None:
+    await add(executor, "Check the post")
+    miscopied = parse_action(
+        {"action": "update_task", "params": {"task_title": "the post", "recurrence": "every friday of every month"}}
+    )
+    command = "the post task repeats the last friday of every month"
+    prepared = await executor.prepare(miscopied, timezone="Europe/Paris", now=NOW, command=command)
+    assert prepared.params.recurrence == "FREQ=MONTHLY;BYDAY=-1FR"
+    assert prepared.params.due == "2026-12-25"  # the task had no due: the series' first occurrence
+    with pytest.raises(InvalidInput, match="every friday of every month"):
+        await executor.prepare(miscopied, timezone="Europe/Paris", now=NOW, command="check the post, not monthly")

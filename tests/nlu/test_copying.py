@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mcp_server.core.errors import InvalidInput
+from mcp_server.core.errors import CommandRefused, InvalidInput
 from mcp_server.nlu.actions import parse_action
 from mcp_server.nlu.copying import copied_from, with_names_as_typed
 from mcp_server.nlu.normalise import normalise
@@ -85,3 +85,25 @@ def test_a_recurrence_the_command_does_not_say_either_is_still_refused() -> None
     without_command = {"action": "create_task", "params": {"title": "Post", "recurrence": "this friday of every month"}}
     with pytest.raises(InvalidInput):
         normalise(parse_action(without_command), timezone="UTC", now=NOW)
+
+
+def test_a_run_broken_by_a_line_or_a_long_gap_or_a_long_name_is_left_alone() -> None:
+    assert copied_from("Rebase feature brunch", "add rebase " + ". " * 380 + "feature branch") == (
+        "Rebase feature brunch"
+    )
+    assert copied_from("Rebase the feature brunch", "rebase the\nfeature branch") == "Rebase the feature brunch"
+    long_name = " ".join(["word"] * 16 + ["slipp"])
+    assert copied_from(long_name, " ".join(["word"] * 16 + ["slip"])) == long_name
+
+
+def test_a_name_is_checked_after_it_is_read_as_typed() -> None:
+    """A pointer miscopied ("thinh from earlier") is still no name once it is read as typed."""
+    answer = parse_action({"action": "complete_task", "params": {"task_title": "Thinh from earlier"}})
+    with pytest.raises(CommandRefused, match="names no task"):
+        normalise(answer, timezone="UTC", now=NOW, command="finish the thing from earlier")
+
+
+def test_a_recurrence_the_command_turns_down_is_not_read_from_it() -> None:
+    answer = {"action": "create_task", "params": {"title": "Buy milk", "recurrence": "never"}}
+    with pytest.raises(InvalidInput):
+        normalise(parse_action(answer), timezone="UTC", now=NOW, command="add buy milk, but don't repeat it every week")
