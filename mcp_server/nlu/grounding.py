@@ -10,6 +10,7 @@ safe, or into the lesser action the command plainly asks for, before anything ru
   command says is done ("task 3 can be marked off now", "knocked out the flu jab task"), with no
   word asking for a delete and not asked as a question, is that task's complete: the command's
   own meaning, and one a reopen undoes;
+- an update that changes nothing is no update ("did #21 already");
 - a complete is no answer to "un-complete the boiler task" or "reopen task 3", nor to "bin task 88"
   (a delete asked for, with no word of the task being done);
 - a task acted on by name needs a name: words like "thing", "it" or "the one from earlier" name
@@ -24,7 +25,7 @@ from __future__ import annotations
 import re
 
 from mcp_server.core.errors import CommandRefused, InvalidModelOutput
-from mcp_server.nlu.actions import Action, CompleteTask, DeleteTask, TaskAction
+from mcp_server.nlu.actions import Action, CompleteTask, DeleteTask, TaskAction, UpdateTask
 
 # Words that ask for a task to go. A word of four letters or more also counts one slip of the
 # keyboard away ("deleete", "cancle"), as the training data and people type them.
@@ -38,7 +39,8 @@ _DELETION_WORDS = frozenset(
 _DELETION_STEMS = ("supprim", "effac", "borra", "borre", "elimin", "losch", "lösch", "entfern", "apag", "verwijder")
 _DELETION_PHRASES = re.compile(
     r"\b(?:never ?mind|no longer|not needed|no need|any more|call(?:ed)? off|not happening|not doing"
-    r"|off (?:of )?(?:my|the)\b|turn(?:ed)? off|switch(?:ed)? off|take (?:\w+ )*?(?:away|out)\b|cross(?:ed)? out"
+    r"|off (?:of )?(?:my|the) (?:[\w'-]+ ){0,2}?(?:list|lists|todos?|to-?do|schedule|calendar|agenda|board)\b"
+    r"|turn(?:ed)? off|switch(?:ed)? off|take (?:\w+ )*?(?:away|out)\b|cross(?:ed)? out"
     r"|\bout (?:of|from)\b|(?:don'?t|do not) want|any longer)",
     re.IGNORECASE,
 )
@@ -196,9 +198,24 @@ def check_task_is_named(action: Action, command: str) -> None:
         raise CommandRefused(f"'{title}' names no task; which task do you mean? Name it by id or by words of its title")
 
 
+def check_update_changes_something(action: Action) -> None:
+    """An update_task that names a task and nothing to change ("did #21 already" read as an update)
+    is a misreading: the task service refuses it too, so it is refused here, before it is counted or
+    confirmed as an update."""
+    if isinstance(action, UpdateTask) and not action.params.model_dump(exclude_none=True).keys() - _TASK_REF:
+        raise InvalidModelOutput(
+            "the command was read as an update that changes nothing; say what to change, e.g. 'move task 3 to "
+            "friday', or 'mark task 3 as done' to complete it"
+        )
+
+
+_TASK_REF = frozenset({"task_id", "task_title"})
+
+
 def grounded(action: TaskAction, command: str) -> TaskAction:
     """The action the command grounds (see the module's docstring), or InvalidModelOutput or
     CommandRefused saying why there is none."""
+    check_update_changes_something(action)
     action = deletion_as_asked(action, command)
     check_completion_was_asked(action, command)
     check_task_is_named(action, command)

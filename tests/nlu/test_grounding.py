@@ -42,6 +42,7 @@ def action(name: str, **params: Any) -> Any:
         "please show tasks that are done, like task 3",
         "I doubt task 3 is finished",
         "if task 3 is finished then ok",
+        "finished off the task 3 shirts",  # "off the" that is no list
     ],
 )
 def test_a_delete_nobody_asked_for_is_refused(command: str) -> None:
@@ -169,3 +170,12 @@ def test_the_training_deletes_pass_but_for_a_few_short_slips() -> None:
     missed = [command for command in deletes if not asks_for_deletion(command)]
     assert len(deletes) > 300
     assert len(missed) <= len(deletes) // 100, missed
+
+
+def test_an_update_that_changes_nothing_is_refused() -> None:
+    with pytest.raises(InvalidModelOutput, match="changes nothing"):
+        grounded(action("update_task", task_id=21), "Did #21 already")
+    with pytest.raises(InvalidModelOutput, match="changes nothing"):
+        grounded(action("update_task", task_title="fern"), "the fern one")
+    moved = action("update_task", task_id=21, priority="low")
+    assert grounded(moved, "task 21 is low priority") == moved

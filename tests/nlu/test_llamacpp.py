@@ -108,54 +108,52 @@ async def test_auto_falls_back_to_the_embedded_model_when_ollama_is_down(gguf: P
     assert app.health.model.snapshot()["backends"]["llamacpp"]["calls"] >= 1
 
 
-async def test_the_adapter_is_merged_into_the_base_at_load_by_default(gguf: Path, tmp_path: Path) -> None:
-    adapter = shipped_adapter()
-    if adapter is None:
+@pytest.fixture
+def adapter() -> Path:
+    path = shipped_adapter()
+    if path is None:
         pytest.skip("this copy has no task adapter")
-    embedded = LlamaCppParser(gguf=gguf, adapter=adapter, cache_dir=tmp_path / "cache", timeout_s=120)
-    async with embedded.running():
-        assert await load_ended(embedded.health) == ComponentState.READY, embedded.health.detail
-        outcome = await embedded.parse("delete task 12")
-    assert embedded.merged is not None and embedded.merged.parent == tmp_path / "cache"
-    assert embedded.merged.name.startswith(f"{gguf.stem}+{adapter.stem}-")
-    assert embedded.health.detail.endswith("(adapter merged)")
-    assert parse_action(outcome.raw_output).model_dump()["action"] == "delete_task"
+    return path
 
 
-async def test_a_merge_that_cannot_be_made_falls_back_to_the_adapter_at_run_time(
-    gguf: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    adapter = shipped_adapter()
-    if adapter is None:
-        pytest.skip("this copy has no task adapter")
-    not_a_folder = tmp_path / "cache"
-    not_a_folder.write_text("a file where the cache folder should be")
-    caplog.set_level("WARNING", logger="mcp_server.nlu.llamacpp")
-    embedded = LlamaCppParser(gguf=gguf, adapter=adapter, cache_dir=not_a_folder, timeout_s=120)
-    async with embedded.running():
-        assert await load_ended(embedded.health) == ComponentState.READY, embedded.health.detail
-        outcome = await embedded.parse("delete task 12")
-    assert embedded.merged is None and not embedded.health.detail.endswith("(adapter merged)")
-    (warning,) = [r for r in caplog.records if r.message == "adapter_merge_failed"]
-    assert warning.__dict__["fallback"] == "run-time adapter" and "cache" in warning.__dict__["reason"]
-    assert parse_action(outcome.raw_output).model_dump()["action"] == "delete_task"
-
-
-async def test_a_merged_file_that_does_not_load_is_removed_and_the_adapter_applies_at_run_time(
-    gguf: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    adapter = shipped_adapter()
-    if adapter is None:
-        pytest.skip("this copy has no task adapter")
-    cache = tmp_path / "cache"
-    damaged = merged_model(gguf, adapter, cache)
-    with damaged.open("r+b") as file:  # as a disk that filled up mid-write would leave it
-        file.truncate(damaged.stat().st_size // 2)
-    caplog.set_level("WARNING", logger="mcp_server.nlu.llamacpp")
+async def loaded_and_answering(gguf: Path, adapter: Path, cache: Path) -> LlamaCppParser:
+    """A parser with the adapter and that merge cache, once it is loaded and has read a delete."""
     embedded = LlamaCppParser(gguf=gguf, adapter=adapter, cache_dir=cache, timeout_s=120)
     async with embedded.running():
         assert await load_ended(embedded.health) == ComponentState.READY, embedded.health.detail
         outcome = await embedded.parse("delete task 12")
+    assert parse_action(outcome.raw_output).model_dump()["action"] == "delete_task"
+    return embedded
+
+
+async def test_the_adapter_is_merged_into_the_base_at_load_by_default(
+    gguf: Path, adapter: Path, tmp_path: Path
+) -> None:
+    embedded = await loaded_and_answering(gguf, adapter, tmp_path / "cache")
+    assert embedded.merged is not None and embedded.merged.parent == tmp_path / "cache"
+    assert embedded.merged.name.startswith(f"{gguf.stem}+{adapter.stem}-")
+    assert embedded.health.detail.endswith("(adapter merged)")
+
+
+async def test_a_merge_that_cannot_be_made_falls_back_to_the_adapter_at_run_time(
+    gguf: Path, adapter: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+    caplog.set_level("WARNING", logger="mcp_server.nlu.llamacpp")
+    embedded = await loaded_and_answering(gguf, adapter, not_a_folder)
+    assert embedded.merged is None and not embedded.health.detail.endswith("(adapter merged)")
+    (warning,) = [r for r in caplog.records if r.message == "adapter_merge_failed"]
+    assert warning.__dict__["fallback"] == "run-time adapter" and "cache" in warning.__dict__["reason"]
+
+
+async def test_a_merged_file_that_does_not_load_is_removed_and_the_adapter_applies_at_run_time(
+    gguf: Path, adapter: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    damaged = merged_model(gguf, adapter, tmp_path / "cache")
+    with damaged.open("r+b") as file:  # as a disk that filled up mid-write would leave it
+        file.truncate(damaged.stat().st_size // 2)
+    caplog.set_level("WARNING", logger="mcp_server.nlu.llamacpp")
+    embedded = await loaded_and_answering(gguf, adapter, tmp_path / "cache")
     assert embedded.merged is None and not damaged.exists()
     assert [r.__dict__["path"] for r in caplog.records if r.message == "merged_model_unloadable"] == [str(damaged)]
-    assert parse_action(outcome.raw_output).model_dump()["action"] == "delete_task"
