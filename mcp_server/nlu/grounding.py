@@ -6,10 +6,10 @@ schema-valid, not right; these checks turn such misreadings into a clear refusal
 safe, or into the lesser action the command plainly asks for, before anything runs:
 
 - a delete needs words that ask for one ("delete", "remove", "bin it", "get rid of", "don't need
-  ... anymore", "cancel"...); moving or renaming never reads as deleting. A delete of a task the
-  command says is done ("task 3 can be marked off now", "knocked out the flu jab task"), with no
-  word asking for a delete and not asked as a question, is that task's complete: the command's
-  own meaning, and one a reopen undoes;
+  ... anymore", "cancel"...); moving or renaming never reads as deleting. A delete where the
+  command is one plain statement that the task is done ("task 3 can be marked off now", "knocked
+  out the flu jab task"; see `says_it_is_done`) is that task's complete: the command's own
+  meaning, and one a reopen undoes;
 - an update that changes nothing is no update ("did #21 already");
 - a complete is no answer to "un-complete the boiler task" or "reopen task 3", nor to "bin task 88"
   (a delete asked for, with no word of the task being done);
@@ -198,6 +198,9 @@ def check_task_is_named(action: Action, command: str) -> None:
         raise CommandRefused(f"'{title}' names no task; which task do you mean? Name it by id or by words of its title")
 
 
+_TASK_REF = frozenset({"task_id", "task_title"})  # what names the task, not what changes it
+
+
 def check_update_changes_something(action: Action) -> None:
     """An update_task that names a task and nothing to change ("did #21 already" read as an update)
     is a misreading: the task service refuses it too, so it is refused here, before it is counted or
@@ -207,9 +210,6 @@ def check_update_changes_something(action: Action) -> None:
             "the command was read as an update that changes nothing; say what to change, e.g. 'move task 3 to "
             "friday', or 'mark task 3 as done' to complete it"
         )
-
-
-_TASK_REF = frozenset({"task_id", "task_title"})
 
 
 def grounded(action: TaskAction, command: str) -> TaskAction:

@@ -367,7 +367,8 @@ class LlamaCppParser(GenerativeParser):
         try:
             from mcp_server.nlu.merged import merged_model  # needs gguf, part of the embedded extra
 
-            return merged_model(self.gguf, adapter, self.cache_dir, quant=quant)
+            # the base's digest was checked at the start of the load when it is pinned: not read again
+            return merged_model(self.gguf, adapter, self.cache_dir, quant=quant, base_sha256=self.expected_sha256)
         except Exception as exc:  # no gguf package, an unwritable cache, a tensor it cannot merge...
             self._merge_failed("adapter_merge_failed", exc, adapter)
             return None

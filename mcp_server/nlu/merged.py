@@ -206,14 +206,24 @@ def _copy_metadata(model: gguf.GGUFReader, writer: gguf.GGUFWriter, quant: str, 
     writer.add_string(MERGED_FROM_KEY, adapter_sha256)
 
 
-def merged_model(base: Path, adapter: Path, cache_dir: Path | None = None, *, quant: str = DEFAULT_QUANT) -> Path:
+def merged_model(
+    base: Path,
+    adapter: Path,
+    cache_dir: Path | None = None,
+    *,
+    quant: str = DEFAULT_QUANT,
+    base_sha256: str | None = None,
+) -> Path:
     """The merged GGUF for this base and adapter, built on first use and then reused: its name
     carries the sha256 of both files, so a retrained adapter (or another base) gets a new file, and
-    the files an older version of the same adapter file left are removed."""
+    the files an older version of the same adapter file left are removed. `base_sha256`: the base's
+    digest when the caller has just checked it (the base is not read a second time)."""
     if quant not in QUANTS:
         raise ValueError(f"unknown quant {quant!r}: one of {', '.join(QUANTS)}")
     folder = cache_dir if cache_dir is not None else default_cache_dir()
-    key = hashlib.sha256(f"{sha256_of(base)} {sha256_of(adapter)} {quant} {MERGE_VERSION}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        f"{base_sha256 or sha256_of(base)} {sha256_of(adapter)} {quant} {MERGE_VERSION}".encode()
+    ).hexdigest()[:16]
     # Files merged from this adapter file, by where it is: another adapter of the same name keeps its own.
     where = hashlib.sha256(str(adapter.resolve()).encode()).hexdigest()[:8]
     stem = f"{base.stem}+{adapter.stem}-{where}.{quant}."

@@ -221,6 +221,8 @@ def test_the_cache_reuses_a_merged_file_and_rebuilds_it_when_an_input_changes(
     made = first.stat()
     again = merged_model(base, lora, cache)
     assert again == first and (again.stat().st_ino, again.stat().st_mtime_ns) == (made.st_ino, made.st_mtime_ns)
+    known = merged_model(base, lora, cache, base_sha256=sha256_of(base))  # a digest the caller checked
+    assert known == first and known.stat().st_ino == made.st_ino
 
     _small_adapter(adapter, lora, alpha=8.0)  # retrained: same name, other content
     rebuilt = merged_model(base, lora, cache)
