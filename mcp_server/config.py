@@ -77,6 +77,7 @@ class Settings:
     model_timeout_s: float = 30.0
     model_load_timeout_s: float = 300.0
     model_threads: int | None = None
+    model_shared_threads: int | None = None
     model_concurrency: int = 2
     model_queue: int = 16
     timezone: str = "UTC"
@@ -89,7 +90,9 @@ class Settings:
             raise ConfigError(f"log level must be one of {', '.join(LEVELS)}, got {self.log_level!r}")
         if self.model_timeout_s <= 0 or self.model_concurrency < 1 or self.model_queue < 0:
             raise ConfigError("model timeout must be > 0, concurrency >= 1 and queue >= 0")
-        if self.model_load_timeout_s <= 0 or (self.model_threads is not None and self.model_threads < 1):
+        if self.model_load_timeout_s <= 0 or any(
+            threads is not None and threads < 1 for threads in (self.model_threads, self.model_shared_threads)
+        ):
             raise ConfigError("model load timeout must be > 0 and model threads >= 1")
         try:
             zone(self.timezone)
@@ -396,6 +399,15 @@ MODEL_OPTIONS: tuple[Option, ...] = (
         "TASK_API_MODEL_THREADS",
         int,
         shown_default="the usable cores less one, at most 8",
+        empty_is_unset=True,
+    ),
+    Option(
+        "--model-shared-threads",
+        "model_shared_threads",
+        "CPU threads of the embedded model for a step that decodes several commands together",
+        "TASK_API_MODEL_SHARED_THREADS",
+        int,
+        shown_default="--model-threads",
         empty_is_unset=True,
     ),
     Option(

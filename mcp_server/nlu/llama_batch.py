@@ -80,7 +80,7 @@ class Sampling:
 class EngineConfig:
     gguf: Path
     adapter: Path | None
-    threads: int
+    threads: int  # for a step that decodes one sequence (its prompt or its next token)
     prefix: str  # the text every prompt starts with (the system turn): decoded once at load
     grammar: str  # GBNF, the same for every sequence
     sampling: Sampling
@@ -94,6 +94,9 @@ class EngineConfig:
     # complete: appended without sampling, checked token by token against the grammar, and decoded
     # in one step with the token before it.
     forced: Callable[[str], tuple[str, bool]] | None = None
+    # For a step that decodes two sequences or more (None: `threads`). Such a step is several times
+    # one sequence's work, so on an otherwise idle machine another core pays for its barrier.
+    shared_threads: int | None = None
 
     @property
     def n_ctx(self) -> int:
@@ -335,6 +338,7 @@ class BatchEngine:
         self.tokens_generated = 0  # sampled
         self.tokens_forced = 0  # appended as the contract decided, without sampling
         self.peak_sequences = 0  # the most sequences one step has decoded together
+        self.shared_steps = 0  # steps decoded with `shared_threads`
         # Try the grammar on the best candidates first (the same tokens, in less time); tests and
         # benchmarks turn it off to compare. Read when a sequence joins.
         self.shortcut = True
@@ -375,6 +379,7 @@ class BatchEngine:
         context_params.kv_unified = True  # one cache for all sequences: the prefix's cells are shared
         context_params.n_threads = config.threads
         context_params.n_threads_batch = config.threads
+        self._step_threads = config.threads
         context_params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as the serial path
         self._ctx = llama_cpp.llama_init_from_model(self._model, context_params)
         if not self._ctx:
@@ -530,6 +535,14 @@ class BatchEngine:
         if not self._active:
             return
         self.peak_sequences = max(self.peak_sequences, len(self._active))
+        threads = self.config.threads
+        if len(self._active) > 1 and self.config.shared_threads is not None:
+            threads = self.config.shared_threads
+        if threads != self._step_threads:  # llama.cpp reads them at each decode; setting them is cheap
+            llama_cpp.llama_set_n_threads(self._ctx, threads, threads)
+            self._step_threads = threads
+        if threads != self.config.threads:
+            self.shared_steps += 1
         self._batch.n_tokens = 0
         for sequence in self._active:
             for token in sequence.pending:

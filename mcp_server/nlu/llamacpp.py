@@ -10,7 +10,9 @@
   grows, for progress notifications. A command past its timeout gets the model's timeout error at
   once, and its sequence leaves the batch at the next step; the other commands go on.
 - Threads: the usable cores less one by default (`--model-threads`), so that a second busy process
-  or the event loop does not stall every token.
+  or the event loop does not stall every token. A step that decodes several commands together may
+  take more (`--model-shared-threads`): on a machine the server has to itself, every core answers
+  ten clients in 0.63-0.69x the P99; with another busy process, in 1.7x (docs/performance.md).
 - Loading (and a short warm-up generation) has its own timeout (`--model-load-timeout`), and never
   touches stdout: llama.cpp's messages go to the log.
 - A GGUF LoRA adapter (the task fine-tune, `task-api-mcp train`) is used when given; the one
@@ -143,6 +145,7 @@ def engine_config(
     gguf: Path,
     adapter: Path | None,
     threads: int,
+    shared_threads: int | None = None,
     max_sequences: int = DEFAULT_SEQUENCES,
     temperature: float = float(OPTIONS["temperature"]),
 ) -> EngineConfig:
@@ -157,6 +160,7 @@ def engine_config(
         gguf=gguf,
         adapter=adapter,
         threads=threads,
+        shared_threads=shared_threads,
         prefix=system_prefix(),
         grammar=grammar._grammar,
         sampling=Sampling(temperature=temperature, top_p=float(OPTIONS["top_p"])),
@@ -173,11 +177,14 @@ def default_threads() -> int:
     else shares the machine), at most MAX_DEFAULT_THREADS. A llama.cpp thread that must wait for
     a busy core stalls every token, so taking all cores makes latency collapse once anything else
     runs; one fewer degrades gracefully."""
+    return max(1, min(_usable_cpus() - 1, MAX_DEFAULT_THREADS))
+
+
+def _usable_cpus() -> int:
     try:
-        usable = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
-    return max(1, min(usable - 1, MAX_DEFAULT_THREADS))
+        return os.cpu_count() or 1
 
 
 # enum ggml_log_level in ggml.h: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (more of the last one)
@@ -222,6 +229,7 @@ class LlamaCppParser(GenerativeParser):
         load_timeout_s: float = DEFAULT_LOAD_TIMEOUT_S,
         max_queued: int = 16,
         threads: int | None = None,
+        shared_threads: int | None = None,
         expected_sha256: str | None = None,
         max_sequences: int = DEFAULT_SEQUENCES,
         merge: str | None = "q8_0",
@@ -238,6 +246,8 @@ class LlamaCppParser(GenerativeParser):
         self.timeout_s = timeout_s
         self.load_timeout_s = load_timeout_s
         self.threads = threads or default_threads()
+        # Several commands in one step: as set (never fewer than `threads`), else `threads`.
+        self.shared_threads = max(self.threads, shared_threads or self.threads)
         self.expected_sha256 = expected_sha256
         self.max_sequences = max_sequences
         self.merge = merge
@@ -292,6 +302,7 @@ class LlamaCppParser(GenerativeParser):
                 "adapter": str(self.adapter) if self.adapter else None,
                 "merged": str(self.merged) if self.merged else None,
                 "threads": self.threads,
+                "shared_threads": self.shared_threads,
                 "sequences": self.max_sequences,
                 "load_ms": round((time.perf_counter() - started) * 1000, 1),
             },
@@ -343,7 +354,11 @@ class LlamaCppParser(GenerativeParser):
 
         def engine_on(weights: Path, adapter: Path | None) -> BatchEngine:
             config = engine_config(
-                gguf=weights, adapter=adapter, threads=self.threads, max_sequences=self.max_sequences
+                gguf=weights,
+                adapter=adapter,
+                threads=self.threads,
+                shared_threads=self.shared_threads,
+                max_sequences=self.max_sequences,
             )
             return BatchEngine(config)
 

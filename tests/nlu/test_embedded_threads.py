@@ -1,6 +1,7 @@
-"""How many CPU threads the embedded model takes: by default one core fewer than the process may
-use (so that a second busy process or the event loop does not stall every token), or what
---model-threads / TASK_API_MODEL_THREADS say; prompts and batched steps use the same number."""
+"""How many CPU threads the embedded model takes: for one command, by default one core fewer than
+the process may use (so that a second busy process or the event loop does not stall every token),
+or what --model-threads / TASK_API_MODEL_THREADS say; a step that decodes several commands
+together takes as many, or what --model-shared-threads / TASK_API_MODEL_SHARED_THREADS say."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from mcp_server.app import build_embedded
 from mcp_server.cli import build_parser
 from mcp_server.config import ConfigError, Settings, settings_from_args
-from mcp_server.nlu.llamacpp import LlamaCppParser
+from mcp_server.nlu.llamacpp import LlamaCppParser, render_chatml
+from mcp_server.nlu.prompt import messages_for
 from tests.support.embedded import require_embedded
 from tests.support.waiting import load_ended
 
@@ -26,10 +28,18 @@ def gguf() -> Path:
     return require_embedded()
 
 
-def test_the_default_leaves_a_core_free(gguf: Path) -> None:
+def test_the_default_leaves_a_core_free_for_one_command_and_for_several(gguf: Path) -> None:
     embedded = build_embedded(Settings())
     assert embedded is not None
     assert embedded.threads == max(1, min(_usable_cpus() - 1, 8))
+    assert embedded.shared_threads == embedded.threads
+
+
+def test_shared_steps_take_the_threads_set_for_them_never_fewer_than_one_commands(gguf: Path) -> None:
+    assert build_embedded(Settings(model_threads=1)).shared_threads == 1  # type: ignore[union-attr]
+    both = build_embedded(Settings(model_threads=1, model_shared_threads=3))
+    assert (both.threads, both.shared_threads) == (1, 3)  # type: ignore[union-attr]
+    assert build_embedded(Settings(model_threads=2, model_shared_threads=1)).shared_threads == 2  # type: ignore[union-attr]
 
 
 def test_model_threads_from_the_flag_and_the_environment(gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,6 +51,12 @@ def test_model_threads_from_the_flag_and_the_environment(gguf: Path, monkeypatch
     assert from_env.model_threads == 3 and from_env.model_load_timeout_s == 45
     with pytest.raises(ConfigError, match="model threads"):
         Settings(model_threads=0).validate()
+    monkeypatch.setenv("TASK_API_MODEL_SHARED_THREADS", "2")
+    assert settings_from_args(build_parser().parse_args(["serve"])).model_shared_threads == 2
+    flagged = settings_from_args(build_parser().parse_args(["serve", "--model-shared-threads", "4"]))
+    assert flagged.model_shared_threads == 4
+    with pytest.raises(ConfigError, match="model threads"):
+        Settings(model_shared_threads=0).validate()
     with pytest.raises(ConfigError, match="load timeout"):
         Settings(model_load_timeout_s=0).validate()
 
@@ -55,3 +71,29 @@ async def test_generation_and_the_prompt_use_the_chosen_threads(gguf: Path) -> N
         assert parser._engine is not None
         threads = parser._engine.threads
     assert threads == (1, 1)
+
+
+@pytest.mark.anyio
+async def test_a_step_of_several_commands_takes_the_shared_threads_and_one_alone_does_not(gguf: Path) -> None:
+    """llama.cpp is told the threads before each decode: one command alone (its prompt included)
+    keeps to `threads`; steps that decode two commands take `shared_threads`, with the answers
+    they get alone."""
+    from mcp_server.nlu.llama_batch import Sampling
+
+    parser = LlamaCppParser(gguf=gguf, threads=1, shared_threads=2)
+    greedy = Sampling(temperature=0.0, top_p=1.0)
+    commands = [
+        render_chatml(messages_for(text))
+        for text in ("remind me to water the plants", "push the dentist appointment to friday")
+    ]
+    async with parser.running():
+        await load_ended(parser.health)
+        engine = parser._engine
+        assert engine is not None
+        engine.shared_steps = 0
+        alone = [engine.submit(prompt, 48, greedy).wait(120) for prompt in commands]
+        assert engine.shared_steps == 0 and engine.threads == (1, 1)
+        generations = [engine.submit(prompt, 48, greedy) for prompt in commands]
+        together = [generation.wait(120) for generation in generations]
+        assert engine.shared_steps > 0
+    assert together == alone
