@@ -136,6 +136,11 @@ async def commands(parser: LlamaCppParser, calls: int, concurrent: int = 1) -> l
     return samples
 
 
+def _engine_counts(parser: LlamaCppParser) -> dict[str, int]:
+    engine = parser._engine
+    return {"peak_sequences": engine.peak_sequences, "shared_steps": engine.shared_steps} if engine else {}
+
+
 async def measure(
     calls: int, concurrent: int, old: tuple[int, int], new: tuple[int, int], busy_threads: int
 ) -> dict[str, Any]:
@@ -145,8 +150,8 @@ async def measure(
     async with old_parser.running(), new_parser.running():
         await wait_ready(old_parser)
         await wait_ready(new_parser)
-        for parser in (old_parser, new_parser):
-            await commands(parser, 1)  # the first command of each, not measured
+        for parser in (old_parser, new_parser):  # not measured: the first command, and a first group
+            await commands(parser, concurrent, concurrent)
         runs["old_alone"] = figures(await commands(old_parser, calls, concurrent))
         runs["new_alone"] = figures(await commands(new_parser, calls, concurrent))
         busy = start_busy_process(busy_threads)
@@ -164,8 +169,10 @@ async def measure(
         "calls": calls,
         "concurrent": concurrent,
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "threads": {"old": old[0], "new": new[0], "busy_process": busy_threads},
-        "shared_threads": {"old": old[1], "new": new[1]},
+        "threads": {"old": old_parser.threads, "new": new_parser.threads, "busy_process": busy_threads},
+        "shared_threads": {"old": old_parser.shared_threads, "new": new_parser.shared_threads},
+        # what each engine did: the most commands one step decoded, and the steps of several
+        "engines": {name: _engine_counts(p) for name, p in (("old", old_parser), ("new", new_parser))},
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         **runs,
         "ratios": {
@@ -188,6 +195,8 @@ def main() -> None:
     parser.add_argument("--busy-threads", type=int, default=os.cpu_count() or 1, help="the other process's threads")
     parser.add_argument("--busy-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.concurrent < 1 or args.calls < 1:
+        parser.error("--calls and --concurrent must be at least 1")
     if args.busy_loop:
         busy_loop(args.busy_threads)
         return
@@ -200,7 +209,8 @@ def main() -> None:
         f"llama.cpp with {args.busy_threads} threads"
     )
     print(f"{'threads':<22}{'alone p50':>11}{'p99':>9}{'contended p50':>15}{'p99':>9}{'ratio p50':>11}{'p99':>7}")
-    for label, key in ((f"old ({old[0]}, shared {old[1]})", "old"), (f"new ({new[0]}, shared {new[1]})", "new")):
+    for key in ("old", "new"):
+        label = f"{key} ({result['threads'][key]}, shared {result['shared_threads'][key]})"
         alone, busy = result[f"{key}_alone"], result[f"{key}_contended"]
         r = result["ratios"][f"{key}_contended_vs_alone"]
         print(

@@ -90,10 +90,10 @@ class Settings:
             raise ConfigError(f"log level must be one of {', '.join(LEVELS)}, got {self.log_level!r}")
         if self.model_timeout_s <= 0 or self.model_concurrency < 1 or self.model_queue < 0:
             raise ConfigError("model timeout must be > 0, concurrency >= 1 and queue >= 0")
-        if self.model_load_timeout_s <= 0 or any(
-            threads is not None and threads < 1 for threads in (self.model_threads, self.model_shared_threads)
-        ):
+        if self.model_load_timeout_s <= 0 or (self.model_threads is not None and self.model_threads < 1):
             raise ConfigError("model load timeout must be > 0 and model threads >= 1")
+        if self.model_shared_threads is not None and self.model_shared_threads < 1:
+            raise ConfigError(f"model shared threads must be >= 1, got {self.model_shared_threads}")
         try:
             zone(self.timezone)
         except DateError as exc:
@@ -407,7 +407,7 @@ MODEL_OPTIONS: tuple[Option, ...] = (
         "CPU threads of the embedded model for a step that decodes several commands together",
         "TASK_API_MODEL_SHARED_THREADS",
         int,
-        shown_default="--model-threads",
+        shown_default="--model-threads; never fewer",
         empty_is_unset=True,
     ),
     Option(

@@ -56,7 +56,13 @@ WINDOW = 8.0  # the grammar is tried first on the tokens this close to the best 
 CANDIDATES = 64  # and else on this many of the highest-scoring ones
 MARGIN = 1e-3  # float slack for the shortcut's tests: closer calls take the full path
 
-_REQUIRED = ("llama_memory_seq_cp", "llama_memory_seq_rm", "llama_set_adapters_lora", "llama_sampler_clone")
+_REQUIRED = (
+    "llama_memory_seq_cp",
+    "llama_memory_seq_rm",
+    "llama_set_adapters_lora",
+    "llama_sampler_clone",
+    "llama_set_n_threads",
+)
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])  # llama_token_data
 
 
@@ -338,7 +344,7 @@ class BatchEngine:
         self.tokens_generated = 0  # sampled
         self.tokens_forced = 0  # appended as the contract decided, without sampling
         self.peak_sequences = 0  # the most sequences one step has decoded together
-        self.shared_steps = 0  # steps decoded with `shared_threads`
+        self.shared_steps = 0  # steps that decoded two sequences or more
         # Try the grammar on the best candidates first (the same tokens, in less time); tests and
         # benchmarks turn it off to compare. Read when a sequence joins.
         self.shortcut = True
@@ -478,7 +484,8 @@ class BatchEngine:
 
     @property
     def threads(self) -> tuple[int, int]:
-        """The context's threads for one token and for a batch, as llama.cpp reports them."""
+        """The context's threads for one token and for a batch, as llama.cpp reports them: those of
+        the last step (`shared_threads` after a step of several sequences, until one of one)."""
         return llama_cpp.llama_n_threads(self._ctx), llama_cpp.llama_n_threads_batch(self._ctx)
 
     @property
@@ -536,13 +543,12 @@ class BatchEngine:
             return
         self.peak_sequences = max(self.peak_sequences, len(self._active))
         threads = self.config.threads
-        if len(self._active) > 1 and self.config.shared_threads is not None:
-            threads = self.config.shared_threads
+        if len(self._active) > 1:
+            self.shared_steps += 1
+            threads = self.config.shared_threads or threads
         if threads != self._step_threads:  # llama.cpp reads them at each decode; setting them is cheap
             llama_cpp.llama_set_n_threads(self._ctx, threads, threads)
             self._step_threads = threads
-        if threads != self.config.threads:
-            self.shared_steps += 1
         self._batch.n_tokens = 0
         for sequence in self._active:
             for token in sequence.pending:

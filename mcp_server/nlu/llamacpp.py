@@ -11,8 +11,8 @@
   once, and its sequence leaves the batch at the next step; the other commands go on.
 - Threads: the usable cores less one by default (`--model-threads`), so that a second busy process
   or the event loop does not stall every token. A step that decodes several commands together may
-  take more (`--model-shared-threads`): on a machine the server has to itself, every core answers
-  ten clients in 0.63-0.69x the P99; with another busy process, in 1.7x (docs/performance.md).
+  take more (`--model-shared-threads`): on 2 cores, 2 threads there answered ten clients in
+  0.63-0.69x the P99 of 1 on an idle machine, and in 1.7x beside a busy process (docs/performance.md).
 - Loading (and a short warm-up generation) has its own timeout (`--model-load-timeout`), and never
   touches stdout: llama.cpp's messages go to the log.
 - A GGUF LoRA adapter (the task fine-tune, `task-api-mcp train`) is used when given; the one
@@ -177,14 +177,11 @@ def default_threads() -> int:
     else shares the machine), at most MAX_DEFAULT_THREADS. A llama.cpp thread that must wait for
     a busy core stalls every token, so taking all cores makes latency collapse once anything else
     runs; one fewer degrades gracefully."""
-    return max(1, min(_usable_cpus() - 1, MAX_DEFAULT_THREADS))
-
-
-def _usable_cpus() -> int:
     try:
-        return len(os.sched_getaffinity(0))
+        usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        usable = os.cpu_count() or 1
+    return max(1, min(usable - 1, MAX_DEFAULT_THREADS))
 
 
 # enum ggml_log_level in ggml.h: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (more of the last one)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_model_threads_from_the_flag_and_the_environment(gguf: Path, monkeypatch
     assert settings_from_args(build_parser().parse_args(["serve"])).model_shared_threads == 2
     flagged = settings_from_args(build_parser().parse_args(["serve", "--model-shared-threads", "4"]))
     assert flagged.model_shared_threads == 4
-    with pytest.raises(ConfigError, match="model threads"):
+    with pytest.raises(ConfigError, match="model shared threads must be >= 1, got 0"):
         Settings(model_shared_threads=0).validate()
     with pytest.raises(ConfigError, match="load timeout"):
         Settings(model_load_timeout_s=0).validate()
@@ -74,11 +75,23 @@ async def test_generation_and_the_prompt_use_the_chosen_threads(gguf: Path) -> N
 
 
 @pytest.mark.anyio
-async def test_a_step_of_several_commands_takes_the_shared_threads_and_one_alone_does_not(gguf: Path) -> None:
-    """llama.cpp is told the threads before each decode: one command alone (its prompt included)
-    keeps to `threads`; steps that decode two commands take `shared_threads`, with the answers
-    they get alone."""
+async def test_a_step_of_several_commands_takes_the_shared_threads_and_one_alone_does_not(
+    gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What llama.cpp holds at each decode: one command alone (its prompt included) decodes with
+    `threads`; steps that decode two commands with `shared_threads`, and the next step of one
+    command alone with `threads` again; the answers are those the commands get alone."""
+    import llama_cpp
+
     from mcp_server.nlu.llama_batch import Sampling
+
+    decodes: list[tuple[int, int, int]] = []  # (sequences in the batch, threads, batch threads)
+    decode = llama_cpp.llama_decode
+
+    def recording(ctx: Any, batch: Any) -> int:
+        sequences = {batch.seq_id[row][0] for row in range(batch.n_tokens)}
+        decodes.append((len(sequences), llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx)))
+        return int(decode(ctx, batch))
 
     parser = LlamaCppParser(gguf=gguf, threads=1, shared_threads=2)
     greedy = Sampling(temperature=0.0, top_p=1.0)
@@ -90,10 +103,16 @@ async def test_a_step_of_several_commands_takes_the_shared_threads_and_one_alone
         await load_ended(parser.health)
         engine = parser._engine
         assert engine is not None
-        engine.shared_steps = 0
+        monkeypatch.setattr(llama_cpp, "llama_decode", recording)
         alone = [engine.submit(prompt, 48, greedy).wait(120) for prompt in commands]
-        assert engine.shared_steps == 0 and engine.threads == (1, 1)
+        alone_decodes, decodes[:] = decodes[:], []
         generations = [engine.submit(prompt, 48, greedy) for prompt in commands]
         together = [generation.wait(120) for generation in generations]
-        assert engine.shared_steps > 0
-    assert together == alone
+        together_decodes, decodes[:] = decodes[:], []
+        again = engine.submit(commands[0], 48, greedy).wait(120)
+        monkeypatch.setattr(llama_cpp, "llama_decode", decode)
+    assert together == alone and again == alone[0]
+    assert alone_decodes and set(alone_decodes) == {(1, 1, 1)}
+    assert {(2, 2, 2)} <= set(together_decodes) <= {(1, 1, 1), (2, 2, 2)}
+    assert engine.shared_steps == sum(1 for step in together_decodes if step[0] > 1)
+    assert decodes and set(decodes) == {(1, 1, 1)}  # back to one thread once a command is alone
