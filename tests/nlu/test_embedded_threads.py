@@ -58,6 +58,11 @@ def test_model_threads_from_the_flag_and_the_environment(gguf: Path, monkeypatch
     assert flagged.model_shared_threads == 4
     with pytest.raises(ConfigError, match="model shared threads must be >= 1, got 0"):
         Settings(model_shared_threads=0).validate()
+    monkeypatch.setenv("TASK_API_MODEL_SHARED_THREADS", "")  # empty: unset
+    assert settings_from_args(build_parser().parse_args(["serve"])).model_shared_threads is None
+    monkeypatch.setenv("TASK_API_MODEL_SHARED_THREADS", "-1")
+    with pytest.raises(ConfigError, match="model shared threads must be >= 1, got -1"):
+        settings_from_args(build_parser().parse_args(["serve"])).validate()
     with pytest.raises(ConfigError, match="load timeout"):
         Settings(model_load_timeout_s=0).validate()
 
