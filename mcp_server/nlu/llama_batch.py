@@ -383,9 +383,14 @@ class BatchEngine:
         context_params.n_ubatch = UBATCH_TOKENS
         context_params.n_seq_max = config.max_sequences + 1
         context_params.kv_unified = True  # one cache for all sequences: the prefix's cells are shared
-        context_params.n_threads = config.threads
-        context_params.n_threads_batch = config.threads
-        self._step_threads = config.threads
+        # One thread until the scheduler's first step sets its own count. With llama.cpp's OpenMP
+        # build, one decode of several threads here, on the loading thread (the system prompt's),
+        # made every later decode of several threads on the scheduler thread slower than one
+        # thread: commands alone on two threads, P50 357 ms with the system prompt decoded on two,
+        # 179 ms with it decoded on one (one thread throughout: 297 ms).
+        context_params.n_threads = 1
+        context_params.n_threads_batch = 1
+        self._step_threads = 1
         context_params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as the serial path
         self._ctx = llama_cpp.llama_init_from_model(self._model, context_params)
         if not self._ctx:

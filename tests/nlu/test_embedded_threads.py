@@ -121,3 +121,35 @@ async def test_a_step_of_several_commands_takes_the_shared_threads_and_one_alone
     assert {(2, 2, 2)} <= set(together_decodes) <= {(1, 1, 1), (2, 2, 2)}
     assert engine.shared_steps == sum(1 for step in together_decodes if step[0] > 1)
     assert decodes and set(decodes) == {(1, 1, 1)}  # back to one thread once a command is alone
+
+
+@pytest.mark.anyio
+async def test_the_system_prompt_decodes_on_one_thread_and_commands_on_the_chosen_ones(
+    gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load decodes the shared system prompt with one thread, on the loading thread; every
+    decode of several threads runs on the scheduler's own thread (a decode of several threads on
+    the loading thread made the scheduler's twice as slow: see BatchEngine._load)."""
+    import threading
+
+    import llama_cpp
+
+    decodes: list[tuple[str, frozenset[int], int, int]] = []  # (thread, sequences, threads, batch threads)
+    decode = llama_cpp.llama_decode
+
+    def recording(ctx: Any, batch: Any) -> int:
+        sequences = frozenset(batch.seq_id[row][0] for row in range(batch.n_tokens))
+        threads = (llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx))
+        decodes.append((threading.current_thread().name, sequences, *threads))
+        return int(decode(ctx, batch))
+
+    monkeypatch.setattr(llama_cpp, "llama_decode", recording)
+    parser = LlamaCppParser(gguf=gguf, threads=2)
+    async with parser.running():
+        await load_ended(parser.health)
+        assert parser._engine is not None
+        parser._engine.submit(render_chatml(messages_for("remind me to water the plants")), 32).wait(120)
+    prefix, *steps = decodes
+    assert prefix[0] != "llama-batch" and prefix[1:] == (frozenset({0}), 1, 1)
+    assert steps and {step[0] for step in steps} == {"llama-batch"}
+    assert {step[2:] for step in steps} == {(2, 2)}
