@@ -24,6 +24,31 @@ def _usable_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+Decode = tuple[str, frozenset[int], int, int]  # (thread, sequences in the batch, threads, batch threads)
+
+
+def _recording(decodes: list[Decode]) -> Any:
+    """llama_decode, noting what llama.cpp holds at each call and on which thread."""
+    import threading
+
+    import llama_cpp
+
+    decode = llama_cpp.llama_decode
+
+    def recording(ctx: Any, batch: Any) -> int:
+        sequences = frozenset(batch.seq_id[row][0] for row in range(batch.n_tokens))
+        threads = (llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx))
+        decodes.append((threading.current_thread().name, sequences, *threads))
+        return int(decode(ctx, batch))
+
+    return recording
+
+
+def _counts(decodes: list[Decode]) -> list[tuple[int, int, int]]:
+    """(sequences in the batch, threads, batch threads) of each decode."""
+    return [(len(sequences), threads, batch) for _, sequences, threads, batch in decodes]
+
+
 @pytest.fixture(scope="module")
 def gguf() -> Path:
     return require_embedded()
@@ -90,13 +115,9 @@ async def test_a_step_of_several_commands_takes_the_shared_threads_and_one_alone
 
     from mcp_server.nlu.llama_batch import Sampling
 
-    decodes: list[tuple[int, int, int]] = []  # (sequences in the batch, threads, batch threads)
     decode = llama_cpp.llama_decode
-
-    def recording(ctx: Any, batch: Any) -> int:
-        sequences = {batch.seq_id[row][0] for row in range(batch.n_tokens)}
-        decodes.append((len(sequences), llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx)))
-        return int(decode(ctx, batch))
+    seen: list[Decode] = []
+    recording = _recording(seen)
 
     parser = LlamaCppParser(gguf=gguf, threads=1, shared_threads=2)
     greedy = Sampling(temperature=0.0, top_p=1.0)
@@ -110,12 +131,13 @@ async def test_a_step_of_several_commands_takes_the_shared_threads_and_one_alone
         assert engine is not None
         monkeypatch.setattr(llama_cpp, "llama_decode", recording)
         alone = [engine.submit(prompt, 48, greedy).wait(120) for prompt in commands]
-        alone_decodes, decodes[:] = decodes[:], []
+        alone_decodes, seen[:] = _counts(seen), []
         generations = [engine.submit(prompt, 48, greedy) for prompt in commands]
         together = [generation.wait(120) for generation in generations]
-        together_decodes, decodes[:] = decodes[:], []
+        together_decodes, seen[:] = _counts(seen), []
         again = engine.submit(commands[0], 48, greedy).wait(120)
         monkeypatch.setattr(llama_cpp, "llama_decode", decode)
+    decodes = _counts(seen)
     assert together == alone and again == alone[0]
     assert alone_decodes and set(alone_decodes) == {(1, 1, 1)}
     assert {(2, 2, 2)} <= set(together_decodes) <= {(1, 1, 1), (2, 2, 2)}
@@ -130,20 +152,10 @@ async def test_the_system_prompt_decodes_on_one_thread_and_commands_on_the_chose
     """The load decodes the shared system prompt with one thread, on the loading thread; every
     decode of several threads runs on the scheduler's own thread (a decode of several threads on
     the loading thread made the scheduler's twice as slow: see BatchEngine._load)."""
-    import threading
-
     import llama_cpp
 
-    decodes: list[tuple[str, frozenset[int], int, int]] = []  # (thread, sequences, threads, batch threads)
-    decode = llama_cpp.llama_decode
-
-    def recording(ctx: Any, batch: Any) -> int:
-        sequences = frozenset(batch.seq_id[row][0] for row in range(batch.n_tokens))
-        threads = (llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx))
-        decodes.append((threading.current_thread().name, sequences, *threads))
-        return int(decode(ctx, batch))
-
-    monkeypatch.setattr(llama_cpp, "llama_decode", recording)
+    decodes: list[Decode] = []
+    monkeypatch.setattr(llama_cpp, "llama_decode", _recording(decodes))
     parser = LlamaCppParser(gguf=gguf, threads=2)
     async with parser.running():
         await load_ended(parser.health)
