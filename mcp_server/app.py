@@ -15,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_server.commands.executor import CommandExecutor
 from mcp_server.commands.runner import CommandRunner
 from mcp_server.config import ConfigError, Settings
+from mcp_server.core.keys import ApiKeys
 from mcp_server.core.service import TaskService
 from mcp_server.mcp.notifications import ClientNotifier
 from mcp_server.mcp.server import build_server
@@ -37,6 +38,7 @@ class App:
     """Everything one running server holds."""
 
     service: TaskService
+    keys: ApiKeys
     health: Health
     server: MCPServer
     parser: CommandParser | None
@@ -144,6 +146,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 background.start_soon(anyio.to_thread.run_sync, dates.warm_up)
             yield App(
                 service=service,
+                keys=ApiKeys(store),
                 health=health,
                 server=server,
                 parser=parser,

@@ -1,4 +1,4 @@
-"""`task-api-mcp`: serve (stdio or streamable HTTP), eval, modelfile, model-files, train.
+"""`task-api-mcp`: serve (stdio or streamable HTTP), keys, eval, modelfile, model-files, train.
 
 Each command imports what it needs when it runs: `--version` and the start of a stdio server (which
 MCP clients spawn per session) must not wait on the HTTP stack, database drivers or model clients."""
@@ -25,6 +25,7 @@ from mcp_server.config import (
     model_settings_from_args,
     settings_from_args,
 )
+from mcp_server.keys_command import add_keys_parser, run_keys
 from mcp_server.nlu.model_files import ADAPTER_GGUF, BASE_GGUF, TEST_MODEL_REQUIREMENT
 
 logger = logging.getLogger("mcp_server")
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the MCP server (stdio by default)")
     add_serve_arguments(serve_parser)
     add_model_arguments(serve_parser)
+    add_keys_parser(commands)
     eval_parser = commands.add_parser("eval", help="measure a parser on a labelled dataset (JSON on stdout)")
     eval_parser.add_argument(
         "--dataset", type=Path, nargs="+", required=True, help="JSONL: command, expected, now, timezone (one or more)"
@@ -181,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "eval":
         run_eval(parser, args)
+        return
+    if args.command == "keys":
+        run_keys(parser, args)
         return
     if args.command is None:
         args = parser.parse_args(["serve", *argv])

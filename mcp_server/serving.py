@@ -58,6 +58,7 @@ def http_app(app: App, settings: Settings) -> ASGIApp:
         host=settings.host,
         stateless=settings.stateless,
         token=settings.token,
+        keys=app.keys,
         allowed_hosts=settings.allowed_hosts,
         allowed_origins=settings.allowed_origins,
     )

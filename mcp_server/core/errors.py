@@ -18,6 +18,7 @@ class ErrorKind(StrEnum):
     AMBIGUOUS = "ambiguous"
     CONFIRMATION_REQUIRED = "confirmation_required"
     REFUSED = "refused"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
     MODEL_UNAVAILABLE = "model_unavailable"
     INVALID_MODEL_OUTPUT = "invalid_model_output"
     ABORTED = "aborted"
@@ -76,6 +77,16 @@ class BatchAborted(TaskError):
 
 class InvalidInput(TaskError):
     kind = ErrorKind.INVALID_INPUT
+
+
+class ScopeMissing(TaskError):
+    """The credentials of the call do not grant the scope it needs (a read-only key asked to write)."""
+
+    kind = ErrorKind.INSUFFICIENT_SCOPE
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__(f"these credentials do not grant the {scope} scope this call needs; use a key that has it")
 
 
 class StoreUnavailable(TaskError):

@@ -49,6 +49,7 @@ from mcp_server.core.domain import (
 )
 from mcp_server.core.errors import BatchAborted, InvalidInput, StoreUnavailable, TaskError, TaskNotFound
 from mcp_server.core.history import HISTORY_READ_MAX, TaskHistory
+from mcp_server.core.principals import Scope, acting_owner, acting_principal
 from mcp_server.core.recurrence import RepeatFrom
 from mcp_server.core.storage import TaskStore
 from mcp_server.core.trash import TRASH_DAYS_DEFAULT
@@ -150,6 +151,11 @@ def _fingerprint(new: NewTask) -> str:
     return _digest(new.model_dump_json(exclude=defaults))
 
 
+def _reading() -> None:
+    """Every read needs the read scope of the acting principal."""
+    acting_principal().require(Scope.READ)
+
+
 class _Rollback(Exception):
     """Raised inside an atomic batch's transaction to undo it."""
 
@@ -163,7 +169,8 @@ class TaskService:
         self.trash_days = trash_days
         self._listeners: list[ChangeListener] = []
         self._lists_listeners: list[ListsListener] = []
-        self._purged_at: float | None = None
+        # When each principal's trash was last purged (every principal purges only its own).
+        self._purged_at: dict[str, float] = {}
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call listener(task_id) after a task is created, changed, deleted or purged."""
@@ -189,8 +196,11 @@ class TaskService:
                     logger.exception("lists change listener failed")
 
     @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[Writes]:
-        """One transaction with the write rules over it; listeners hear of the changes after the commit."""
+    async def _writing(self, *, scope: Scope | None = Scope.WRITE) -> AsyncIterator[Writes]:
+        """One transaction with the write rules over it; listeners hear of the changes after the commit.
+        The acting principal needs `scope` (None: upkeep any call may cause, the trash's purge)."""
+        if scope is not None:
+            acting_principal().require(scope)
         async with self.store.transaction() as tx:
             writes = Writes(tx, now=utc_now(), default_timezone=self.default_timezone)
             yield writes
@@ -201,6 +211,7 @@ class TaskService:
 
     async def get_task(self, task_id: int) -> Task:
         """A task that is not in the trash."""
+        _reading()
         task = await self.store.get(task_id)
         if task is None:
             raise TaskNotFound(task_id)
@@ -223,11 +234,13 @@ class TaskService:
 
     async def subtasks_of(self, task_id: int) -> list[Task]:
         """The direct subtasks of a task (up to PAGE_MAX), oldest first."""
+        _reading()
         tasks, _ = await self.store.list_page(TaskQuery(parent_id=task_id), after_id=None, limit=PAGE_MAX)
         return tasks
 
     async def history(self, task_id: int) -> TaskHistory:
         """A task's history, trashed or purged tasks included: it says what happened to them."""
+        _reading()
         entries = await self.store.history(task_id, limit=HISTORY_READ_MAX + 1)
         if not entries and await self.store.get(task_id) is None:
             raise TaskNotFound(
@@ -239,6 +252,7 @@ class TaskService:
     async def list_tasks(
         self, query: TaskQuery | None = None, *, limit: int = PAGE_DEFAULT, cursor: str | None = None
     ) -> TaskPage:
+        _reading()
         query = (query or TaskQuery()).normalised()
         if not 1 <= limit <= PAGE_MAX:
             raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}, got {limit}; page with next_cursor")
@@ -256,16 +270,19 @@ class TaskService:
         return TaskPage(tasks=tasks, next_cursor=next_cursor, total=min(total, TOTAL_COUNT_LIMIT), total_exact=exact)
 
     async def suggest_tags(self, prefix: str, limit: int = 20) -> list[str]:
+        _reading()
         if "\x00" in prefix:  # no tag holds one, and PostgreSQL cannot be asked
             return []
         return await self.store.suggest_tags(prefix.strip().lower(), limit)
 
     async def suggest_open_ids(self, prefix: str, limit: int = 20) -> list[int]:
+        _reading()
         if prefix and not prefix.isdigit():
             return []
         return await self.store.suggest_ids(prefix, limit)
 
     async def list_lists(self) -> list[TaskList]:
+        _reading()
         return await self.store.lists()
 
     # -- writes ------------------------------------------------------------------------------------
@@ -308,17 +325,19 @@ class TaskService:
         """Purge what is due, after a delete or before the trash is read, at most once a PURGE_EVERY_S
         (a transaction of its own after every delete doubled a delete's cost), and so that a failure
         here is no failure of the call that asked (the next call, or a restart, purges it)."""
-        if self._purged_at is not None and time.monotonic() - self._purged_at < PURGE_EVERY_S:
+        owner = acting_owner()
+        last = self._purged_at.get(owner)
+        if last is not None and time.monotonic() - last < PURGE_EVERY_S:
             return
-        self._purged_at = time.monotonic()
+        self._purged_at[owner] = time.monotonic()
         try:
             await self.purge_expired()
         except TaskError:
             logger.warning("trash purge failed", exc_info=True)
 
     async def purge_expired(self) -> int:
-        """Purge what has been in the trash longer than trash_days; how many tasks went."""
-        async with self._writing() as writes:
+        """Purge what the acting principal has had in the trash longer than trash_days; how many tasks went."""
+        async with self._writing(scope=None) as writes:
             return await writes.purge_expired(writes.now - dt.timedelta(days=self.trash_days))
 
     async def rename_list(self, name: str, new_name: str) -> ListRename:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from mcp_server.core.domain import NewTask, Task, TaskList, TaskQuery
 from mcp_server.core.history import HistoryEntry
+from mcp_server.core.keys import KeyStore
 
 
 class TaskTransaction(Protocol):
@@ -121,3 +122,7 @@ class TaskStore(Protocol):
     async def lists(self) -> list[TaskList]:
         """Every list a task is in, by name, with its open and done counts."""
         ...
+
+
+class Store(TaskStore, KeyStore, Protocol):
+    """What a backend keeps: the tasks, and the keys of the principals they belong to."""

@@ -20,6 +20,7 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.ABORTED: 409,
     ErrorKind.INVALID_INPUT: 422,
     ErrorKind.REFUSED: 422,
+    ErrorKind.INSUFFICIENT_SCOPE: 403,
     ErrorKind.INVALID_MODEL_OUTPUT: 502,
     ErrorKind.MODEL_UNAVAILABLE: 503,
     ErrorKind.STORE_UNAVAILABLE: 503,

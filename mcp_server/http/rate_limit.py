@@ -1,5 +1,6 @@
-"""A per-client rate limit (429 with Retry-After), keyed on a valid token's principal else the
-client address; the probes are never limited, so an orchestrator can always see the service."""
+"""A per-client rate limit (429 with Retry-After), keyed on the principal a request authenticated as
+(http/auth.py, which runs first) else the client address; the probes are never limited, so an
+orchestrator can always see the service."""
 
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ def too_many_requests(limiter: MovingWindowRateLimiter, item: RateLimitItem, key
 class RateLimitMiddleware:
     """At most `limit` requests per client in a moving window; beyond it, 429 with Retry-After.
 
-    A client is the principal its credentials authenticate as, once they are valid, else its
-    address: a request with a wrong or made-up `Authorization` header counts against its address,
-    so varying the header never escapes the limit."""
+    A client is the principal its credentials authenticated as, else (no credentials asked for) its
+    address; a request with a wrong or made-up credential never gets this far (the authentication's
+    own limit counts it against its address, and so does this one through `address_refusal`), so
+    varying the header never escapes a limit."""
 
     def __init__(self, app: ASGIApp, limit: str, principal: Callable[[Scope], str | None] | None = None) -> None:
         self.app = app
@@ -49,13 +51,23 @@ class RateLimitMiddleware:
         who = self.principal(scope) if self.principal is not None else None
         return f"principal:{who}" if who is not None else f"addr:{client_address(scope)}"
 
+    def refusal(self, key: str) -> JSONResponse | None:
+        """Count a request of `key`: None while it is within the limit, else the 429 to answer."""
+        if self.limiter.hit(self.item, key):
+            return None
+        return too_many_requests(self.limiter, self.item, key, f"more than {self.item} requests")
+
+    def address_refusal(self, scope: Scope) -> JSONResponse | None:
+        """Count a request that presented wrong credentials against its address (the authentication
+        refuses it before it gets here)."""
+        return self.refusal(f"addr:{client_address(scope)}")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
-        key = self.client_key(scope)
-        if not self.limiter.hit(self.item, key):
-            response = too_many_requests(self.limiter, self.item, key, f"more than {self.item} requests")
+        response = self.refusal(self.client_key(scope))
+        if response is not None:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -12,17 +12,19 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from mcp_server.config import Settings
+from mcp_server.core.keys import ApiKeys
 from mcp_server.http.access_log import AccessLogMiddleware
-from mcp_server.http.auth import BearerToken, BearerTokenMiddleware
+from mcp_server.http.auth import AuthenticationMiddleware, Credentials, authenticated
 from mcp_server.http.body_limit import BodySizeLimitMiddleware
 from mcp_server.http.error_bodies import JsonErrorBodyMiddleware
 from mcp_server.http.errors import unhandled_error
 from mcp_server.http.host_origin import HostOriginMiddleware, host_allowlist, origin_allowlist
 from mcp_server.http.probes import probe_routes
 from mcp_server.http.rate_limit import RateLimitMiddleware
+from mcp_server.http.session_owner import SessionOwnerMiddleware
 from mcp_server.http.timeout import RequestTimeoutMiddleware
 from mcp_server.observability.health import Health
 from mcp_server.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -39,6 +41,7 @@ def build_http_app(
     host: str = "127.0.0.1",
     stateless: bool = True,
     token: str | None = None,
+    keys: ApiKeys | None = None,
     allowed_hosts: list[str] | None = None,
     allowed_origins: list[str] | None = None,
     rate_limit: str | None = None,
@@ -47,8 +50,9 @@ def build_http_app(
     request_timeout_s: float = 120.0,
 ) -> ASGIApp:
     """The ASGI app, outermost first: access log, JSON error bodies, Host/Origin check, body size
-    limit, rate limit, bearer token, REST timeout, routes. Every check but the probes' exemption
-    guards every route: /mcp, /v1/*, /openapi.json, /docs and /metrics alike."""
+    limit, authentication (the token, API keys), rate limit, a session's owner (stateful only), REST
+    timeout, routes. Every check but the probes' exemption guards every route: /mcp, /v1/*,
+    /openapi.json, /docs and /metrics alike."""
 
     app: Starlette = server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -68,11 +72,10 @@ def build_http_app(
     if rest is not None:  # after the MCP routes and probes: /v1/..., /openapi.json, /docs
         app.router.routes.append(Mount("", app=rest))
     guarded: ASGIApp = RequestTimeoutMiddleware(app, request_timeout_s)
-    auth = BearerToken(token) if token else None
-    if auth is not None:
-        guarded = BearerTokenMiddleware(guarded, auth)
-    if rate_limit:
-        guarded = RateLimitMiddleware(guarded, rate_limit, principal=auth.principal if auth else None)
+    if not stateless:
+        guarded = SessionOwnerMiddleware(guarded)
+    limiter = RateLimitMiddleware(guarded, rate_limit, principal=_principal_id) if rate_limit else None
+    guarded = AuthenticationMiddleware(limiter or guarded, Credentials(token, keys), rate_limit=limiter)
     guarded = BodySizeLimitMiddleware(guarded, max_body_bytes)
     guarded = HostOriginMiddleware(
         guarded,
@@ -81,6 +84,11 @@ def build_http_app(
     )
     observe = metrics.record_http_request if metrics is not None else None
     return AccessLogMiddleware(JsonErrorBodyMiddleware(guarded), on_request=observe)
+
+
+def _principal_id(scope: Scope) -> str | None:
+    found = authenticated(scope)
+    return found.id if found is not None else None
 
 
 def _metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:

@@ -29,9 +29,11 @@ from anyio.abc import TaskGroup
 from mcp.server.connection import Connection
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.session import ServerSession
-from mcp.server.subscriptions import InMemorySubscriptionBus, ServerEvent
+from mcp.server.subscriptions import ServerEvent
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated
+
+from mcp_server.mcp.owned_bus import OwnedSubscriptionBus
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +144,7 @@ async def refuse_legacy_subscriptions(ctx: ServerRequestContext[Any, Any], call_
 
 class ClientNotifier:
     def __init__(self, *, stall_s: float = SUBSCRIBER_STALL_S) -> None:
-        self.bus = InMemorySubscriptionBus()
+        self.bus = OwnedSubscriptionBus()
         self._stall_s = stall_s
 
     @asynccontextmanager

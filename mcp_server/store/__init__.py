@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from mcp_server.store.urls import POOL_SIZE_DEFAULT, describe, is_postgres_url
 
 if TYPE_CHECKING:
-    from mcp_server.core.storage import TaskStore
+    from mcp_server.core.storage import Store, TaskStore
     from mcp_server.store.postgres import PostgresTaskStore
     from mcp_server.store.sqlite import SQLiteTaskStore
 
 
-def store_for(db: str, *, pool_size: int = POOL_SIZE_DEFAULT) -> TaskStore:
+def store_for(db: str, *, pool_size: int = POOL_SIZE_DEFAULT) -> Store:
     """A PostgreSQL store for a postgresql:// (or postgres://) URL, else a SQLite file at that path."""
     if is_postgres_url(db):
         from mcp_server.store.postgres import PostgresTaskStore

@@ -21,8 +21,11 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from mcp_server.core.domain import NESTING_MAX, NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
 from mcp_server.core.errors import ConcurrentWrite, InvalidInput, StoreUnavailable
 from mcp_server.core.history import HistoryEntry, HistoryKind
+from mcp_server.core.keys import ApiKey, KeyNameTaken
+from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
 from mcp_server.store.base import inserted_task, stored_task
+from mcp_server.store.keys_sql import KEY_COLUMNS_SQL, scopes_of, scopes_text
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, escape_like, lists_sql, select
 from mcp_server.store.urls import POOL_SIZE_DEFAULT, redacted
 
@@ -101,6 +104,41 @@ MIGRATIONS: list[str] = [
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
     CREATE INDEX tasks_title_trgm ON tasks USING gin (title gin_trgm_ops);
     CREATE INDEX tasks_description_trgm ON tasks USING gin (description gin_trgm_ops);
+    """,
+    # Principals: every task and idempotency key is one principal's, and those a database held before
+    # are the local principal's (the literal is LOCAL_PRINCIPAL; a constant default: no table rewrite).
+    # Every index of the filters leads with the owner. API keys are kept as hashes.
+    """
+    ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE task_history ADD COLUMN owner TEXT NOT NULL DEFAULT 'local';
+    DROP INDEX tasks_status;
+    DROP INDEX tasks_priority;
+    DROP INDEX tasks_due_key;
+    DROP INDEX tasks_list;
+    DROP INDEX tasks_trash;
+    CREATE INDEX tasks_owner ON tasks(owner, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_status ON tasks(owner, status, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_priority ON tasks(owner, priority, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_due_key ON tasks(owner, due_key) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_list ON tasks(owner, list, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_trash ON tasks(owner, deleted_at) WHERE deleted_at IS NOT NULL;
+    ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_pkey;
+    ALTER TABLE idempotency_keys ADD PRIMARY KEY (owner, key);
+    CREATE TABLE principals (
+        id TEXT PRIMARY KEY,
+        plan TEXT,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE api_keys (
+        prefix TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        principal_id TEXT NOT NULL REFERENCES principals(id),
+        scopes TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        revoked_at TIMESTAMPTZ
+    );
     """,
 ]
 
@@ -293,12 +331,13 @@ class PostgresTaskStore:
     # -- reads ---------------------------------------------------------------------------------
 
     async def get(self, task_id: int) -> Task | None:
-        return await self._run(lambda conn: _get(conn, task_id))
+        owner = acting_owner()
+        return await self._run(lambda conn: _get(conn, task_id, owner))
 
     async def list_page(
         self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
     ) -> tuple[list[Task], int]:
-        selection = select(query, placeholder="%s", ilike="ILIKE", tag_in_row=TAG_IN_ROW)
+        selection = select(query, owner=acting_owner(), placeholder="%s", ilike="ILIKE", tag_in_row=TAG_IN_ROW)
         # One statement sees one snapshot: the page and its total in one round trip, no transaction.
         sql = selection.page_sql("%s", extra=f", ({selection.count_sql('%s')}) AS total_matches")
         args = [*selection.args, count_limit, *selection.args, after_id or 0, limit]
@@ -326,12 +365,15 @@ class PostgresTaskStore:
         return await self._run(read)
 
     async def suggest_tags(self, prefix: str, limit: int) -> list[str]:
+        owner = acting_owner()
+
         async def read(conn: AsyncConnection[DictRow]) -> list[str]:
             rows = await (
                 await conn.execute(
-                    "SELECT tag FROM task_tags WHERE tag LIKE %s ESCAPE '\\' GROUP BY tag"
+                    "SELECT tag FROM task_tags JOIN tasks ON tasks.id = task_tags.task_id"
+                    " WHERE tag LIKE %s ESCAPE '\\' AND tasks.owner = %s GROUP BY tag"
                     ' ORDER BY count(*) DESC, tag COLLATE "C" LIMIT %s',
-                    (escape_like(prefix.lower()) + "%", limit),
+                    (escape_like(prefix.lower()) + "%", owner, limit),
                 )
             ).fetchall()
             return [row["tag"] for row in rows]
@@ -339,12 +381,14 @@ class PostgresTaskStore:
         return await self._run(read)
 
     async def suggest_ids(self, prefix: str, limit: int) -> list[int]:
+        owner = acting_owner()
+
         async def read(conn: AsyncConnection[DictRow]) -> list[int]:
             rows = await (
                 await conn.execute(
-                    "SELECT id FROM tasks WHERE status = 'open' AND deleted_at IS NULL AND id::text LIKE %s ESCAPE '\\'"
-                    " ORDER BY id DESC LIMIT %s",
-                    (escape_like(prefix) + "%", limit),
+                    "SELECT id FROM tasks WHERE owner = %s AND status = 'open' AND deleted_at IS NULL"
+                    " AND id::text LIKE %s ESCAPE '\\' ORDER BY id DESC LIMIT %s",
+                    (owner, escape_like(prefix) + "%", limit),
                 )
             ).fetchall()
             return [int(row["id"]) for row in rows]
@@ -352,30 +396,100 @@ class PostgresTaskStore:
         return await self._run(read)
 
     async def lists(self) -> list[TaskList]:
+        owner = acting_owner()
+
         async def read(conn: AsyncConnection[DictRow]) -> list[TaskList]:
-            rows = await (await conn.execute(lists_sql(collate=' COLLATE "C"'))).fetchall()
+            rows = await (await conn.execute(lists_sql("%s", collate=' COLLATE "C"'), (owner,))).fetchall()
             return [TaskList(name=row["name"], open=int(row["open"]), done=int(row["done"])) for row in rows]
 
         return await self._run(read)
 
     async def history(self, task_id: int, *, limit: int) -> list[HistoryEntry]:
+        owner = acting_owner()
+
         async def read(conn: AsyncConnection[DictRow]) -> list[HistoryEntry]:
             rows = await (
                 await conn.execute(
                     "SELECT task_id, at, kind, version, changes FROM task_history WHERE task_id = %s"
-                    " ORDER BY seq DESC LIMIT %s",
-                    (task_id, limit),
+                    " AND owner = %s ORDER BY seq DESC LIMIT %s",
+                    (task_id, owner, limit),
                 )
             ).fetchall()
             return [_row_to_entry(row) for row in reversed(rows)]
 
         return await self._run(read)
 
+    # -- API keys ------------------------------------------------------------------------------
 
-async def _get(conn: AsyncConnection[DictRow], task_id: int, *, lock: bool = False) -> Task | None:
+    async def add_key(self, key: ApiKey, secret_hash: str) -> None:
+        async def add(conn: AsyncConnection[DictRow]) -> None:
+            await conn.execute(
+                "INSERT INTO principals (id, plan, created_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT (id) DO UPDATE SET plan = coalesce(excluded.plan, principals.plan)",
+                (key.principal_id, key.plan, key.created_at),
+            )
+            added = await conn.execute(
+                "INSERT INTO api_keys (prefix, name, principal_id, scopes, secret_hash, created_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO NOTHING RETURNING prefix",
+                (key.prefix, key.name, key.principal_id, scopes_text(key.scopes), secret_hash, key.created_at),
+            )
+            if await added.fetchone() is None:
+                raise KeyNameTaken(key.name)
+
+        await self._write(add)
+
+    async def key_by_prefix(self, prefix: str) -> tuple[ApiKey, str] | None:
+        async def read(conn: AsyncConnection[DictRow]) -> tuple[ApiKey, str] | None:
+            row = await (await conn.execute(f"{KEY_COLUMNS_SQL} WHERE k.prefix = %s", (prefix,))).fetchone()
+            return (_row_to_key(row), row["secret_hash"]) if row else None
+
+        return await self._run(read)
+
+    async def list_keys(self) -> list[ApiKey]:
+        async def read(conn: AsyncConnection[DictRow]) -> list[ApiKey]:
+            rows = await (await conn.execute(f"{KEY_COLUMNS_SQL} ORDER BY k.created_at, k.name")).fetchall()
+            return [_row_to_key(row) for row in rows]
+
+        return await self._run(read)
+
+    async def revoke_key(self, name_or_prefix: str, *, now: dt.datetime) -> ApiKey | None:
+        async def revoke(conn: AsyncConnection[DictRow]) -> ApiKey | None:
+            await conn.execute(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, %s) WHERE name = %s OR prefix = %s",
+                (now, name_or_prefix, name_or_prefix),
+            )
+            row = await (
+                await conn.execute(
+                    f"{KEY_COLUMNS_SQL} WHERE k.name = %s OR k.prefix = %s", (name_or_prefix, name_or_prefix)
+                )
+            ).fetchone()
+            return _row_to_key(row) if row else None
+
+        return await self._write(revoke)
+
+    async def has_keys(self) -> bool:
+        async def read(conn: AsyncConnection[DictRow]) -> bool:
+            return await (await conn.execute("SELECT 1 FROM api_keys LIMIT 1")).fetchone() is not None
+
+        return await self._run(read)
+
+
+def _row_to_key(row: DictRow) -> ApiKey:
+    return ApiKey(
+        prefix=row["prefix"],
+        name=row["name"],
+        principal_id=row["principal_id"],
+        scopes=scopes_of(row["scopes"]),
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+        plan=row["plan"],
+    )
+
+
+async def _get(conn: AsyncConnection[DictRow], task_id: int, owner: str, *, lock: bool = False) -> Task | None:
     # FOR UPDATE OF tasks: the subtask counts are subqueries of their own, and lock nothing.
     suffix = " FOR UPDATE OF tasks" if lock else ""
-    cursor = await conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = %s{suffix}", (task_id,))
+    cursor = await conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = %s AND owner = %s{suffix}", (task_id, owner))
     row = await cursor.fetchone()
     return _row_to_task(row) if row else None
 
@@ -396,16 +510,18 @@ class _PostgresTransaction:
 
     def __init__(self, conn: AsyncConnection[DictRow]) -> None:
         self._conn = conn
+        self._owner = acting_owner()
 
     async def get(self, task_id: int) -> Task | None:
-        return await _get(self._conn, task_id, lock=True)
+        return await _get(self._conn, task_id, self._owner, lock=True)
 
     async def insert(self, new: NewTask, *, timezone: str | None, now: dt.datetime) -> Task:
         cursor = await self._conn.execute(
-            "INSERT INTO tasks (title, description, status, priority, due, due_key, tags, list, parent_id,"
+            "INSERT INTO tasks (owner, title, description, status, priority, due, due_key, tags, list, parent_id,"
             " recurrence, repeat_from, timezone, created_at, updated_at, version)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1) RETURNING id",
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1) RETURNING id",
             (
+                self._owner,
                 new.title,
                 new.description,
                 Status.OPEN.value,
@@ -439,7 +555,7 @@ class _PostgresTransaction:
         await self._conn.execute(
             "UPDATE tasks SET title = %s, description = %s, status = %s, priority = %s, due = %s, due_key = %s,"
             " tags = %s, list = %s, parent_id = %s, recurrence = %s, repeat_from = %s, timezone = %s,"
-            " updated_at = %s, completed_at = %s, deleted_at = %s, version = %s WHERE id = %s",
+            " updated_at = %s, completed_at = %s, deleted_at = %s, version = %s WHERE id = %s AND owner = %s",
             (
                 task.title,
                 task.description,
@@ -458,6 +574,7 @@ class _PostgresTransaction:
                 task.deleted_at,
                 task.version,
                 task.id,
+                self._owner,
             ),
         )
         if tags_changed:  # the tag index holds the tasks out of the trash only
@@ -467,19 +584,20 @@ class _PostgresTransaction:
 
     async def subtree(self, task_id: int) -> list[Task]:
         sql = SUBTREE_SQL.format(columns=COLUMNS, placeholder="%s") + " FOR UPDATE OF tasks"
-        rows = await (await self._conn.execute(sql, (task_id, NESTING_MAX))).fetchall()
+        rows = await (await self._conn.execute(sql, (task_id, self._owner, NESTING_MAX))).fetchall()
         return [_row_to_task(row) for row in rows]
 
     async def purge(self, task_ids: list[int]) -> None:
         if task_ids:
-            await self._conn.execute("DELETE FROM tasks WHERE id = ANY(%s)", (task_ids,))
+            await self._conn.execute("DELETE FROM tasks WHERE owner = %s AND id = ANY(%s)", (self._owner, task_ids))
 
     async def move_list(self, name: str, new_name: str, *, now: dt.datetime) -> list[Task]:
         """The tasks are locked first, in id order (as an update locks its task): a concurrent update
         of one of them waits for this commit and then finds the new version, and two renames of one
         list lock in the same order, so neither deadlocks the other."""
         locked = await self._conn.execute(
-            f"SELECT {COLUMNS} FROM tasks WHERE list = %s ORDER BY id FOR UPDATE OF tasks", (name,)
+            f"SELECT {COLUMNS} FROM tasks WHERE owner = %s AND list = %s ORDER BY id FOR UPDATE OF tasks",
+            (self._owner, name),
         )
         tasks = [_row_to_task(row) for row in await locked.fetchall()]
         if tasks:
@@ -492,34 +610,40 @@ class _PostgresTransaction:
     async def expired_trash(self, before: dt.datetime) -> list[int]:
         rows = await (
             await self._conn.execute(
-                "SELECT id FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < %s ORDER BY id", (before,)
+                "SELECT id FROM tasks WHERE owner = %s AND deleted_at IS NOT NULL AND deleted_at < %s ORDER BY id",
+                (self._owner, before),
             )
         ).fetchall()
         return [int(row["id"]) for row in rows]
 
     async def key_owner(self, key: str) -> tuple[str, int] | None:
         # Retries of one key, on any replica, queue here until the first commits.
-        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{self._owner}\x1f{key}",))
         row = await (
-            await self._conn.execute("SELECT fingerprint, task_id FROM idempotency_keys WHERE key = %s", (key,))
+            await self._conn.execute(
+                "SELECT fingerprint, task_id FROM idempotency_keys WHERE owner = %s AND key = %s", (self._owner, key)
+            )
         ).fetchone()
         return (row["fingerprint"], int(row["task_id"])) if row else None
 
     async def remember_key(self, key: str, fingerprint: str, task_id: int, *, now: dt.datetime) -> None:
         await self._conn.execute(
-            "INSERT INTO idempotency_keys (key, fingerprint, task_id, created_at) VALUES (%s, %s, %s, %s)",
-            (key, fingerprint, task_id, now),
+            "INSERT INTO idempotency_keys (owner, key, fingerprint, task_id, created_at) VALUES (%s, %s, %s, %s, %s)",
+            (self._owner, key, fingerprint, task_id, now),
         )
 
     async def record(self, entries: list[HistoryEntry]) -> None:
-        rows = [(e.task_id, e.at, e.kind.value, e.version, Jsonb(e.changes_json())) for e in entries]
+        rows = [(self._owner, e.task_id, e.at, e.kind.value, e.version, Jsonb(e.changes_json())) for e in entries]
         if rows:
             async with self._conn.cursor() as cursor:
                 await cursor.executemany(
-                    "INSERT INTO task_history (task_id, at, kind, version, changes) VALUES (%s, %s, %s, %s, %s)",
+                    "INSERT INTO task_history (owner, task_id, at, kind, version, changes)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
                     rows,
                 )
 
     async def forget_history(self, task_ids: list[int]) -> None:
         if task_ids:
-            await self._conn.execute("DELETE FROM task_history WHERE task_id = ANY(%s)", (task_ids,))
+            await self._conn.execute(
+                "DELETE FROM task_history WHERE owner = %s AND task_id = ANY(%s)", (self._owner, task_ids)
+            )

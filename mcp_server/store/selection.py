@@ -40,10 +40,11 @@ def _subtasks_with(status: str) -> str:
 
 COLUMNS = ", ".join([*(f"tasks.{name}" for name in FIELDS), _subtasks_with("open"), _subtasks_with("done")])
 # Every descendant of a task (trashed or not), parents before children; the depth bound (the last
-# placeholder) stops a walk that could not end.
+# placeholder) stops a walk that could not end. The placeholders: the task, its owner, the bound (a
+# task's subtasks have its owner: a parent is looked up as its owner's before a child is written).
 SUBTREE_SQL = (
     "WITH RECURSIVE sub(id, depth) AS ("
-    " SELECT id, 1 FROM tasks WHERE parent_id = {placeholder}"
+    " SELECT id, 1 FROM tasks WHERE parent_id = {placeholder} AND owner = {placeholder}"
     " UNION ALL SELECT child.id, sub.depth + 1 FROM tasks AS child JOIN sub ON child.parent_id = sub.id"
     " WHERE sub.depth < {placeholder})"
     " SELECT {columns} FROM tasks JOIN sub ON tasks.id = sub.id ORDER BY sub.depth, tasks.id"
@@ -52,13 +53,14 @@ SUBTREE_SQL = (
 LIVE = "tasks.deleted_at IS NULL"
 
 
-def lists_sql(collate: str = "") -> str:
-    """Every list with its open and done counts, by name, in one query. `collate` is the store's
-    byte-order collation (SQLite's default already is one), so that both stores order names alike."""
+def lists_sql(placeholder: str, collate: str = "") -> str:
+    """Every list of one owner (the placeholder) with its open and done counts, by name, in one query.
+    `collate` is the store's byte-order collation (SQLite's default already is one), so that both
+    stores order names alike."""
     return (
         "SELECT list AS name, count(CASE WHEN status = 'open' THEN 1 END) AS open,"
         " count(CASE WHEN status = 'done' THEN 1 END) AS done"
-        f" FROM tasks WHERE deleted_at IS NULL GROUP BY list ORDER BY list{collate}"
+        f" FROM tasks WHERE owner = {placeholder} AND deleted_at IS NULL GROUP BY list ORDER BY list{collate}"
     )
 
 
@@ -109,14 +111,16 @@ IndexedSearch = Callable[[str], TextIndex | None]
 def select(
     query: TaskQuery,
     *,
+    owner: str,
     placeholder: str,
     ilike: str,
     tag_in_row: str,
     indexed_search: IndexedSearch | None = None,
 ) -> Selection:
-    """The Selection for `query`; `ilike` is the store's case-insensitive LIKE operator, `tag_in_row`
-    its test of a task's own tags (for the trash: its tasks have no tag rows), and `indexed_search`
-    gives the clause of a store's text index for a search it can serve (else LIKE)."""
+    """The Selection for `query` among the tasks of `owner`; `ilike` is the store's case-insensitive
+    LIKE operator, `tag_in_row` its test of a task's own tags (for the trash: its tasks have no tag
+    rows), and `indexed_search` gives the clause of a store's text index for a search it can serve
+    (else LIKE)."""
     trash = query.status == StatusFilter.DELETED
     source, key = "tasks", "tasks.id"
     clauses: list[str] = []
@@ -137,8 +141,11 @@ def select(
     elif query.tag:
         clauses.append(tag_in_row)
         args.append(query.tag)
+    # Every index of the filters leads with the owner: a page reads one owner's rows only.
+    clauses.append(f"tasks.owner = {placeholder}")
+    args.append(owner)
     if query.list:
-        # The (list, id) index gives a list's tasks in id order, so a page stops after `limit` rows.
+        # The (owner, list, id) index gives a list's tasks in id order, so a page stops after `limit` rows.
         clauses.append(f"tasks.list = {placeholder}")
         args.append(query.list)
     if query.parent_id is not None:

@@ -27,8 +27,11 @@ except ImportError:  # Windows has no file size limits to read
 from mcp_server.core.domain import NESTING_MAX, NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
 from mcp_server.core.errors import StoreUnavailable
 from mcp_server.core.history import HistoryEntry, HistoryKind
+from mcp_server.core.keys import ApiKey, KeyNameTaken
+from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
 from mcp_server.store.base import inserted_task, stored_task
+from mcp_server.store.keys_sql import KEY_COLUMNS_SQL, scopes_of, scopes_text
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, TextIndex, escape_like, lists_sql, select
 
 T = TypeVar("T")
@@ -162,6 +165,49 @@ MIGRATIONS: list[str] = [
         title, description, content='tasks', content_rowid='id', tokenize='trigram', columnsize=0
     );
     INSERT INTO task_search (task_search) VALUES ('rebuild');
+    """,
+    # Principals: every task and idempotency key is one principal's, and those a database held before
+    # are the local principal's (the literal is LOCAL_PRINCIPAL). Every index of the filters leads with
+    # the owner, so one principal's page reads none of another's rows. API keys are kept as hashes.
+    """
+    ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE task_history ADD COLUMN owner TEXT NOT NULL DEFAULT 'local';
+    DROP INDEX tasks_status;
+    DROP INDEX tasks_priority;
+    DROP INDEX tasks_due_key;
+    DROP INDEX tasks_list;
+    DROP INDEX tasks_trash;
+    CREATE INDEX tasks_owner ON tasks(owner, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_status ON tasks(owner, status, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_priority ON tasks(owner, priority, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_due_key ON tasks(owner, due_key) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_list ON tasks(owner, list, id) WHERE deleted_at IS NULL;
+    CREATE INDEX tasks_trash ON tasks(owner, deleted_at) WHERE deleted_at IS NOT NULL;
+    CREATE TABLE owned_idempotency_keys (
+        owner TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        task_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (owner, key)
+    );
+    INSERT INTO owned_idempotency_keys SELECT 'local', key, fingerprint, task_id, created_at FROM idempotency_keys;
+    DROP TABLE idempotency_keys;
+    ALTER TABLE owned_idempotency_keys RENAME TO idempotency_keys;
+    CREATE TABLE principals (
+        id TEXT PRIMARY KEY,
+        plan TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE api_keys (
+        prefix TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        principal_id TEXT NOT NULL REFERENCES principals(id),
+        scopes TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
     """,
 ]
 
@@ -705,12 +751,15 @@ class SQLiteTaskStore:
     # -- reads ---------------------------------------------------------------------------------
 
     async def get(self, task_id: int) -> Task | None:
-        return await self._read(lambda conn: _get(conn, task_id))
+        owner = acting_owner()
+        return await self._read(lambda conn: _get(conn, task_id, owner))
 
     async def list_page(
         self, query: TaskQuery, *, after_id: int | None, limit: int, count_limit: int | None = None
     ) -> tuple[list[Task], int]:
-        selection = select(query, placeholder="?", ilike="LIKE", indexed_search=fts_search, tag_in_row=TAG_IN_ROW)
+        selection = select(
+            query, owner=acting_owner(), placeholder="?", ilike="LIKE", indexed_search=fts_search, tag_in_row=TAG_IN_ROW
+        )
 
         def read(conn: sqlite3.Connection) -> tuple[list[Task], int]:
             # One read transaction so the page and the total see the same snapshot.
@@ -736,44 +785,118 @@ class SQLiteTaskStore:
         return await self._read(read, may_scan=True)
 
     async def suggest_tags(self, prefix: str, limit: int) -> list[str]:
+        owner = acting_owner()
+
         def read(conn: sqlite3.Connection) -> list[str]:
             rows = conn.execute(
-                "SELECT tag FROM task_tags WHERE tag LIKE ? ESCAPE '\\' GROUP BY tag"
-                " ORDER BY count(*) DESC, tag LIMIT ?",
-                (escape_like(prefix.lower()) + "%", limit),
+                "SELECT tag FROM task_tags JOIN tasks ON tasks.id = task_tags.task_id"
+                " WHERE tag LIKE ? ESCAPE '\\' AND tasks.owner = ? GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?",
+                (escape_like(prefix.lower()) + "%", owner, limit),
             ).fetchall()
             return [row[0] for row in rows]
 
         return await self._read(read, may_scan=True)
 
     async def suggest_ids(self, prefix: str, limit: int) -> list[int]:
+        owner = acting_owner()
+
         def read(conn: sqlite3.Connection) -> list[int]:
             rows = conn.execute(
-                "SELECT id FROM tasks WHERE status = 'open' AND deleted_at IS NULL"
+                "SELECT id FROM tasks WHERE owner = ? AND status = 'open' AND deleted_at IS NULL"
                 " AND CAST(id AS TEXT) LIKE ? ORDER BY id DESC LIMIT ?",
-                (escape_like(prefix) + "%", limit),
+                (owner, escape_like(prefix) + "%", limit),
             ).fetchall()
             return [row[0] for row in rows]
 
         return await self._read(read, may_scan=True)
 
     async def lists(self) -> list[TaskList]:
+        owner = acting_owner()
+
         def read(conn: sqlite3.Connection) -> list[TaskList]:
-            rows = conn.execute(lists_sql()).fetchall()
+            rows = conn.execute(lists_sql("?"), (owner,)).fetchall()
             return [TaskList(name=row["name"], open=row["open"], done=row["done"]) for row in rows]
 
         return await self._read(read, may_scan=True)
 
     async def history(self, task_id: int, *, limit: int) -> list[HistoryEntry]:
+        owner = acting_owner()
+
         def read(conn: sqlite3.Connection) -> list[HistoryEntry]:
             rows = conn.execute(
                 "SELECT task_id, at, kind, version, changes FROM task_history WHERE task_id = ?"
-                " ORDER BY seq DESC LIMIT ?",
-                (task_id, limit),
+                " AND owner = ? ORDER BY seq DESC LIMIT ?",
+                (task_id, owner, limit),
             ).fetchall()
             return [_row_to_entry(row) for row in reversed(rows)]
 
         return await self._read(read)
+
+    # -- API keys ------------------------------------------------------------------------------
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """fn in one write transaction of its own."""
+        async with self.transaction() as tx:
+            assert isinstance(tx, _SQLiteTransaction)
+            return await tx._call(fn)
+
+    async def add_key(self, key: ApiKey, secret_hash: str) -> None:
+        def add(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM api_keys WHERE name = ?", (key.name,)).fetchone() is not None:
+                raise KeyNameTaken(key.name)
+            conn.execute(
+                "INSERT INTO principals (id, plan, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET plan = coalesce(excluded.plan, principals.plan)",
+                (key.principal_id, key.plan, _iso(key.created_at)),
+            )
+            conn.execute(
+                "INSERT INTO api_keys (prefix, name, principal_id, scopes, secret_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key.prefix, key.name, key.principal_id, scopes_text(key.scopes), secret_hash, _iso(key.created_at)),
+            )
+
+        await self._write(add)
+
+    async def key_by_prefix(self, prefix: str) -> tuple[ApiKey, str] | None:
+        def read(conn: sqlite3.Connection) -> tuple[ApiKey, str] | None:
+            row = conn.execute(f"{KEY_COLUMNS_SQL} WHERE k.prefix = ?", (prefix,)).fetchone()
+            return (_row_to_key(row), row["secret_hash"]) if row else None
+
+        return await self._read(read)
+
+    async def list_keys(self) -> list[ApiKey]:
+        def read(conn: sqlite3.Connection) -> list[ApiKey]:
+            return [_row_to_key(row) for row in conn.execute(f"{KEY_COLUMNS_SQL} ORDER BY k.created_at, k.name")]
+
+        return await self._read(read)
+
+    async def revoke_key(self, name_or_prefix: str, *, now: dt.datetime) -> ApiKey | None:
+        def revoke(conn: sqlite3.Connection) -> ApiKey | None:
+            conn.execute(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE name = ? OR prefix = ?",
+                (_iso(now), name_or_prefix, name_or_prefix),
+            )
+            row = conn.execute(
+                f"{KEY_COLUMNS_SQL} WHERE k.name = ? OR k.prefix = ?", (name_or_prefix, name_or_prefix)
+            ).fetchone()
+            return _row_to_key(row) if row else None
+
+        return await self._write(revoke)
+
+    async def has_keys(self) -> bool:
+        return await self._read(lambda conn: conn.execute("SELECT 1 FROM api_keys LIMIT 1").fetchone() is not None)
+
+
+def _row_to_key(row: sqlite3.Row) -> ApiKey:
+    return ApiKey(
+        prefix=row["prefix"],
+        name=row["name"],
+        principal_id=row["principal_id"],
+        scopes=scopes_of(row["scopes"]),
+        created_at=_instant(row["created_at"]) or dt.datetime.min,
+        revoked_at=_instant(row["revoked_at"]),
+        plan=row["plan"],
+    )
 
 
 class _SQLiteTransaction:
@@ -786,6 +909,7 @@ class _SQLiteTransaction:
         self._conn = conn
         self._threaded = threaded
         self._failed = False
+        self._owner = acting_owner()
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._failed:
@@ -841,16 +965,17 @@ class _SQLiteTransaction:
         store._disconnect(self._conn)
 
     async def get(self, task_id: int) -> Task | None:
-        return await self._call(lambda conn: _get(conn, task_id))
+        return await self._call(lambda conn: _get(conn, task_id, self._owner))
 
     async def insert(self, new: NewTask, *, timezone: str | None, now: dt.datetime) -> Task:
         def insert(conn: sqlite3.Connection) -> Task:
             stamp = _iso(now)
             cursor = conn.execute(
-                "INSERT INTO tasks (title, description, status, priority, due, due_key, tags, list, parent_id,"
+                "INSERT INTO tasks (owner, title, description, status, priority, due, due_key, tags, list, parent_id,"
                 " recurrence, repeat_from, timezone, created_at, updated_at, version)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 (
+                    self._owner,
                     new.title,
                     new.description,
                     Status.OPEN.value,
@@ -882,7 +1007,7 @@ class _SQLiteTransaction:
             conn.execute(
                 "UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, due = ?, due_key = ?,"
                 " tags = ?, list = ?, parent_id = ?, recurrence = ?, repeat_from = ?, timezone = ?,"
-                " updated_at = ?, completed_at = ?, deleted_at = ?, version = ? WHERE id = ?",
+                " updated_at = ?, completed_at = ?, deleted_at = ?, version = ? WHERE id = ? AND owner = ?",
                 (
                     task.title,
                     task.description,
@@ -901,6 +1026,7 @@ class _SQLiteTransaction:
                     _iso(task.deleted_at),
                     task.version,
                     task.id,
+                    self._owner,
                 ),
             )
             if tags_changed:  # the tag index holds the tasks out of the trash only
@@ -914,7 +1040,9 @@ class _SQLiteTransaction:
 
     async def subtree(self, task_id: int) -> list[Task]:
         def read(conn: sqlite3.Connection) -> list[Task]:
-            rows = conn.execute(SUBTREE_SQL.format(columns=COLUMNS, placeholder="?"), (task_id, NESTING_MAX))
+            rows = conn.execute(
+                SUBTREE_SQL.format(columns=COLUMNS, placeholder="?"), (task_id, self._owner, NESTING_MAX)
+            )
             return [_row_to_task(row) for row in rows]
 
         return await self._call(read)
@@ -922,18 +1050,20 @@ class _SQLiteTransaction:
     async def purge(self, task_ids: list[int]) -> None:
         def purge(conn: sqlite3.Connection) -> None:
             marks = ", ".join("?" * len(task_ids))
-            conn.execute(f"DELETE FROM tasks WHERE id IN ({marks})", task_ids)
+            conn.execute(f"DELETE FROM tasks WHERE owner = ? AND id IN ({marks})", [self._owner, *task_ids])
 
         if task_ids:
             await self._call(purge)
 
     async def move_list(self, name: str, new_name: str, *, now: dt.datetime) -> list[Task]:
         def move(conn: sqlite3.Connection) -> list[Task]:
-            rows = conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE list = ? ORDER BY id", (name,)).fetchall()
+            rows = conn.execute(
+                f"SELECT {COLUMNS} FROM tasks WHERE owner = ? AND list = ? ORDER BY id", (self._owner, name)
+            ).fetchall()
             if rows:
                 conn.execute(
-                    "UPDATE tasks SET list = ?, updated_at = ?, version = version + 1 WHERE list = ?",
-                    (new_name, _iso(now), name),
+                    "UPDATE tasks SET list = ?, updated_at = ?, version = version + 1 WHERE owner = ? AND list = ?",
+                    (new_name, _iso(now), self._owner, name),
                 )
             return [_row_to_task(row) for row in rows]
 
@@ -942,7 +1072,8 @@ class _SQLiteTransaction:
     async def expired_trash(self, before: dt.datetime) -> list[int]:
         def read(conn: sqlite3.Connection) -> list[int]:
             rows = conn.execute(
-                "SELECT id FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY id", (_iso(before),)
+                "SELECT id FROM tasks WHERE owner = ? AND deleted_at IS NOT NULL AND deleted_at < ? ORDER BY id",
+                (self._owner, _iso(before)),
             )
             return [row[0] for row in rows]
 
@@ -950,7 +1081,9 @@ class _SQLiteTransaction:
 
     async def key_owner(self, key: str) -> tuple[str, int] | None:
         def read(conn: sqlite3.Connection) -> tuple[str, int] | None:
-            row = conn.execute("SELECT fingerprint, task_id FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+            row = conn.execute(
+                "SELECT fingerprint, task_id FROM idempotency_keys WHERE owner = ? AND key = ?", (self._owner, key)
+            ).fetchone()
             return (row["fingerprint"], row["task_id"]) if row else None
 
         return await self._call(read)
@@ -958,23 +1091,23 @@ class _SQLiteTransaction:
     async def remember_key(self, key: str, fingerprint: str, task_id: int, *, now: dt.datetime) -> None:
         await self._call(
             lambda conn: conn.execute(
-                "INSERT INTO idempotency_keys (key, fingerprint, task_id, created_at) VALUES (?, ?, ?, ?)",
-                (key, fingerprint, task_id, _iso(now)),
+                "INSERT INTO idempotency_keys (owner, key, fingerprint, task_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                (self._owner, key, fingerprint, task_id, _iso(now)),
             )
         )
 
     async def record(self, entries: list[HistoryEntry]) -> None:
-        rows = [(e.task_id, _iso(e.at), e.kind.value, e.version, _changes_text(e)) for e in entries]
+        rows = [(self._owner, e.task_id, _iso(e.at), e.kind.value, e.version, _changes_text(e)) for e in entries]
         await self._call(
             lambda conn: conn.executemany(
-                "INSERT INTO task_history (task_id, at, kind, version, changes) VALUES (?, ?, ?, ?, ?)", rows
+                "INSERT INTO task_history (owner, task_id, at, kind, version, changes) VALUES (?, ?, ?, ?, ?, ?)", rows
             )
         )
 
     async def forget_history(self, task_ids: list[int]) -> None:
         def forget(conn: sqlite3.Connection) -> None:
             marks = ", ".join("?" * len(task_ids))
-            conn.execute(f"DELETE FROM task_history WHERE task_id IN ({marks})", task_ids)
+            conn.execute(f"DELETE FROM task_history WHERE owner = ? AND task_id IN ({marks})", [self._owner, *task_ids])
 
         if task_ids:
             await self._call(forget)
@@ -1012,6 +1145,6 @@ def fts_search(text: str) -> TextIndex | None:
     )
 
 
-def _get(conn: sqlite3.Connection, task_id: int) -> Task | None:
-    row = conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+def _get(conn: sqlite3.Connection, task_id: int, owner: str) -> Task | None:
+    row = conn.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = ? AND owner = ?", (task_id, owner)).fetchone()
     return _row_to_task(row) if row else None

@@ -79,6 +79,7 @@ async def test_a_stalled_subscriber_is_dropped_once(app: App, caplog: pytest.Log
     server = build_server(app.service, app.health, notifier=ClientNotifier(stall_s=0.2))
     stalled = App(
         service=app.service,
+        keys=app.keys,
         health=app.health,
         server=server,
         parser=None,

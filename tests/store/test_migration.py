@@ -33,6 +33,7 @@ from mcp_server.core.domain import (
 )
 from mcp_server.core.errors import IdempotencyConflict, TaskNotFound
 from mcp_server.core.history import HistoryKind
+from mcp_server.core.principals import LOCAL, Principal, acting_as
 from mcp_server.core.recurrence import RepeatFrom
 from mcp_server.core.service import TaskService
 from mcp_server.core.storage import TaskStore
@@ -45,7 +46,7 @@ pytestmark = pytest.mark.anyio
 DATA = Path(__file__).parent / "data"
 RELEASE: dict[str, Any] = json.loads((DATA / "release_v2.json").read_text(encoding="utf-8"))
 # The schema version each store is at now, and the one the release left it at.
-NEWEST = {"sqlite": 6, "postgres": 4}
+NEWEST = {"sqlite": 7, "postgres": 5}
 RELEASED = {"sqlite": 2, "postgres": 1}
 # The fields of a task added since the release, and the values a migrated task has.
 ADDED = {
@@ -58,7 +59,7 @@ ADDED = {
     "deleted_at": None,
 }
 # The indexes of the tasks table the migrations since the release add.
-ADDED_INDEXES = {"tasks_list", "tasks_parent", "tasks_trash"}
+ADDED_INDEXES = {"tasks_list", "tasks_parent", "tasks_trash", "tasks_owner"}
 
 
 @dataclass
@@ -281,3 +282,26 @@ async def test_new_writes_work_on_the_migrated_store(migrated: Migrated) -> None
     assert parent.id not in {t.id for t in page} and subtask.id not in {t.id for t in page}
     await service.delete_task(parent.id, permanent=True)
     assert await store.get(parent.id) is None and await store.get(subtask.id) is None
+
+
+async def test_migrated_tasks_and_keys_are_the_local_principals_and_no_one_elses(migrated: Migrated) -> None:
+    """Before principals, a database was one person's: all of it is `local`'s, the principal of stdio
+    and of the single shared token, and another principal finds none of it."""
+    store, service, expected = migrated.store, migrated.service, released_tasks(migrated)
+    with acting_as(LOCAL):
+        _, total = await store.list_page(TaskQuery(), after_id=None, limit=1)
+        assert total == len(expected)
+    with acting_as(Principal("someone-else")):
+        assert await store.list_page(TaskQuery(), after_id=None, limit=50) == ([], 0)
+        assert await store.lists() == []
+        for task in expected:
+            assert await store.get(task.id) is None
+            with pytest.raises(TaskNotFound):
+                await service.update_task(task.id, TaskPatch(title="taken"))
+        # The release's idempotency keys are local's: the same key is a new request for anyone else.
+        entry = next(entry for entry in RELEASE["keys"] if not entry["deleted"])
+        created = await service.create_task(NewTask(**entry["new"]), idempotency_key=entry["key"])
+        assert created.id != entry["task_id"]
+    for task in expected:  # and local's tasks are as they were
+        got = await store.get(task.id)
+        assert got is not None and got.title == task.title and got.version == task.version

@@ -14,6 +14,7 @@ from harness.postgres_server import PostgresServer
 from harness.servers import free_port
 from mcp_server.core.domain import NewTask, TaskPatch, TaskQuery
 from mcp_server.core.errors import ConcurrentWrite, StoreUnavailable
+from mcp_server.core.principals import LOCAL_PRINCIPAL
 from mcp_server.core.service import TaskService
 from mcp_server.store import PostgresTaskStore, store_for
 from mcp_server.store.postgres import MIGRATIONS, TAG_IN_ROW
@@ -119,7 +120,9 @@ async def test_the_list_filter_reads_the_list_index(pg_url: str) -> None:
                 " now(), now(), 1 FROM generate_series(1, 20000) AS n"
             )
             conn.execute("ANALYZE tasks")
-            selection = select(TaskQuery(list="rare"), placeholder="%s", ilike="ILIKE", tag_in_row=TAG_IN_ROW)
+            selection = select(
+                TaskQuery(list="rare"), owner=LOCAL_PRINCIPAL, placeholder="%s", ilike="ILIKE", tag_in_row=TAG_IN_ROW
+            )
             for sql, args in (
                 (selection.page_sql("%s"), [*selection.args, 0, 21]),
                 (selection.count_sql("%s"), [*selection.args, 1001]),

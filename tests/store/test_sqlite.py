@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from mcp_server.core.domain import NewTask, SubtaskCounts, TaskPatch, TaskQuery
+from mcp_server.core.principals import LOCAL_PRINCIPAL
 from mcp_server.core.service import TaskService
 from mcp_server.store.selection import select
 from mcp_server.store.sqlite import MIGRATIONS, TAG_IN_ROW, SQLiteTaskStore
@@ -62,7 +63,9 @@ async def test_the_list_filter_reads_the_list_index(tmp_path: Path) -> None:
     store = SQLiteTaskStore(path)
     await store.open()
     await store.close()
-    selection = select(TaskQuery(list="work"), placeholder="?", ilike="LIKE", tag_in_row=TAG_IN_ROW)
+    selection = select(
+        TaskQuery(list="work"), owner=LOCAL_PRINCIPAL, placeholder="?", ilike="LIKE", tag_in_row=TAG_IN_ROW
+    )
     with sqlite3.connect(path) as conn:
         for sql, args in (
             (selection.page_sql("?"), [*selection.args, 0, 21]),

@@ -20,6 +20,7 @@ from mcp_server.core.errors import (
     VersionConflict,
 )
 from mcp_server.core.history import HistoryKind
+from mcp_server.core.principals import LOCAL_PRINCIPAL
 from mcp_server.core.service import TaskService
 from mcp_server.core.storage import TaskTransaction
 from mcp_server.core.writes import Writes
@@ -371,7 +372,14 @@ async def test_a_search_on_sqlite_reads_the_trigram_index(tmp_path: Path) -> Non
     await store.open()
     try:
         query = TaskQuery(search="invoice")
-        selection = select(query, placeholder="?", ilike="LIKE", tag_in_row=TAG_IN_ROW, indexed_search=fts_search)
+        selection = select(
+            query,
+            owner=LOCAL_PRINCIPAL,
+            placeholder="?",
+            ilike="LIKE",
+            tag_in_row=TAG_IN_ROW,
+            indexed_search=fts_search,
+        )
         with sqlite3.connect(tmp_path / "plan.db") as conn:
             plan = conn.execute("EXPLAIN QUERY PLAN " + selection.page_sql("?"), [*selection.args, 0, 21]).fetchall()
         assert any("task_search" in str(row[-1]) and "VIRTUAL TABLE" in str(row[-1]) for row in plan), plan
