@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 
 from pydantic import TypeAdapter, ValidationError
 
+from mcp_server.core.audit import audit
 from mcp_server.core.batch import (
     BatchItem,
     BatchOperation,
@@ -47,7 +48,7 @@ from mcp_server.core.domain import (
     TaskQuery,
     refuse_nul,
 )
-from mcp_server.core.errors import BatchAborted, InvalidInput, StoreUnavailable, TaskError, TaskNotFound
+from mcp_server.core.errors import BatchAborted, ErrorKind, InvalidInput, StoreUnavailable, TaskError, TaskNotFound
 from mcp_server.core.history import HISTORY_READ_MAX, TaskHistory
 from mcp_server.core.principals import Scope, acting_owner, acting_principal
 from mcp_server.core.recurrence import RepeatFrom
@@ -196,15 +197,30 @@ class TaskService:
                     logger.exception("lists change listener failed")
 
     @asynccontextmanager
-    async def _writing(self, *, scope: Scope | None = Scope.WRITE) -> AsyncIterator[Writes]:
-        """One transaction with the write rules over it; listeners hear of the changes after the commit.
-        The acting principal needs `scope` (None: upkeep any call may cause, the trash's purge)."""
-        if scope is not None:
-            acting_principal().require(scope)
-        async with self.store.transaction() as tx:
-            writes = Writes(tx, now=utc_now(), default_timezone=self.default_timezone)
-            yield writes
-            await writes.flush()
+    async def _writing(
+        self, operation: str, *, task_id: int | None = None, scope: Scope | None = Scope.WRITE
+    ) -> AsyncIterator[Writes]:
+        """One transaction with the write rules over it; listeners hear of the changes after the commit,
+        and the audit trail of how it ended (`task_id`: the task asked for, named when it fails).
+        The acting principal needs `scope` (None: upkeep any call may cause, the trash's purge,
+        audited only when it purged something)."""
+        asked = [task_id] if task_id is not None else []
+        try:
+            if scope is not None:
+                acting_principal().require(scope)
+            async with self.store.transaction() as tx:
+                writes = Writes(tx, now=utc_now(), default_timezone=self.default_timezone)
+                yield writes
+                await writes.flush()
+        except TaskError as exc:
+            audit(operation, asked, exc.kind.value)
+            raise
+        except _Rollback:
+            audit(operation, asked, ErrorKind.ABORTED.value)
+            raise
+        changed = list(dict.fromkeys(writes.outcome.changed))
+        if scope is not None or changed:
+            audit(operation, changed or asked, "ok")
         await self._notify(writes.outcome)
 
     # -- reads -------------------------------------------------------------------------------------
@@ -291,7 +307,7 @@ class TaskService:
         if idempotency_key is not None:
             _refuse_nul("idempotency_key", idempotency_key)
         fingerprint = _fingerprint(new) if idempotency_key is not None else None
-        async with self._writing() as writes:
+        async with self._writing("create_task") as writes:
             return await writes.create(new, idempotency_key=idempotency_key, fingerprint=fingerprint)
 
     async def update_task(self, task_id: int, patch: TaskPatch, *, expected_version: int | None = None) -> Task:
@@ -301,24 +317,26 @@ class TaskService:
                 "update_task needs at least one field to change: title, description, due, priority, tags, "
                 "status, list, parent_id, recurrence, repeat_from or timezone"
             )
-        async with self._writing() as writes:
+        async with self._writing("update_task", task_id=task_id) as writes:
             return await writes.update(task_id, changes, expected_version=expected_version)
 
     async def complete_task(self, task_id: int, *, cascade: bool = False) -> Task:
         """Mark a task done (a recurring one moves to its next occurrence); completing a done task
         returns it unchanged."""
-        async with self._writing() as writes:
+        async with self._writing("complete_task", task_id=task_id) as writes:
             return await writes.complete(task_id, cascade=cascade)
 
     async def delete_task(self, task_id: int, *, permanent: bool = False) -> DeletedTask:
         """To the trash with its subtasks (restorable for trash_days), or purged at once."""
-        async with self._writing() as writes:  # with no trash kept (trash_days 0), every delete purges
+        async with self._writing(
+            "delete_task", task_id=task_id
+        ) as writes:  # with no trash kept (trash_days 0), every delete purges
             deleted = await writes.delete(task_id, permanent=permanent or self.trash_days == 0)
         await self._purge_quietly()
         return deleted
 
     async def restore_task(self, task_id: int) -> Task:
-        async with self._writing() as writes:
+        async with self._writing("restore_task", task_id=task_id) as writes:
             return await writes.restore(task_id)
 
     async def _purge_quietly(self) -> None:
@@ -337,7 +355,7 @@ class TaskService:
 
     async def purge_expired(self) -> int:
         """Purge what the acting principal has had in the trash longer than trash_days; how many tasks went."""
-        async with self._writing(scope=None) as writes:
+        async with self._writing("purge_expired", scope=None) as writes:
             return await writes.purge_expired(writes.now - dt.timedelta(days=self.trash_days))
 
     async def rename_list(self, name: str, new_name: str) -> ListRename:
@@ -346,7 +364,7 @@ class TaskService:
         old, new = _list_name_of("name", name), _list_name_of("new_name", new_name)
         if old == new:
             raise InvalidInput(f"the list is already called {old!r}; give another new_name")
-        async with self._writing() as writes:
+        async with self._writing("rename_list") as writes:
             moved = await writes.rename_list(old, new)
             if not moved:  # a list shown nowhere (its tasks all in the trash) is no list to rename
                 raise TaskNotFound(
@@ -360,7 +378,7 @@ class TaskService:
         atomic, undoes the whole batch. A store failure fails the whole call."""
         results: list[BatchItem] = []
         try:
-            async with self._writing() as writes:
+            async with self._writing("batch_tasks") as writes:
                 for operation in operations:
                     mark = writes.mark()
                     try:

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mcp_server import __version__
 from mcp_server.commands.runner import CommandResult, CommandRunner
 from mcp_server.commands.text import CommandText, TimezoneName
+from mcp_server.core.audit import calling_from
 from mcp_server.core.batch import BatchResult, Operations
 from mcp_server.core.domain import (
     IDEMPOTENCY_KEY_MAX,
@@ -166,6 +167,15 @@ def _success(result: CommandResult) -> TaskResponse:
     )
 
 
+async def route_call_site(request: Request) -> AsyncIterator[None]:
+    """The audit trail's entry point for a REST call: its method and route template (never the
+    path itself, which may hold a list's name), with the access log's request id."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", "?")
+    with calling_from(f"{request.method} {template}", getattr(request.state, "request_id", None)):
+        yield
+
+
 def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
     # /docs and /redoc with Swagger UI and ReDoc served from the installed package, not a CDN,
     # so they work offline and behind an egress firewall.
@@ -175,7 +185,7 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
         description="Tasks for agents and people: plain CRUD, and one command in words turned into one action.",
         responses=ERRORS,
         static_url=DOCS_ASSETS,
-        dependencies=[Depends(refuse_unknown_query_parameters)],
+        dependencies=[Depends(refuse_unknown_query_parameters), Depends(route_call_site)],
     )
 
     @app.exception_handler(StarletteHTTPException)

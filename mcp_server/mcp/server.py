@@ -31,6 +31,7 @@ from mcp_server.core.errors import TaskNotFound
 from mcp_server.core.service import TaskService
 from mcp_server.mcp.command_tool import build_process_command
 from mcp_server.mcp.notifications import ClientNotifier, refuse_legacy_subscriptions
+from mcp_server.mcp.tooling import request_id_of
 from mcp_server.mcp.tools import build_tools
 from mcp_server.nlu.parser import CommandParser
 from mcp_server.observability.health import Health
@@ -153,7 +154,7 @@ def build_server(
             "duration_ms": round(duration_ms, 3),
             "outcome": outcome,
             "error_kind": error_kind,
-            "request_id": _request_id(ctx),
+            "request_id": request_id_of(ctx),
         }
         logger.info("tool_call", extra=fields)
         await notifier.log(ctx.request_context, "error" if outcome != "ok" else "info", fields)
@@ -294,14 +295,3 @@ def _resource_task_id(task_id: str) -> int:
     if not 1 <= number <= TASK_ID_MAX:
         raise ResourceNotFoundError(f"task_id must be a positive integer up to {TASK_ID_MAX}, got {task_id!r}")
     return number
-
-
-def _request_id(ctx: Context[Any, Any]) -> str | None:
-    """The HTTP request's id (the access log's, from X-Request-ID or made), else the JSON-RPC id."""
-    http_state = getattr(ctx.request_context.request, "state", None)
-    if (from_http := getattr(http_state, "request_id", None)) is not None:
-        return str(from_http)
-    try:
-        return str(ctx.request_id)
-    except (ValueError, AttributeError):
-        return None

@@ -18,6 +18,7 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mcp_server.core.audit import calling_from
 from mcp_server.core.errors import ErrorKind, TaskError
 from mcp_server.mcp.schemas import Summaries, compact_input_schema, compact_output_schema, refs_in
 
@@ -121,7 +122,8 @@ class ManagedTool(Tool):
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
         started = time.perf_counter()
         try:
-            result = await super().run(arguments, context, convert_result=False)
+            with calling_from(f"tool:{self.name}", request_id_of(context)):
+                result = await super().run(arguments, context, convert_result=False)
             if convert_result:
                 result = self._call_result(result)
         except ToolError as exc:
@@ -167,6 +169,17 @@ class ManagedTool(Tool):
     async def _observe(self, started: float, outcome: str, kind: str | None, context: Context[Any, Any]) -> None:
         if self.observer is not None:
             await self.observer(self.name, (time.perf_counter() - started) * 1000, outcome, kind, context)
+
+
+def request_id_of(ctx: Context[Any, Any]) -> str | None:
+    """The HTTP request's id (the access log's, from X-Request-ID or made), else the JSON-RPC id."""
+    http_state = getattr(ctx.request_context.request, "state", None)
+    if (from_http := getattr(http_state, "request_id", None)) is not None:
+        return str(from_http)
+    try:
+        return str(ctx.request_id)
+    except (ValueError, AttributeError):
+        return None
 
 
 def _with_shown(parameters: dict[str, Any], shown: Mapping[str, dict[str, Any]]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ session answers only the principal that opened it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -224,3 +225,42 @@ async def test_subscribers_hear_only_their_own_principals_changes(db_path: Path)
         with anyio.fail_after(10):
             await heard.changed.wait()
         assert heard.uris[0] == f"task://{his['id']}"
+
+
+async def test_every_change_leaves_an_audit_line_without_content(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="mcp_server.audit")
+    keys = await make_keys(db_path, ("alice", READ_WRITE), ("reader", frozenset({Scope.READ})))
+    async with serving(db_path) as server, server.http() as http:
+        made = await http.post(
+            "/v1/tasks",
+            json={"title": "secret plan", "list": "hidden-list"},
+            headers={**bearer(keys["alice"]), "X-Request-ID": "req-1"},
+        )
+        task_id = made.json()["id"]
+        await http.patch("/v1/lists/hidden-list", json={"new_name": "elsewhere"}, headers=bearer(keys["alice"]))
+        async with server.mcp(headers=bearer(keys["alice"])) as alice:
+            await call(alice, "complete_task", task_id=task_id)
+            assert (await alice.call_tool("delete_task", {"task_id": task_id + 100})).is_error
+        async with server.mcp(headers=bearer(keys["reader"])) as reader:
+            assert (await reader.call_tool("create_task", {"title": "not allowed"})).is_error
+        await http.get("/v1/tasks", headers=bearer(keys["alice"]))  # a read: no audit line
+    lines = [
+        {name: getattr(r, name) for name in ("principal", "entry", "request_id", "operation", "task_ids", "outcome")}
+        for r in caplog.records
+        if r.getMessage() == "audit"
+    ]
+    assert [
+        (line["principal"], line["entry"], line["operation"], line["task_ids"], line["outcome"]) for line in lines
+    ] == [
+        ("alice", "POST /v1/tasks", "create_task", [task_id], "ok"),
+        ("alice", "PATCH /v1/lists/{name:path}", "rename_list", [task_id], "ok"),
+        ("alice", "tool:complete_task", "complete_task", [task_id], "ok"),
+        ("alice", "tool:delete_task", "delete_task", [task_id + 100], "not_found"),
+        ("reader", "tool:create_task", "create_task", [], "insufficient_scope"),
+    ]
+    assert lines[0]["request_id"] == "req-1" and all(line["request_id"] for line in lines)
+    logged = " ".join(str(vars(r)) for r in caplog.records if r.getMessage() == "audit")
+    assert "secret plan" not in logged and "hidden-list" not in logged and "not allowed" not in logged
+    assert not any(key in logged for key in keys.values())

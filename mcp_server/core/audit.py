@@ -1,0 +1,57 @@
+"""The audit trail: one log line for every change attempted, whoever asked and however it ended.
+
+A line names the principal, the entry point (`tool:create_task`, `POST /v1/tasks`), the request id,
+the service operation, the task ids it changed (or the one it was asked to change) and the outcome
+(`ok`, or the error kind: a refused scope is `insufficient_scope`). Never a title, a description or a
+credential: the ids say what to look up, and the lines can go where task content may not.
+
+The entry point and request id are set by the adapter that received the call (`calling_from`), as
+the principal is: the service, which writes the line, knows neither.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from mcp_server.core.principals import acting_principal
+
+logger = logging.getLogger("mcp_server.audit")
+
+
+@dataclass(frozen=True)
+class CallSite:
+    entry: str
+    request_id: str | None = None
+
+
+DIRECT = CallSite("service")  # a call made on the service itself, outside any adapter
+_site: ContextVar[CallSite] = ContextVar("call_site", default=DIRECT)
+
+
+@contextmanager
+def calling_from(entry: str, request_id: str | None) -> Iterator[CallSite]:
+    """Run the block as called through `entry` by request `request_id`."""
+    token = _site.set(CallSite(entry, request_id))
+    try:
+        yield _site.get()
+    finally:
+        _site.reset(token)
+
+
+def audit(operation: str, task_ids: list[int], outcome: str) -> None:
+    site = _site.get()
+    logger.info(
+        "audit",
+        extra={
+            "principal": acting_principal().id,
+            "entry": site.entry,
+            "request_id": site.request_id,
+            "operation": operation,
+            "task_ids": task_ids,
+            "outcome": outcome,
+        },
+    )
