@@ -120,6 +120,10 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Open the store, start the model's warm-up in the background (never waited for), build the server."""
     store = store_for(settings.db, pool_size=settings.db_pool_size)
     await store.open()
+    refusal = settings.open_bind_refusal()
+    if refusal is not None and not await store.has_keys():  # with keys, every request must present one
+        await store.close()
+        raise ConfigError(refusal)
     service = TaskService(store, default_timezone=settings.timezone, trash_days=settings.trash_days)
     await service.purge_expired()
     parser, models_health = build_parser(settings)

@@ -126,14 +126,19 @@ class Settings:
                 f"the bearer token is {len(self.token)} characters; use at least {TOKEN_MIN_LENGTH}, "
                 f"e.g. TASK_API_TOKEN=$(openssl rand -hex 32)"
             )
-        needs_token = self.transport == "http" and not is_token_free_bind(self.host)
-        if needs_token and not self.token and not self.allow_insecure_bind:
-            raise ConfigError(
-                f"refusing to serve on {self.host} without a bearer token: set TASK_API_TOKEN or "
-                f"--token-file, bind to 127.0.0.1, ::1 or localhost, or pass --allow-insecure-bind if a "
-                f"proxy authenticates"
-            )
         return self
+
+    def open_bind_refusal(self) -> str | None:
+        """Why these settings may not serve unless the store holds API keys: an HTTP bind other than
+        this machine's loopback, with no token and no proxy said to authenticate. None when they may."""
+        needs_credentials = self.transport == "http" and not is_token_free_bind(self.host)
+        if not needs_credentials or self.token or self.allow_insecure_bind:
+            return None
+        return (
+            f"refusing to serve on {self.host} without a bearer token or API keys: set TASK_API_TOKEN or "
+            f"--token-file, create a key (task-api-mcp keys create --name NAME), bind to 127.0.0.1, ::1 or "
+            f"localhost, or pass --allow-insecure-bind if a proxy authenticates"
+        )
 
 
 @dataclass(frozen=True)

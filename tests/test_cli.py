@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import anyio
+import httpx
 import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 
-from harness.servers import free_port
+from harness.servers import free_port, spawn_http_server
 from mcp_server.config import DEFAULT_SHARED_RATE_LIMIT, default_db_path, rate_limit_for
 
 pytestmark = pytest.mark.anyio
@@ -130,7 +131,25 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_non_loopback_bind_without_token_refuses_to_start(db_path: Path) -> None:
     done = run_cli("serve", "--transport", "http", "--host", "0.0.0.0", "--db", str(db_path))
     assert done.returncode == 2
-    assert "refusing to serve on 0.0.0.0 without a bearer token" in done.stderr
+    assert "refusing to serve on 0.0.0.0 without a bearer token or API keys" in done.stderr
+
+
+def test_non_loopback_bind_with_api_keys_starts_and_asks_for_them(db_path: Path, tmp_path: Path) -> None:
+    """Keys in the store are credentials enough for a shared bind: every request must present one."""
+    made = run_cli("keys", "--db", str(db_path), "create", "--name", "team-bot")
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    port = free_port()
+    args = [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--host", "0.0.0.0"]
+    server = spawn_http_server(
+        [*args, "--port", str(port), "--db", str(db_path), "--backend", "none"], port, tmp_path / "server.log"
+    )
+    try:
+        assert httpx.get(f"{server.base_url}/v1/tasks", timeout=10).status_code == 401
+        authorised = httpx.get(f"{server.base_url}/v1/tasks", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        assert authorised.status_code == 200
+    finally:
+        server.stop()
 
 
 def test_bad_log_level_and_missing_token_file_are_reported(db_path: Path, tmp_path: Path) -> None:

@@ -129,9 +129,10 @@ def test_the_bound_address_is_an_allowed_host_and_a_wildcard_bind_is_not() -> No
 
 @pytest.mark.parametrize("host", ["127.0.0.2", "127.1.2.3", "::ffff:127.0.0.1", "0.0.0.0", "192.0.2.7"])
 def test_only_this_machines_own_loopback_names_serve_without_a_token(host: str) -> None:
-    with pytest.raises(ConfigError, match="without a bearer token"):
-        Settings(transport="http", host=host).validate()
-    assert Settings(transport="http", host=host, token=TOKEN).validate().host == host
+    refusal = Settings(transport="http", host=host).validate().open_bind_refusal()
+    assert refusal is not None and "without a bearer token or API keys" in refusal
+    assert Settings(transport="http", host=host, token=TOKEN).validate().open_bind_refusal() is None
+    assert Settings(transport="http", host=host, allow_insecure_bind=True).validate().open_bind_refusal() is None
 
 
 def test_a_token_short_enough_to_guess_is_refused() -> None:
@@ -141,7 +142,7 @@ def test_a_token_short_enough_to_guess_is_refused() -> None:
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
 def test_loopback_names_serve_without_a_token(host: str) -> None:
-    assert Settings(transport="http", host=host).validate().token is None
+    assert Settings(transport="http", host=host).validate().open_bind_refusal() is None
 
 
 async def test_guessing_tokens_with_a_new_header_each_time_is_rate_limited(asgi: AsgiFactory) -> None:
