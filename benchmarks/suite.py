@@ -48,6 +48,7 @@ from mcp import Client, ClientSession
 
 from benchmarks.http_latency import _skip_output_validation, percentile
 from benchmarks.seed import parent_with_subtasks, seed_sqlite
+from harness.clients import http_client_with_headers
 from harness.ollama_server import spawn_fake_ollama
 from harness.servers import HttpServer, free_port, spawn_http_server, start_http_server
 from mcp_server.nlu.actions import action_json_schema
@@ -109,15 +110,18 @@ class Scenario:
 class Load:
     """Runs `step` from N concurrent clients (one MCP session each) for a number of calls or seconds."""
 
-    def __init__(self, clients: int, calls: int, duration: float | None) -> None:
+    def __init__(self, clients: int, calls: int, duration: float | None, headers: dict[str, str] | None = None) -> None:
         self.clients, self.calls, self.duration = clients, calls, duration
+        self.headers = headers  # sent with every request (credentials)
 
     def rounds(self, count: int) -> list[Load]:
         """This load cut into `count` rounds (fewer when there are fewer calls), that add up to it."""
         if self.duration:
-            return [Load(self.clients, self.calls, self.duration / count) for _ in range(count)]
+            return [Load(self.clients, self.calls, self.duration / count, self.headers) for _ in range(count)]
         count = max(1, min(count, self.calls))
-        return [Load(self.clients, self.calls // count + (r < self.calls % count), None) for r in range(count)]
+        return [
+            Load(self.clients, self.calls // count + (r < self.calls % count), None, self.headers) for r in range(count)
+        ]
 
     async def run(self, url: str | None, scenario: Scenario, step: Step, *, calls: int | None = None) -> Scenario:
         """Each client holds one MCP session to `url` (none when url is None: the step calls
@@ -140,7 +144,8 @@ class Load:
             if url is None:
                 await calls_from(None, n)
                 return
-            async with Client(url) as client:
+            connect = http_client_with_headers(url, self.headers) if self.headers else Client(url)
+            async with connect as client:
                 await calls_from(client, n)
 
         started = time.perf_counter()

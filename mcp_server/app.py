@@ -28,9 +28,14 @@ from mcp_server.nlu.rules import RulesParser
 from mcp_server.observability.health import Health, ModelsHealth
 from mcp_server.observability.metrics import Metrics
 from mcp_server.store import store_for
+from mcp_server.store.urls import is_postgres_url
 
 if TYPE_CHECKING:
     from mcp_server.nlu.openai_compat import OpenAICompatParser
+
+
+# How long a SQLite server trusts a key it read (core/keys.py: PostgreSQL replicas read it every time).
+KEY_CACHE_SQLITE_S = 1.0
 
 
 @dataclass
@@ -150,7 +155,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 background.start_soon(anyio.to_thread.run_sync, dates.warm_up)
             yield App(
                 service=service,
-                keys=ApiKeys(store),
+                keys=ApiKeys(store, cache_s=0.0 if is_postgres_url(settings.db) else KEY_CACHE_SQLITE_S),
                 health=health,
                 server=server,
                 parser=parser,

@@ -1,0 +1,38 @@
+"""API keys in both stores: checked by hash, revoked for every checker (at once without a cache, by
+the checker itself at once with one), scopes and plan kept, one name one key."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_server.core.keys import ApiKeys, KeyNameTaken
+from mcp_server.core.principals import Principal, Scope
+from mcp_server.core.storage import Store
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_key_authenticates_as_its_principal_until_revoked(store: Store) -> None:
+    maker, other_replica = ApiKeys(store), ApiKeys(store)
+    key, record = await maker.create("phone", principal_id="alice", scopes=frozenset({Scope.READ}), plan="pro")
+    assert record.shown == key[:17] + "..." and key not in repr(await maker.list())
+    assert await other_replica.authenticate(key) == Principal("alice", frozenset({Scope.READ}), "pro")
+    assert await other_replica.authenticate(key[:-1] + ("x" if key[-1] != "x" else "y")) is None
+    await maker.revoke(record.prefix)
+    assert await other_replica.authenticate(key) is None  # no cache: the next check reads the revoke
+    with pytest.raises(KeyNameTaken):
+        await maker.create("phone")
+    assert await store.has_keys()
+
+
+async def test_a_cached_key_is_trusted_for_its_time_but_a_revoke_here_ends_it_at_once(store: Store) -> None:
+    caching, elsewhere = ApiKeys(store, cache_s=3600), ApiKeys(store)
+    key, _ = await elsewhere.create("laptop")
+    assert await caching.authenticate(key) == Principal("laptop", frozenset({Scope.READ, Scope.WRITE}))
+    await elsewhere.revoke("laptop")
+    assert await caching.authenticate(key) is not None  # within its cache time (a second, when served)
+    assert await elsewhere.authenticate(key) is None
+    again, _ = await caching.create("second")
+    assert await caching.authenticate(again) is not None
+    await caching.revoke(again)  # by the key itself
+    assert await caching.authenticate(again) is None
