@@ -13,8 +13,11 @@ import httpx
 import pytest
 from mcp import Client
 
+from harness.clients import http_client_with_headers
 from harness.postgres_server import PostgresServer
 from harness.servers import HttpServer, start_http_server
+from mcp_server.core.keys import ApiKeys
+from mcp_server.store import PostgresTaskStore
 from tests.support.clients import add_tag_until_it_lands, call
 from tests.support.waiting import wait_until
 
@@ -169,3 +172,69 @@ async def test_recurring_completions_and_batches_on_two_replicas_lose_and_duplic
     assert [e["changes"]["due"]["new"] for e in completed] == [f"2027-01-{day:02d}" for day in range(2, 12)]
     titles = sorted(t["title"] for t in page["tasks"])
     assert titles == sorted(f"batch {n}.{k}" for n in range(CLIENTS) for k in range(5))
+
+
+async def test_two_principals_on_two_replicas_see_only_their_own_and_lose_nothing(pg_url: str, tmp_path: Path) -> None:
+    """Ten clients of each of two principals, spread over both replicas, with keys from the shared
+    store: read-modify-write on each principal's own shared tasks, creates with the same idempotency
+    keys in both principals, and tries at the other principal's ids through MCP and REST. Nothing
+    crosses over, and no update is lost."""
+    store = PostgresTaskStore(pg_url)
+    await store.open()
+    try:
+        keys = {name: (await ApiKeys(store).create(name))[0] for name in ("alice", "bob")}
+    finally:
+        await store.close()
+    servers = [start_http_server(pg_url, tmp_path / f"replica{n}.log", "--backend", "none") for n in range(2)]
+    try:
+
+        def connect(server: HttpServer, who: str) -> Client:
+            return http_client_with_headers(server.mcp_url, {"Authorization": f"Bearer {keys[who]}"})
+
+        shared: dict[str, list[int]] = {}
+        for who in keys:
+            async with connect(servers[0], who) as setup:
+                shared[who] = [(await call(setup, "create_task", title=f"{who}'s {n}"))["id"] for n in range(3)]
+        crossings: list[str] = []
+
+        async def worker(who: str, n: int) -> None:
+            other = "bob" if who == "alice" else "alice"
+            home, away = (servers[0], servers[1]) if n % 2 == 0 else (servers[1], servers[0])
+            async with connect(home, who) as client, connect(away, who) as retry, httpx.AsyncClient() as http:
+                for task_id in shared[who]:
+                    await add_tag_until_it_lands(client, task_id, f"c{n}")
+                made = await call(client, "create_task", title=f"{who} own {n}", idempotency_key=f"own-{n}")
+                again = await call(retry, "create_task", title=f"{who} own {n}", idempotency_key=f"own-{n}")
+                assert made["id"] == again["id"]
+                for task_id in shared[other]:
+                    for tool, arguments in (
+                        ("get_task", {"task_id": task_id}),
+                        ("update_task", {"task_id": task_id, "tags": [f"stolen-{n}"]}),
+                        ("delete_task", {"task_id": task_id}),
+                    ):
+                        if not (await client.call_tool(tool, arguments)).is_error:
+                            crossings.append(f"{who} {tool} {task_id}")
+                    response = await http.get(
+                        f"{away.base_url}/v1/tasks/{task_id}", headers={"Authorization": f"Bearer {keys[who]}"}
+                    )
+                    if response.status_code != 404:
+                        crossings.append(f"{who} GET {task_id}: {response.status_code}")
+
+        with anyio.fail_after(180):
+            async with anyio.create_task_group() as group:
+                for who in keys:
+                    for n in range(CLIENTS):
+                        group.start_soon(worker, who, n)
+        assert crossings == []
+        for who in keys:
+            async with connect(servers[1], who) as check:
+                page = await call(check, "list_tasks", limit=50)
+                titles = sorted(task["title"] for task in page["tasks"])
+                assert titles == sorted([f"{who}'s {n}" for n in range(3)] + [f"{who} own {n}" for n in range(CLIENTS)])
+                for task_id in shared[who]:
+                    task = json.loads((await check.read_resource(f"task://{task_id}")).contents[0].text)
+                    assert sorted(task["tags"]) == sorted(f"c{n}" for n in range(CLIENTS)), task
+                    assert task["version"] == CLIENTS + 1
+    finally:
+        for server in servers:
+            server.stop()
