@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp_server.commands.executor import CommandExecutor
 from mcp_server.commands.runner import CommandRunner
 from mcp_server.config import ConfigError, Settings
+from mcp_server.core.errors import TaskError
 from mcp_server.core.keys import ApiKeys
 from mcp_server.core.service import TaskService
+from mcp_server.core.usage import FLUSH_EVERY_S, UsageMeter, parse_plans
 from mcp_server.mcp.notifications import ClientNotifier
 from mcp_server.mcp.server import build_server
 from mcp_server.nlu import dates
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
     from mcp_server.nlu.openai_compat import OpenAICompatParser
 
 
+logger = logging.getLogger(__name__)
+
 # How long a SQLite server trusts a key it read (core/keys.py: PostgreSQL replicas read it every time).
 KEY_CACHE_SQLITE_S = 1.0
 
@@ -44,6 +49,7 @@ class App:
 
     service: TaskService
     keys: ApiKeys
+    meter: UsageMeter
     health: Health
     server: MCPServer
     parser: CommandParser | None
@@ -147,8 +153,20 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         notifier=ClientNotifier(stall_s=settings.subscriber_timeout_s),
         stateless_http=settings.transport == "http" and settings.stateless,
     )
+    meter = UsageMeter(
+        store,
+        parse_plans(settings.plans),
+        default_plan=settings.default_plan,
+        on_use=lambda plan, units: (
+            metrics.record_plan_use(plan, units) if units else metrics.record_quota_refusal(plan)
+        ),
+    )
     try:
         async with AsyncExitStack() as stack:
+            stack.push_async_callback(_flush_quietly, meter)  # at exit, what the last second counted
+            upkeep = await stack.enter_async_context(anyio.create_task_group())
+            upkeep.start_soon(_flush_every_second, meter)
+            stack.callback(upkeep.cancel_scope.cancel)
             if parser is not None:
                 await stack.enter_async_context(parser.running())
                 background = await stack.enter_async_context(anyio.create_task_group())
@@ -156,6 +174,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             yield App(
                 service=service,
                 keys=ApiKeys(store, cache_s=0.0 if is_postgres_url(settings.db) else KEY_CACHE_SQLITE_S),
+                meter=meter,
                 health=health,
                 server=server,
                 parser=parser,
@@ -165,3 +184,17 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             )
     finally:
         await store.close()
+
+
+async def _flush_every_second(meter: UsageMeter) -> None:
+    while True:
+        await anyio.sleep(FLUSH_EVERY_S)
+        await _flush_quietly(meter)
+
+
+async def _flush_quietly(meter: UsageMeter) -> None:
+    """Write the counts; a store that fails keeps them for the next flush (and says so in its logs)."""
+    try:
+        await meter.flush()
+    except TaskError as exc:  # the store's own message says what is wrong; no traceback for an outage
+        logger.warning("usage_flush_failed", extra={"error": str(exc)})

@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from platformdirs import user_data_dir
 
+from mcp_server.core.errors import InvalidInput
 from mcp_server.core.trash import TRASH_DAYS_DEFAULT, TRASH_DAYS_MAX
+from mcp_server.core.usage import DEFAULT_PLANS, parse_plans
 from mcp_server.nlu.model_files import MODEL_NAME
 from mcp_server.nlu.zones import DateError, zone
 from mcp_server.store.urls import POOL_SIZE_DEFAULT
@@ -84,6 +86,8 @@ class Settings:
     readiness: Literal["all", "store"] = "all"
     db_pool_size: int = POOL_SIZE_DEFAULT
     trash_days: int = TRASH_DAYS_DEFAULT
+    plans: str = DEFAULT_PLANS
+    default_plan: str | None = None
 
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
@@ -107,6 +111,14 @@ class Settings:
                 parse_limit(self.rate_limit)
             except ValueError:
                 raise ConfigError(f"rate limit must look like '600/minute', got {self.rate_limit!r}") from None
+        try:
+            plans = parse_plans(self.plans)
+        except InvalidInput as exc:
+            raise ConfigError(f"--plans: {exc}") from None
+        if self.default_plan is not None and self.default_plan not in plans:
+            raise ConfigError(
+                f"--default-plan {self.default_plan!r} is not one of --plans ({', '.join(plans) or 'none'})"
+            )
         if self.max_body_bytes < 1024:
             raise ConfigError(f"max body bytes must be at least 1024, got {self.max_body_bytes}")
         if self.db_pool_size < 1:
@@ -257,6 +269,20 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "requests per client over HTTP, e.g. 600/minute, or off",
         "TASK_API_RATE_LIMIT",
         shown_default=f"off on a loopback bind, {DEFAULT_SHARED_RATE_LIMIT} otherwise",
+    ),
+    Option(
+        "--plans",
+        "plans",
+        "the plans keys may have, each its requests a month (a command in words counts 5)",
+        "TASK_API_PLANS",
+    ),
+    Option(
+        "--default-plan",
+        "default_plan",
+        "the plan of a principal whose key names none (the local principal's too)",
+        "TASK_API_DEFAULT_PLAN",
+        shown_default="none: counted, never refused",
+        empty_is_unset=True,
     ),
     Option("--max-body-bytes", "max_body_bytes", "largest HTTP request body accepted", "TASK_API_MAX_BODY_BYTES", int),
     Option(

@@ -19,6 +19,7 @@ class ErrorKind(StrEnum):
     CONFIRMATION_REQUIRED = "confirmation_required"
     REFUSED = "refused"
     INSUFFICIENT_SCOPE = "insufficient_scope"
+    QUOTA_EXCEEDED = "quota_exceeded"
     MODEL_UNAVAILABLE = "model_unavailable"
     INVALID_MODEL_OUTPUT = "invalid_model_output"
     ABORTED = "aborted"

@@ -13,6 +13,7 @@ from typing import Protocol
 from mcp_server.core.domain import NewTask, Task, TaskList, TaskQuery
 from mcp_server.core.history import HistoryEntry
 from mcp_server.core.keys import KeyStore
+from mcp_server.core.usage import UsageStore
 
 
 class TaskTransaction(Protocol):
@@ -124,5 +125,5 @@ class TaskStore(Protocol):
         ...
 
 
-class Store(TaskStore, KeyStore, Protocol):
-    """What a backend keeps: the tasks, and the keys of the principals they belong to."""
+class Store(TaskStore, KeyStore, UsageStore, Protocol):
+    """What a backend keeps: the tasks, the keys of the principals they belong to, and their usage."""

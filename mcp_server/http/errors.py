@@ -21,6 +21,7 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.INVALID_INPUT: 422,
     ErrorKind.REFUSED: 422,
     ErrorKind.INSUFFICIENT_SCOPE: 403,
+    ErrorKind.QUOTA_EXCEEDED: 429,
     ErrorKind.INVALID_MODEL_OUTPUT: 502,
     ErrorKind.MODEL_UNAVAILABLE: 503,
     ErrorKind.STORE_UNAVAILABLE: 503,

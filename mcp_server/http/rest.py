@@ -41,7 +41,9 @@ from mcp_server.core.domain import (
 )
 from mcp_server.core.errors import TaskError
 from mcp_server.core.history import TaskHistory
+from mcp_server.core.principals import Scope, acting_principal
 from mcp_server.core.service import TaskService
+from mcp_server.core.usage import Usage, UsageMeter
 from mcp_server.http.errors import SOFT_KINDS, STATUS_BY_KIND, code_for_status, error_response, unhandled_error
 
 TaskIdPath = Annotated[int, Path(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
@@ -176,7 +178,31 @@ async def route_call_site(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
+class UsageView(BaseModel):
+    principal: str
+    plan: str | None = Field(description="None: no plan, counted and never refused.")
+    month: str = Field(description="The calendar month counted, UTC, as YYYY-MM.")
+    used: int = Field(description="Requests counted this month (a command in words counts 5).")
+    limit: int | None = Field(description="The plan's requests a month; None without a plan.")
+    resets_at: str = Field(description="When the month's count starts again (ISO 8601, UTC).")
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageView:
+        return cls(
+            principal=usage.principal_id,
+            plan=usage.plan,
+            month=usage.month,
+            used=usage.used,
+            limit=usage.limit,
+            resets_at=usage.resets_at.isoformat().replace("+00:00", "Z"),
+        )
+
+
+class UsageResponse(BaseModel):
+    usage: list[UsageView]
+
+
+def build_rest_app(service: TaskService, runner: CommandRunner, meter: UsageMeter | None = None) -> FastAPI:
     # /docs and /redoc with Swagger UI and ReDoc served from the installed package, not a CDN,
     # so they work offline and behind an egress firewall.
     app = FastAPIOffline(
@@ -202,6 +228,17 @@ def build_rest_app(service: TaskService, runner: CommandRunner) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, "invalid_input", "; ".join(describe_problem(e) for e in exc.errors()[:5]))
+
+    if meter is not None:
+
+        @app.get("/v1/usage", response_model=UsageResponse, summary="This month's requests against the plan")
+        async def usage(all: bool = False) -> UsageResponse:
+            """The caller's own usage; with `all=true` (the admin scope), every principal's."""
+            principal = acting_principal()
+            if all:
+                principal.require(Scope.ADMIN)
+                return UsageResponse(usage=[UsageView.of(u) for u in await meter.all_usage()])
+            return UsageResponse(usage=[UsageView.of(await meter.usage(principal))])
 
     @app.get("/v1/tasks", response_model=TaskPage, summary="List tasks")
     async def list_tasks(page: Annotated[TaskListParams, Query()]) -> TaskPage:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Scope
 
 from mcp_server.config import Settings
 from mcp_server.core.keys import ApiKeys
+from mcp_server.core.usage import UsageMeter
 from mcp_server.http.access_log import AccessLogMiddleware
 from mcp_server.http.auth import AuthenticationMiddleware, Credentials, authenticated
 from mcp_server.http.body_limit import BodySizeLimitMiddleware
@@ -23,6 +24,7 @@ from mcp_server.http.error_bodies import JsonErrorBodyMiddleware
 from mcp_server.http.errors import unhandled_error
 from mcp_server.http.host_origin import HostOriginMiddleware, host_allowlist, origin_allowlist
 from mcp_server.http.probes import probe_routes
+from mcp_server.http.quota import QuotaMiddleware
 from mcp_server.http.rate_limit import RateLimitMiddleware
 from mcp_server.http.session_owner import SessionOwnerMiddleware
 from mcp_server.http.timeout import RequestTimeoutMiddleware
@@ -42,6 +44,7 @@ def build_http_app(
     stateless: bool = True,
     token: str | None = None,
     keys: ApiKeys | None = None,
+    meter: UsageMeter | None = None,
     allowed_hosts: list[str] | None = None,
     allowed_origins: list[str] | None = None,
     rate_limit: str | None = None,
@@ -50,8 +53,8 @@ def build_http_app(
     request_timeout_s: float = 120.0,
 ) -> ASGIApp:
     """The ASGI app, outermost first: access log, JSON error bodies, Host/Origin check, body size
-    limit, authentication (the token, API keys), rate limit, a session's owner (stateful only), REST
-    timeout, routes. Every check but the probes' exemption guards every route: /mcp, /v1/*,
+    limit, authentication (the token, API keys), rate limit, the plans' quotas, a session's owner
+    (stateful only), REST timeout, routes. Every check but the probes' exemption guards every route: /mcp, /v1/*,
     /openapi.json, /docs and /metrics alike."""
 
     app: Starlette = server.streamable_http_app(
@@ -74,6 +77,8 @@ def build_http_app(
     guarded: ASGIApp = RequestTimeoutMiddleware(app, request_timeout_s)
     if not stateless:
         guarded = SessionOwnerMiddleware(guarded)
+    if meter is not None:
+        guarded = QuotaMiddleware(guarded, meter)
     limiter = RateLimitMiddleware(guarded, rate_limit, principal=_principal_id) if rate_limit else None
     guarded = AuthenticationMiddleware(limiter or guarded, Credentials(token, keys), rate_limit=limiter)
     guarded = BodySizeLimitMiddleware(guarded, max_body_bytes)

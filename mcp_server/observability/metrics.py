@@ -111,11 +111,30 @@ class Metrics:
             buckets=MODEL_BUCKETS,
             registry=self.registry,
         )
+        self.plan_requests = Counter(
+            "task_api_plan_requests_total",
+            "Requests counted against plans (a command in words counts more than one), by plan.",
+            ["plan"],
+            registry=self.registry,
+        )
+        self.quota_refusals = Counter(
+            "task_api_quota_refusals_total",
+            "Calls refused because their principal's plan was used up this month, by plan.",
+            ["plan"],
+            registry=self.registry,
+        )
         self.store_errors = Counter(
             "task_api_store_errors_total",
             "Store operations that failed (database unreachable, locked...).",
             registry=self.registry,
         )
+
+    def record_plan_use(self, plan: str, units: int) -> None:
+        """Requests counted against a plan (`none`: no plan, `other`: one the configuration lacks)."""
+        self.plan_requests.labels(plan).inc(units)
+
+    def record_quota_refusal(self, plan: str) -> None:
+        self.quota_refusals.labels(plan).inc()
 
     def observe_model_call(self, backend: str, seconds: float) -> None:
         self.model_seconds.labels(backend).observe(seconds)

@@ -1,4 +1,5 @@
-"""What both stores share of API keys: the columns a key is read with, and how its scopes are stored."""
+"""What both stores share of API keys and usage: the columns a key is read with, how its scopes are
+stored, and each principal's count in a month with its plan."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from mcp_server.core.principals import Scope
 KEY_COLUMNS_SQL = (
     "SELECT k.prefix, k.name, k.principal_id, k.scopes, k.secret_hash, k.created_at, k.revoked_at, p.plan"
     " FROM api_keys AS k JOIN principals AS p ON p.id = k.principal_id"
+)
+
+# Every principal counted in a month (the placeholder), with its plan (none for one without a key).
+USAGE_IN_SQL = (
+    "SELECT u.principal_id, p.plan, u.requests FROM usage AS u LEFT JOIN principals AS p ON p.id = u.principal_id"
+    " WHERE u.month = {placeholder} ORDER BY u.principal_id"
 )
 
 

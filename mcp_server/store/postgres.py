@@ -25,7 +25,7 @@ from mcp_server.core.keys import ApiKey, KeyNameTaken
 from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
 from mcp_server.store.base import inserted_task, stored_task
-from mcp_server.store.keys_sql import KEY_COLUMNS_SQL, scopes_of, scopes_text
+from mcp_server.store.keys_sql import KEY_COLUMNS_SQL, USAGE_IN_SQL, scopes_of, scopes_text
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, escape_like, lists_sql, select
 from mcp_server.store.urls import POOL_SIZE_DEFAULT, redacted
 
@@ -138,6 +138,15 @@ MIGRATIONS: list[str] = [
         secret_hash TEXT NOT NULL,
         created_at TIMESTAMPTZ NOT NULL,
         revoked_at TIMESTAMPTZ
+    );
+    """,
+    # Each principal's requests in a calendar month (core/usage.py), added to by every replica.
+    """
+    CREATE TABLE usage (
+        principal_id TEXT NOT NULL,
+        month TEXT NOT NULL,
+        requests BIGINT NOT NULL,
+        PRIMARY KEY (principal_id, month)
     );
     """,
 ]
@@ -470,6 +479,39 @@ class PostgresTaskStore:
     async def has_keys(self) -> bool:
         async def read(conn: AsyncConnection[DictRow]) -> bool:
             return await (await conn.execute("SELECT 1 FROM api_keys LIMIT 1")).fetchone() is not None
+
+        return await self._run(read)
+
+    # -- usage ---------------------------------------------------------------------------------
+
+    async def add_usage(self, counts: dict[tuple[str, str], int]) -> None:
+        rows = [(principal, month, count) for (principal, month), count in sorted(counts.items())]
+
+        async def add(conn: AsyncConnection[DictRow]) -> None:
+            async with conn.cursor() as cursor:  # in key order: two replicas' flushes never deadlock
+                await cursor.executemany(
+                    "INSERT INTO usage (principal_id, month, requests) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (principal_id, month) DO UPDATE SET requests = usage.requests + excluded.requests",
+                    rows,
+                )
+
+        await self._write(add)
+
+    async def usage_of(self, principal_id: str, month: str) -> int:
+        async def read(conn: AsyncConnection[DictRow]) -> int:
+            row = await (
+                await conn.execute(
+                    "SELECT requests FROM usage WHERE principal_id = %s AND month = %s", (principal_id, month)
+                )
+            ).fetchone()
+            return int(row["requests"]) if row else 0
+
+        return await self._run(read)
+
+    async def usage_in(self, month: str) -> list[tuple[str, str | None, int]]:
+        async def read(conn: AsyncConnection[DictRow]) -> list[tuple[str, str | None, int]]:
+            rows = await (await conn.execute(USAGE_IN_SQL.format(placeholder="%s"), (month,))).fetchall()
+            return [(row["principal_id"], row["plan"], int(row["requests"])) for row in rows]
 
         return await self._run(read)
 

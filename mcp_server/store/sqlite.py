@@ -31,7 +31,7 @@ from mcp_server.core.keys import ApiKey, KeyNameTaken
 from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
 from mcp_server.store.base import inserted_task, stored_task
-from mcp_server.store.keys_sql import KEY_COLUMNS_SQL, scopes_of, scopes_text
+from mcp_server.store.keys_sql import KEY_COLUMNS_SQL, USAGE_IN_SQL, scopes_of, scopes_text
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, TextIndex, escape_like, lists_sql, select
 
 T = TypeVar("T")
@@ -207,6 +207,15 @@ MIGRATIONS: list[str] = [
         secret_hash TEXT NOT NULL,
         created_at TEXT NOT NULL,
         revoked_at TEXT
+    );
+    """,
+    # Each principal's requests in a calendar month (core/usage.py), added to by every replica.
+    """
+    CREATE TABLE usage (
+        principal_id TEXT NOT NULL,
+        month TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        PRIMARY KEY (principal_id, month)
     );
     """,
 ]
@@ -885,6 +894,34 @@ class SQLiteTaskStore:
 
     async def has_keys(self) -> bool:
         return await self._read(lambda conn: conn.execute("SELECT 1 FROM api_keys LIMIT 1").fetchone() is not None)
+
+    # -- usage ---------------------------------------------------------------------------------
+
+    async def add_usage(self, counts: dict[tuple[str, str], int]) -> None:
+        rows = [(principal, month, count) for (principal, month), count in counts.items()]
+        await self._write(
+            lambda conn: conn.executemany(
+                "INSERT INTO usage (principal_id, month, requests) VALUES (?, ?, ?)"
+                " ON CONFLICT (principal_id, month) DO UPDATE SET requests = usage.requests + excluded.requests",
+                rows,
+            )
+        )
+
+    async def usage_of(self, principal_id: str, month: str) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT requests FROM usage WHERE principal_id = ? AND month = ?", (principal_id, month)
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        return await self._read(read)
+
+    async def usage_in(self, month: str) -> list[tuple[str, str | None, int]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[str, str | None, int]]:
+            rows = conn.execute(USAGE_IN_SQL.format(placeholder="?"), (month,))
+            return [(row[0], row[1], int(row[2])) for row in rows]
+
+        return await self._read(read)
 
 
 def _row_to_key(row: sqlite3.Row) -> ApiKey:

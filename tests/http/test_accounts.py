@@ -20,7 +20,7 @@ from mcp_server.core.keys import ApiKeys
 from mcp_server.core.principals import Scope
 from mcp_server.store import SQLiteTaskStore
 from tests.support.asgi import InProcessServer, serve_in_process
-from tests.support.clients import call
+from tests.support.clients import call, initialize_request
 from tests.support.subscriptions import UpdatesHeard
 from tests.support.waiting import wait_until
 
@@ -160,16 +160,7 @@ async def test_the_shared_token_still_acts_for_local_beside_keys(db_path: Path) 
 
 async def test_a_stateful_session_answers_only_the_principal_that_opened_it(db_path: Path) -> None:
     keys = await make_keys(db_path, ("alice", READ_WRITE), ("bob", READ_WRITE))
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "raw", "version": "1"},
-        },
-    }
+    initialize = initialize_request()
     accept = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     async with serving(db_path, stateless=False) as server, server.http() as http:
         opened = await http.post("/mcp", json=initialize, headers={**accept, **bearer(keys["alice"])})

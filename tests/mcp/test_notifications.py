@@ -80,6 +80,7 @@ async def test_a_stalled_subscriber_is_dropped_once(app: App, caplog: pytest.Log
     stalled = App(
         service=app.service,
         keys=app.keys,
+        meter=app.meter,
         health=app.health,
         server=server,
         parser=None,

@@ -46,7 +46,7 @@ pytestmark = pytest.mark.anyio
 DATA = Path(__file__).parent / "data"
 RELEASE: dict[str, Any] = json.loads((DATA / "release_v2.json").read_text(encoding="utf-8"))
 # The schema version each store is at now, and the one the release left it at.
-NEWEST = {"sqlite": 7, "postgres": 5}
+NEWEST = {"sqlite": 8, "postgres": 6}
 RELEASED = {"sqlite": 2, "postgres": 1}
 # The fields of a task added since the release, and the values a migrated task has.
 ADDED = {

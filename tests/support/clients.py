@@ -30,3 +30,17 @@ async def add_tag_until_it_lands(client: Client, task_id: int, tag: str) -> int:
             return conflicts
         assert "expected_version" in result.content[0].text, result.content
         conflicts += 1
+
+
+def initialize_request(protocol_version: str = "2025-06-18") -> dict[str, Any]:
+    """A raw JSON-RPC initialize, for tests that speak streamable HTTP without a client."""
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": protocol_version,
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"},
+        },
+    }
