@@ -163,10 +163,11 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     )
     try:
         async with AsyncExitStack() as stack:
-            stack.push_async_callback(_flush_quietly, meter)  # at exit, what the last second counted
-            upkeep = await stack.enter_async_context(anyio.create_task_group())
-            upkeep.start_soon(_flush_every_second, meter)
-            stack.callback(upkeep.cancel_scope.cancel)
+            if settings.transport == "http":  # only HTTP calls are counted
+                stack.push_async_callback(_flush_quietly, meter)  # at exit, what the last second counted
+                upkeep = await stack.enter_async_context(anyio.create_task_group())
+                upkeep.start_soon(_flush_every_second, meter)
+                stack.callback(upkeep.cancel_scope.cancel)
             if parser is not None:
                 await stack.enter_async_context(parser.running())
                 background = await stack.enter_async_context(anyio.create_task_group())

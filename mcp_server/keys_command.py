@@ -12,8 +12,10 @@ import sys
 from typing import Any
 
 from mcp_server.config import default_db_path
+from mcp_server.core.errors import InvalidInput
 from mcp_server.core.keys import ApiKey, ApiKeys
 from mcp_server.core.principals import DEFAULT_SCOPES, parse_scopes
+from mcp_server.core.usage import DEFAULT_PLANS, parse_plans
 
 
 def add_keys_parser(commands: Any) -> None:
@@ -32,7 +34,17 @@ def add_keys_parser(commands: Any) -> None:
         default=",".join(sorted(s.value for s in DEFAULT_SCOPES)),
         help="comma-separated: tasks:read, tasks:write, admin (default: tasks:read,tasks:write)",
     )
-    create.add_argument("--plan", help="the principal's plan (kept for the principal, shared by its keys)")
+    create.add_argument(
+        "--plan",
+        help="the principal's plan, one of the server's --plans (TASK_API_PLANS); kept for the principal, "
+        "shared by its keys",
+    )
+    create.add_argument(
+        "--plans",
+        default=os.environ.get("TASK_API_PLANS") or DEFAULT_PLANS,
+        help="the plans the server is configured with, to check --plan against (default: TASK_API_PLANS, "
+        "else the server's default)",
+    )
     listing = actions.add_parser("list", help="every key by name and prefix, never the key")
     listing.add_argument("--json", action="store_true", help="one JSON object per key")
     revoke = actions.add_parser("revoke", help="revoke a key by name or prefix; it stops working at once")
@@ -59,6 +71,10 @@ async def _run(args: argparse.Namespace) -> str:
     try:
         keys = ApiKeys(store)
         if args.keys_command == "create":
+            # A plan the server does not know would be counted and never refused: say so now.
+            plans = parse_plans(args.plans)
+            if args.plan is not None and args.plan not in plans:
+                raise InvalidInput(f"plan {args.plan!r} is not one of the configured plans ({', '.join(plans)})")
             presented, key = await keys.create(
                 args.name, principal_id=args.principal, scopes=parse_scopes(args.scopes), plan=args.plan
             )

@@ -73,6 +73,7 @@ async def test_create_list_revoke(db: str) -> None:
         (("create", "--name", "x", "--scopes", "tasks:everything"), "unknown scope 'tasks:everything'"),
         (("create", "--name", "has space"), "is not one"),
         (("revoke", "nobody"), "no key is named 'nobody'"),
+        (("create", "--name", "y", "--plan", "gold"), "plan 'gold' is not one of the configured plans (starter, pro)"),
     ],
 )
 def test_mistakes_are_one_clear_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:

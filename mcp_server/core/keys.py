@@ -2,9 +2,8 @@
 
 A key is `tam_<prefix>_<secret>`: the prefix (48 random bits) is its public id, shown in listings and
 used to find it; the secret (256 random bits) is what proves it. A key that random needs no slow
-password hash: its SHA-256 is as hard to invert as the key is to guess. The hash is computed before
-the lookup and compared in constant time, so an unknown key, a revoked one and a wrong secret take
-the same path and get the same answer.
+password hash: its SHA-256 is as hard to invert as the key is to guess. The hash is compared in
+constant time, and an unknown key, a revoked one and a wrong secret get the same answer.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import hmac
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from mcp_server.core.errors import ErrorKind, InvalidInput, TaskError, TaskNotFound
@@ -43,7 +42,7 @@ class ApiKey:
     scopes: frozenset[Scope]
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
-    plan: str | None = field(default=None)
+    plan: str | None = None
 
     @property
     def shown(self) -> str:
@@ -148,7 +147,6 @@ class ApiKeys:
             return None
         found = await self._key(shape.group(1))
         if found is None:
-            hmac.compare_digest(digest, digest)  # the same work as a key that exists
             return None
         key, stored = found
         if not hmac.compare_digest(digest, stored) or key.revoked_at is not None:

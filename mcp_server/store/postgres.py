@@ -24,8 +24,8 @@ from mcp_server.core.history import HistoryEntry, HistoryKind
 from mcp_server.core.keys import ApiKey, KeyNameTaken
 from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
+from mcp_server.store.accounts_sql import KEY_COLUMNS_SQL, USAGE_IN_SQL, scopes_of, scopes_text
 from mcp_server.store.base import inserted_task, stored_task
-from mcp_server.store.keys_sql import KEY_COLUMNS_SQL, USAGE_IN_SQL, scopes_of, scopes_text
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, escape_like, lists_sql, select
 from mcp_server.store.urls import POOL_SIZE_DEFAULT, redacted
 
