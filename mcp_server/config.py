@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 
@@ -88,6 +89,20 @@ class Settings:
     trash_days: int = TRASH_DAYS_DEFAULT
     plans: str = DEFAULT_PLANS
     default_plan: str | None = None
+    oauth_issuer: str | None = None
+    oauth_resource: str | None = None
+    oauth_leeway_s: float = 30.0
+
+    @property
+    def oauth_audience(self) -> str | None:
+        """This server's canonical URI, the audience its access tokens must name (RFC 8707): the
+        one given, else the MCP endpoint on the bind address. None without an issuer."""
+        if self.oauth_issuer is None:
+            return None
+        if self.oauth_resource is not None:
+            return self.oauth_resource.rstrip("/")
+        host = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/mcp"
 
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
@@ -133,6 +148,7 @@ class Settings:
             raise ConfigError(f"subscriber timeout must be > 0 seconds, got {self.subscriber_timeout_s:g}")
         if self.max_connections < 1:
             raise ConfigError(f"max connections must be at least 1, got {self.max_connections}")
+        self._validate_oauth()
         if self.token is not None and len(self.token) < TOKEN_MIN_LENGTH:
             raise ConfigError(
                 f"the bearer token is {len(self.token)} characters; use at least {TOKEN_MIN_LENGTH}, "
@@ -140,17 +156,44 @@ class Settings:
             )
         return self
 
+    def _validate_oauth(self) -> None:
+        if self.oauth_issuer is None:
+            if self.oauth_resource is not None:
+                raise ConfigError("--oauth-resource needs --oauth-issuer (the server that issues the tokens)")
+            return
+        _check_oauth_url("--oauth-issuer", self.oauth_issuer)
+        if self.oauth_resource is not None:
+            _check_oauth_url("--oauth-resource", self.oauth_resource)
+        elif not is_token_free_bind(self.host):
+            raise ConfigError(
+                f"with --oauth-issuer on {self.host}, set --oauth-resource to the URL clients reach the MCP "
+                f"endpoint at (e.g. https://tasks.example.com/mcp): access tokens are issued for it"
+            )
+        if not 0 <= self.oauth_leeway_s <= 300:
+            raise ConfigError(f"oauth leeway must be 0-300 seconds, got {self.oauth_leeway_s:g}")
+
     def open_bind_refusal(self) -> str | None:
         """Why these settings may not serve unless the store holds API keys: an HTTP bind other than
         this machine's loopback, with no token and no proxy said to authenticate. None when they may."""
         needs_credentials = self.transport == "http" and not is_token_free_bind(self.host)
-        if not needs_credentials or self.token or self.allow_insecure_bind:
+        if not needs_credentials or self.token or self.oauth_issuer or self.allow_insecure_bind:
             return None
         return (
-            f"refusing to serve on {self.host} without a bearer token or API keys: set TASK_API_TOKEN or "
-            f"--token-file, create a key (task-api-mcp keys create --name NAME), bind to 127.0.0.1, ::1 or "
+            f"refusing to serve on {self.host} without a bearer token, API keys or an OAuth issuer: set "
+            f"TASK_API_TOKEN or --token-file, create a key (task-api-mcp keys create --name NAME), set "
+            f"--oauth-issuer, bind to 127.0.0.1, ::1 or "
             f"localhost, or pass --allow-insecure-bind if a proxy authenticates"
         )
+
+
+def _check_oauth_url(flag: str, url: str) -> None:
+    """An https URL, or http on this machine's loopback (a test or a local issuer); no query or fragment."""
+    parts = urlsplit(url)
+    loopback = parts.scheme == "http" and (parts.hostname or "") in {"127.0.0.1", "::1", "localhost"}
+    if parts.scheme != "https" and not loopback:
+        raise ConfigError(f"{flag} must be an https URL (http only on loopback), got {url!r}")
+    if not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{flag} must be an absolute URL with no query or fragment, got {url!r}")
 
 
 @dataclass(frozen=True)
@@ -283,6 +326,29 @@ SERVE_OPTIONS: tuple[Option, ...] = (
         "TASK_API_DEFAULT_PLAN",
         shown_default="none: counted, never refused",
         empty_is_unset=True,
+    ),
+    Option(
+        "--oauth-issuer",
+        "oauth_issuer",
+        "the OAuth authorization server whose JWT access tokens this server accepts (beside keys and the token)",
+        "TASK_API_OAUTH_ISSUER",
+        shown_default="none",
+        empty_is_unset=True,
+    ),
+    Option(
+        "--oauth-resource",
+        "oauth_resource",
+        "this server's MCP URL as clients reach it: the audience access tokens must name",
+        "TASK_API_OAUTH_RESOURCE",
+        shown_default="http://HOST:PORT/mcp of the bind",
+        empty_is_unset=True,
+    ),
+    Option(
+        "--oauth-leeway",
+        "oauth_leeway_s",
+        "seconds of clock difference allowed with the issuer when checking a token's exp, nbf and iat",
+        "TASK_API_OAUTH_LEEWAY",
+        float,
     ),
     Option("--max-body-bytes", "max_body_bytes", "largest HTTP request body accepted", "TASK_API_MAX_BODY_BYTES", int),
     Option(

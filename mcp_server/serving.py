@@ -14,6 +14,9 @@ from mcp_server.mcp.stdio import run_stdio
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from mcp_server.http.oauth.principals import TokenPrincipals
+    from mcp_server.http.oauth.resource import ProtectedResource
+
 logger = logging.getLogger("mcp_server")
 
 
@@ -46,6 +49,7 @@ def http_app(app: App, settings: Settings) -> ASGIApp:
     from mcp_server.http.rest import build_rest_app
     from mcp_server.http.stack import build_http_app
 
+    oauth, resource = oauth_for(app, settings)
     return build_http_app(
         app.server,
         app.health,
@@ -59,10 +63,26 @@ def http_app(app: App, settings: Settings) -> ASGIApp:
         stateless=settings.stateless,
         token=settings.token,
         keys=app.keys,
+        oauth=oauth,
+        resource=resource,
         meter=app.meter,
         allowed_hosts=settings.allowed_hosts,
         allowed_origins=settings.allowed_origins,
     )
+
+
+def oauth_for(app: App, settings: Settings) -> tuple[TokenPrincipals | None, ProtectedResource | None]:
+    """The issuer's access tokens and this server's resource metadata, with --oauth-issuer."""
+    from mcp_server.http.oauth.principals import TokenPrincipals
+    from mcp_server.http.oauth.resource import ProtectedResource
+    from mcp_server.http.oauth.tokens import AccessTokenVerifier
+
+    audience = settings.oauth_audience
+    if settings.oauth_issuer is None or audience is None:
+        return None, None
+    verifier = AccessTokenVerifier(settings.oauth_issuer, audience, leeway_s=settings.oauth_leeway_s)
+    principals = TokenPrincipals(verifier, app.keys.store, cache_s=app.keys.cache_s)
+    return principals, ProtectedResource(settings.oauth_issuer.rstrip("/"), audience)
 
 
 async def serve_http(app: App, settings: Settings) -> None:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the server, its checks and its tests need, at the versions constraints.txt pins:
 # .venv with the package (editable) and all its extras (test, embedded, train), the small test model,
-# and the programs the tests start (the MCP conformance suite with Node 22, PostgreSQL's server
-# binaries, a browser). Run it once after cloning, and again after pulling; it is idempotent, and quick
-# when nothing changed: the Python step is skipped while .venv holds what pyproject.toml and
+# and the programs the tests start (the MCP conformance suite with Node 22, an OAuth authorization
+# server, PostgreSQL's server binaries, a browser). Run it once after cloning, and again after
+# pulling; it is idempotent, and quick when nothing changed: the Python step is skipped while .venv holds what pyproject.toml and
 # constraints.txt ask for (a stamp in .venv keyed on their hash).
 # Usage: scripts/install.sh [--force]    (--force: run the Python step even when the stamp says it is done)
 set -euo pipefail
@@ -39,5 +39,6 @@ if [ "$force" = 1 ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 fi
 export MCP_CONFORMANCE_DIR="${MCP_CONFORMANCE_DIR:-$PWD/.cache/conformance}"
 scripts/install-conformance.sh >/dev/null
+scripts/install-oidc.sh
 scripts/install-postgres.sh
 scripts/install-chromium.sh

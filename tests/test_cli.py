@@ -131,7 +131,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_non_loopback_bind_without_token_refuses_to_start(db_path: Path) -> None:
     done = run_cli("serve", "--transport", "http", "--host", "0.0.0.0", "--db", str(db_path))
     assert done.returncode == 2
-    assert "refusing to serve on 0.0.0.0 without a bearer token or API keys" in done.stderr
+    assert "refusing to serve on 0.0.0.0 without a bearer token, API keys or an OAuth issuer" in done.stderr
 
 
 def test_non_loopback_bind_with_api_keys_starts_and_asks_for_them(db_path: Path, tmp_path: Path) -> None:
@@ -212,3 +212,23 @@ def test_rate_limit_defaults_to_off_locally_and_on_for_shared_binds() -> None:
     assert rate_limit_for("10/second", "127.0.0.1") == "10/second"
     done = run_cli("serve", "--rate-limit", "lots", "--db", "/tmp/unused.db")
     assert done.returncode == 2 and "rate limit must look like '600/minute'" in done.stderr
+
+
+def test_a_shared_bind_with_an_issuer_starts_while_the_issuer_is_down_and_points_clients_at_it(
+    db_path: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    issuer = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    args = [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--host", "0.0.0.0"]
+    args += ["--port", str(port), "--db", str(db_path), "--backend", "none", "--oauth-issuer", issuer]
+    args += ["--oauth-resource", "https://tasks.example.com/mcp", "--allowed-host", "tasks.example.com"]
+    server = spawn_http_server(args, port, tmp_path / "server.log")
+    try:
+        refused = httpx.post(f"{server.base_url}/mcp", timeout=10)
+        assert refused.status_code == 401
+        metadata = "https://tasks.example.com/.well-known/oauth-protected-resource/mcp"
+        assert f'resource_metadata="{metadata}"' in refused.headers["WWW-Authenticate"]
+        document = httpx.get(f"{server.base_url}/.well-known/oauth-protected-resource/mcp", timeout=10).json()
+        assert document["authorization_servers"] == [issuer]
+    finally:
+        server.stop()

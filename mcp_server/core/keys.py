@@ -77,6 +77,11 @@ class KeyStore(Protocol):
         """Whether any key was ever created: from then on, HTTP asks every caller for credentials."""
         ...
 
+    async def principal_plan(self, principal_id: str, *, now: dt.datetime) -> str | None:
+        """The plan of a principal, which is created (with no plan) if it is new: a principal an
+        issuer's token names exists from its first request."""
+        ...
+
 
 def _valid_name(kind: str, value: str) -> str:
     if not (1 <= len(value) <= PRINCIPAL_ID_MAX and _NAME_SHAPE.fullmatch(value)):

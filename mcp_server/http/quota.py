@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.core.principals import acting_principal
 from mcp_server.core.usage import COMMAND_UNITS, QuotaExceeded, UsageMeter
 from mcp_server.http.auth import authenticated
+from mcp_server.http.body import read_body, replay
 from mcp_server.http.errors import error_response
 
 COMMAND_TOOL = "process_command"
@@ -59,9 +60,9 @@ class QuotaMiddleware:
             return
         method, path = scope["method"], scope["path"]
         if method == "POST" and path == "/mcp":
-            messages, body = await _read_body(receive)
+            messages, body = await read_body(receive)
             units = mcp_units(body)
-            receive = _replay(messages, receive)
+            receive = replay(messages, receive)
         else:
             units = rest_units(method, path)
         if units:
@@ -73,29 +74,3 @@ class QuotaMiddleware:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:
-    """The request's body messages, all of them (the body limit outside bounds their size)."""
-    messages: list[Message] = []
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return messages, b"".join(chunks)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replayed() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replayed

@@ -23,6 +23,9 @@ from mcp_server.http.body_limit import BodySizeLimitMiddleware
 from mcp_server.http.error_bodies import JsonErrorBodyMiddleware
 from mcp_server.http.errors import unhandled_error
 from mcp_server.http.host_origin import HostOriginMiddleware, host_allowlist, origin_allowlist
+from mcp_server.http.oauth.principals import TokenPrincipals
+from mcp_server.http.oauth.resource import ProtectedResource
+from mcp_server.http.oauth.step_up import ScopeStepUpMiddleware, writing_tools_of
 from mcp_server.http.probes import probe_routes
 from mcp_server.http.quota import QuotaMiddleware
 from mcp_server.http.rate_limit import RateLimitMiddleware
@@ -44,6 +47,8 @@ def build_http_app(
     stateless: bool = True,
     token: str | None = None,
     keys: ApiKeys | None = None,
+    oauth: TokenPrincipals | None = None,
+    resource: ProtectedResource | None = None,
     meter: UsageMeter | None = None,
     allowed_hosts: list[str] | None = None,
     allowed_origins: list[str] | None = None,
@@ -53,9 +58,10 @@ def build_http_app(
     request_timeout_s: float = 120.0,
 ) -> ASGIApp:
     """The ASGI app, outermost first: access log, JSON error bodies, Host/Origin check, body size
-    limit, authentication (the token, API keys), rate limit, the plans' quotas, a session's owner
-    (stateful only), REST timeout, routes. Every check but the probes' exemption guards every route: /mcp, /v1/*,
-    /openapi.json, /docs and /metrics alike."""
+    limit, authentication (the token, API keys, OAuth access tokens), rate limit, the plans' quotas,
+    an OAuth token's scope step-up, a session's owner (stateful only), REST timeout, routes. Every
+    check guards every route: /mcp, /v1/*, /openapi.json, /docs and /metrics alike; only the probes
+    and the OAuth resource metadata are served without credentials."""
 
     app: Starlette = server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -72,15 +78,21 @@ def build_http_app(
     app.router.routes.extend(probe_routes(health))
     if metrics is not None:
         app.router.routes.append(Route(METRICS_PATH, _metrics_endpoint(metrics), methods=["GET"]))
+    if resource is not None:
+        app.router.routes.extend(resource.routes())
     if rest is not None:  # after the MCP routes and probes: /v1/..., /openapi.json, /docs
         app.router.routes.append(Mount("", app=rest))
     guarded: ASGIApp = RequestTimeoutMiddleware(app, request_timeout_s)
     if not stateless:
         guarded = SessionOwnerMiddleware(guarded)
+    if oauth is not None and resource is not None:
+        guarded = ScopeStepUpMiddleware(guarded, resource, lambda: writing_tools_of(server.list_tools))
     if meter is not None:
         guarded = QuotaMiddleware(guarded, meter)
     limiter = RateLimitMiddleware(guarded, rate_limit, principal=_principal_id) if rate_limit else None
-    guarded = AuthenticationMiddleware(limiter or guarded, Credentials(token, keys), rate_limit=limiter)
+    guarded = AuthenticationMiddleware(
+        limiter or guarded, Credentials(token, keys, oauth=oauth, resource=resource), rate_limit=limiter
+    )
     guarded = BodySizeLimitMiddleware(guarded, max_body_bytes)
     guarded = HostOriginMiddleware(
         guarded,

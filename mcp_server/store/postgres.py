@@ -482,6 +482,24 @@ class PostgresTaskStore:
 
         return await self._run(read)
 
+    async def principal_plan(self, principal_id: str, *, now: dt.datetime) -> str | None:
+        async def read(conn: AsyncConnection[DictRow]) -> tuple[bool, str | None]:
+            found = await (await conn.execute("SELECT plan FROM principals WHERE id = %s", (principal_id,))).fetchone()
+            return (found is not None, found["plan"] if found else None)
+
+        known, plan = await self._run(read)
+        if known:
+            return plan
+
+        async def create(conn: AsyncConnection[DictRow]) -> str | None:
+            await conn.execute(
+                "INSERT INTO principals (id, plan, created_at) VALUES (%s, NULL, %s) ON CONFLICT (id) DO NOTHING",
+                (principal_id, now),
+            )
+            return (await read(conn))[1]
+
+        return await self._write(create)
+
     # -- usage ---------------------------------------------------------------------------------
 
     async def add_usage(self, counts: dict[tuple[str, str], int]) -> None:

@@ -895,6 +895,22 @@ class SQLiteTaskStore:
     async def has_keys(self) -> bool:
         return await self._read(lambda conn: conn.execute("SELECT 1 FROM api_keys LIMIT 1").fetchone() is not None)
 
+    async def principal_plan(self, principal_id: str, *, now: dt.datetime) -> str | None:
+        def read(conn: sqlite3.Connection) -> tuple[bool, str | None]:
+            row = conn.execute("SELECT plan FROM principals WHERE id = ?", (principal_id,)).fetchone()
+            return (row is not None, row["plan"] if row else None)
+
+        known, plan = await self._read(read)  # a read first: a write transaction on every request would queue them
+        if known:
+            return plan
+        await self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO principals (id, plan, created_at) VALUES (?, NULL, ?) ON CONFLICT (id) DO NOTHING",
+                (principal_id, _iso(now)),
+            )
+        )
+        return await self._read(lambda conn: read(conn)[1])
+
     # -- usage ---------------------------------------------------------------------------------
 
     async def add_usage(self, counts: dict[tuple[str, str], int]) -> None:

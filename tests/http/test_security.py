@@ -130,7 +130,7 @@ def test_the_bound_address_is_an_allowed_host_and_a_wildcard_bind_is_not() -> No
 @pytest.mark.parametrize("host", ["127.0.0.2", "127.1.2.3", "::ffff:127.0.0.1", "0.0.0.0", "192.0.2.7"])
 def test_only_this_machines_own_loopback_names_serve_without_a_token(host: str) -> None:
     refusal = Settings(transport="http", host=host).validate().open_bind_refusal()
-    assert refusal is not None and "without a bearer token or API keys" in refusal
+    assert refusal is not None and "without a bearer token, API keys or an OAuth issuer" in refusal
     assert Settings(transport="http", host=host, token=TOKEN).validate().open_bind_refusal() is None
     assert Settings(transport="http", host=host, allow_insecure_bind=True).validate().open_bind_refusal() is None
 

@@ -3,6 +3,8 @@ the checker itself at once with one), scopes and plan kept, one name one key."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from mcp_server.core.keys import ApiKeys, KeyNameTaken
@@ -36,3 +38,13 @@ async def test_a_cached_key_is_trusted_for_its_time_but_a_revoke_here_ends_it_at
     assert await caching.authenticate(again) is not None
     await caching.revoke(again)  # by the key itself
     assert await caching.authenticate(again) is None
+
+
+async def test_a_principal_named_by_a_token_is_created_once_and_keeps_the_plan_given_it(store: Store) -> None:
+    now = dt.datetime.now(dt.UTC)
+    assert await store.principal_plan("alice", now=now) is None  # created, with no plan
+    assert await store.principal_plan("alice", now=now) is None  # and again: no duplicate, no error
+    await ApiKeys(store).create("alice-laptop", principal_id="alice", plan="pro")
+    assert await store.principal_plan("alice", now=now) == "pro"
+    await ApiKeys(store).create("alice-phone", principal_id="alice")  # a key without a plan keeps it
+    assert await store.principal_plan("alice", now=now) == "pro"
