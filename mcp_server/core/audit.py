@@ -1,5 +1,8 @@
 """The audit trail: one log line for every change attempted, whoever asked and however it ended.
 
+A change to accounts (a key made or revoked, a principal's plan set) leaves a line too, naming the
+principal it is about and the key's public prefix, never the key.
+
 A line names the principal, the entry point (`tool:create_task`, `POST /v1/tasks`), the request id,
 the service operation, the task ids it changed (or the one it was asked to change) and the outcome
 (`ok`, or the error kind: a refused scope is `insufficient_scope`). Never a title, a description or a
@@ -52,6 +55,24 @@ def audit(operation: str, task_ids: list[int], outcome: str) -> None:
             "request_id": site.request_id,
             "operation": operation,
             "task_ids": task_ids,
+            "outcome": outcome,
+        },
+    )
+
+
+def audit_account(operation: str, subject: str, outcome: str, *, key: str | None = None) -> None:
+    """A line for a change to the accounts: `subject` is the principal it is about, `key` a key's
+    public prefix."""
+    site = _site.get()
+    logger.info(
+        "audit",
+        extra={
+            "principal": acting_principal().id,
+            "entry": site.entry,
+            "request_id": site.request_id,
+            "operation": operation,
+            "subject": subject,
+            "key": key,
             "outcome": outcome,
         },
     )

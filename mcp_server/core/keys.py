@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from mcp_server.core.audit import audit_account
 from mcp_server.core.errors import ErrorKind, InvalidInput, TaskError, TaskNotFound
-from mcp_server.core.principals import DEFAULT_SCOPES, PRINCIPAL_ID_MAX, Principal, Scope
+from mcp_server.core.principals import DEFAULT_SCOPES, PRINCIPAL_ID_MAX, Principal, Scope, valid_principal_id
 
 KEY_MARK = "tam_"
 _KEY_SHAPE = re.compile(r"tam_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
@@ -53,6 +54,16 @@ class ApiKey:
         return Principal(self.principal_id, scopes=self.scopes, plan=self.plan)
 
 
+@dataclass(frozen=True)
+class PrincipalRecord:
+    """What the store keeps of a principal: it exists from its first key or first access token."""
+
+    id: str
+    plan: str | None
+    created_at: dt.datetime
+    active_keys: int
+
+
 class KeyStore(Protocol):
     """Where keys live: the task store itself, so that every replica sees a new or revoked key."""
 
@@ -82,8 +93,17 @@ class KeyStore(Protocol):
         issuer's token names exists from its first request."""
         ...
 
+    async def set_principal_plan(self, principal_id: str, plan: str | None, *, now: dt.datetime) -> None:
+        """Give a principal a plan (None: the server's default), creating it if it is new (so a
+        person's plan can be set before their first sign-in)."""
+        ...
 
-def _valid_name(kind: str, value: str) -> str:
+    async def list_principals(self) -> list[PrincipalRecord]:
+        """Every principal, oldest first."""
+        ...
+
+
+def valid_name(kind: str, value: str) -> str:
     if not (1 <= len(value) <= PRINCIPAL_ID_MAX and _NAME_SHAPE.fullmatch(value)):
         raise InvalidInput(
             f"{kind} {value!r} is not one: use 1-{PRINCIPAL_ID_MAX} letters, digits and . _ @ : - "
@@ -125,10 +145,10 @@ class ApiKeys:
         now: dt.datetime | None = None,
     ) -> tuple[str, ApiKey]:
         """A new key: the key itself (shown once, never stored) and what is stored of it."""
-        _valid_name("key name", name)
-        principal = _valid_name("principal", principal_id or name)
+        valid_name("key name", name)
+        principal = valid_principal_id(principal_id or name)
         if plan is not None:
-            _valid_name("plan", plan)
+            valid_name("plan", plan)
         prefix = secrets.token_hex(6)
         presented = f"{KEY_MARK}{prefix}_{secrets.token_urlsafe(32)}"
         assert _KEY_SHAPE.fullmatch(presented)
@@ -140,7 +160,12 @@ class ApiKeys:
             created_at=now or dt.datetime.now(dt.UTC),
             plan=plan,
         )
-        await self.store.add_key(record, secret_hash(presented))
+        try:
+            await self.store.add_key(record, secret_hash(presented))
+        except TaskError as exc:
+            audit_account("create_key", principal, exc.kind.value, key=record.shown)
+            raise
+        audit_account("create_key", principal, "ok", key=record.shown)
         return presented, record
 
     async def authenticate(self, presented: str) -> Principal | None:
@@ -185,4 +210,5 @@ class ApiKeys:
             self._cache.pop(revoked.prefix, None)
         if revoked is None:
             raise TaskNotFound(None, f"no key is named {name_or_prefix!r} or has that prefix; `keys list` shows them")
+        audit_account("revoke_key", revoked.principal_id, "ok", key=revoked.shown)
         return revoked

@@ -45,6 +45,14 @@ def parse_scopes(text: str) -> frozenset[Scope]:
     return frozenset(Scope(name) for name in names)
 
 
+def valid_principal_id(value: str) -> str:
+    """A principal id as an operator or an issuer names it: 1-200 printable characters, no spaces
+    (an issuer's subjects can be `auth0|5f1c...` or a URL)."""
+    if not (1 <= len(value) <= PRINCIPAL_ID_MAX) or not value.isprintable() or any(c.isspace() for c in value):
+        raise InvalidInput(f"principal {value!r} is not one: use 1-{PRINCIPAL_ID_MAX} printable characters, no spaces")
+    return value
+
+
 @dataclass(frozen=True)
 class Principal:
     id: str

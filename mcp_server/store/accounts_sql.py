@@ -25,3 +25,11 @@ def scopes_text(scopes: frozenset[Scope]) -> str:
 def scopes_of(text: str) -> frozenset[Scope]:
     """A stored key's scopes; a name this release does not know grants nothing."""
     return frozenset(Scope(name) for name in text.split() if name in Scope._value2member_map_)
+
+
+SET_PLAN_SQL = "INSERT INTO principals (id, plan, created_at)"
+PRINCIPALS_SQL = (
+    "SELECT p.id, p.plan, p.created_at,"
+    " (SELECT count(*) FROM api_keys AS k WHERE k.principal_id = p.id AND k.revoked_at IS NULL) AS active_keys"
+    " FROM principals AS p ORDER BY p.created_at, p.id"
+)

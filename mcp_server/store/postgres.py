@@ -21,10 +21,17 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from mcp_server.core.domain import NESTING_MAX, NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
 from mcp_server.core.errors import ConcurrentWrite, InvalidInput, StoreUnavailable
 from mcp_server.core.history import HistoryEntry, HistoryKind
-from mcp_server.core.keys import ApiKey, KeyNameTaken
+from mcp_server.core.keys import ApiKey, KeyNameTaken, PrincipalRecord
 from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
-from mcp_server.store.accounts_sql import KEY_COLUMNS_SQL, USAGE_IN_SQL, scopes_of, scopes_text
+from mcp_server.store.accounts_sql import (
+    KEY_COLUMNS_SQL,
+    PRINCIPALS_SQL,
+    SET_PLAN_SQL,
+    USAGE_IN_SQL,
+    scopes_of,
+    scopes_text,
+)
 from mcp_server.store.base import inserted_task, stored_task
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, escape_like, lists_sql, select
 from mcp_server.store.urls import POOL_SIZE_DEFAULT, redacted
@@ -499,6 +506,22 @@ class PostgresTaskStore:
             return (await read(conn))[1]
 
         return await self._write(create)
+
+    async def set_principal_plan(self, principal_id: str, plan: str | None, *, now: dt.datetime) -> None:
+        async def write(conn: AsyncConnection[DictRow]) -> None:
+            await conn.execute(
+                f"{SET_PLAN_SQL} VALUES (%s, %s, %s) ON CONFLICT (id) DO UPDATE SET plan = excluded.plan",
+                (principal_id, plan, now),
+            )
+
+        await self._write(write)
+
+    async def list_principals(self) -> list[PrincipalRecord]:
+        async def read(conn: AsyncConnection[DictRow]) -> list[PrincipalRecord]:
+            rows = await (await conn.execute(PRINCIPALS_SQL)).fetchall()
+            return [PrincipalRecord(row["id"], row["plan"], row["created_at"], row["active_keys"]) for row in rows]
+
+        return await self._run(read)
 
     # -- usage ---------------------------------------------------------------------------------
 

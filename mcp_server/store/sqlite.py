@@ -27,10 +27,17 @@ except ImportError:  # Windows has no file size limits to read
 from mcp_server.core.domain import NESTING_MAX, NewTask, Status, Task, TaskList, TaskQuery, due_sort_key
 from mcp_server.core.errors import StoreUnavailable
 from mcp_server.core.history import HistoryEntry, HistoryKind
-from mcp_server.core.keys import ApiKey, KeyNameTaken
+from mcp_server.core.keys import ApiKey, KeyNameTaken, PrincipalRecord
 from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
-from mcp_server.store.accounts_sql import KEY_COLUMNS_SQL, USAGE_IN_SQL, scopes_of, scopes_text
+from mcp_server.store.accounts_sql import (
+    KEY_COLUMNS_SQL,
+    PRINCIPALS_SQL,
+    SET_PLAN_SQL,
+    USAGE_IN_SQL,
+    scopes_of,
+    scopes_text,
+)
 from mcp_server.store.base import inserted_task, stored_task
 from mcp_server.store.selection import COLUMNS, SUBTREE_SQL, TextIndex, escape_like, lists_sql, select
 
@@ -910,6 +917,25 @@ class SQLiteTaskStore:
             )
         )
         return await self._read(lambda conn: read(conn)[1])
+
+    async def set_principal_plan(self, principal_id: str, plan: str | None, *, now: dt.datetime) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                f"{SET_PLAN_SQL} VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET plan = excluded.plan",
+                (principal_id, plan, _iso(now)),
+            )
+        )
+
+    async def list_principals(self) -> list[PrincipalRecord]:
+        def read(conn: sqlite3.Connection) -> list[PrincipalRecord]:
+            return [
+                PrincipalRecord(
+                    row["id"], row["plan"], _instant(row["created_at"]) or dt.datetime.min, row["active_keys"]
+                )
+                for row in conn.execute(PRINCIPALS_SQL)
+            ]
+
+        return await self._read(read)
 
     # -- usage ---------------------------------------------------------------------------------
 

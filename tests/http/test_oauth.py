@@ -12,18 +12,13 @@ from pathlib import Path
 import httpx2
 import jwt
 import pytest
+from mcp.shared.auth import OAuthClientInformationFull
 
-from harness.authorization_server import AuthorizationServer, signing_key
+from harness.authorization_server import AuthorizationServer, public_client, signing_key, token_by_hand
 from harness.servers import free_port
 from mcp_server.config import Settings
 from tests.support.clients import call, initialize_request
-from tests.support.oauth import (
-    ServedOnPort,
-    SigningIn,
-    public_client,
-    serve_on_port,
-    token_by_hand,
-)
+from tests.support.oauth import ServedOnPort, SigningIn, serve_on_port
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
@@ -121,8 +116,6 @@ async def test_a_person_signs_in_with_the_sdk_client_and_sees_only_their_own_tas
 async def test_a_pre_registered_client_signs_in_without_registering(
     served: ServedOnPort, issuer: AuthorizationServer
 ) -> None:
-    from mcp.shared.auth import OAuthClientInformationFull
-
     carol = SigningIn("carol")
     carol.storage.client = OAuthClientInformationFull.model_validate(public_client(CLI_CLIENT))
     async with carol.mcp(served.mcp_url) as client:
@@ -204,8 +197,6 @@ async def test_an_expired_token_gets_401_and_the_client_signs_in_again(
 
 
 async def test_a_read_only_token_reads_and_steps_up_to_write(served: ServedOnPort, issuer: AuthorizationServer) -> None:
-    from mcp.shared.auth import OAuthClientInformationFull
-
     read_only = await token_by_hand(issuer, CLI_CLIENT, "dana", "tasks:read")
     assert read_only.scope == "tasks:read"
     raw = {

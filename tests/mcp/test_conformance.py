@@ -18,10 +18,9 @@ import anyio
 import httpx
 import pytest
 
-from harness.authorization_server import AuthorizationServer
+from harness.authorization_server import AuthorizationServer, public_client, token_by_hand
 from harness.credential_proxy import CredentialProxy
 from harness.servers import free_port, spawn_http_server, start_http_server
-from tests.support.oauth import public_client, token_by_hand
 
 SCENARIOS = [
     "server-initialize",

@@ -4,13 +4,10 @@ the server on a real loopback port, since the client talks to the authorization 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import httpx2
@@ -20,14 +17,12 @@ from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from harness.authorization_server import AuthorizationServer, log_in
+from harness.authorization_server import REDIRECT_URI, log_in
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
 from mcp_server.http.listener import uvicorn_config
 from mcp_server.serving import http_app
 from tests.support.waiting import wait_until
-
-REDIRECT_URI = "http://127.0.0.1:3030/callback"  # never listened on: the browser stops at its redirect
 
 
 @dataclass
@@ -114,47 +109,3 @@ async def serve_on_port(settings: Settings) -> AsyncIterator[ServedOnPort]:
             yield ServedOnPort(app, settings)
         finally:
             server.should_exit = True
-
-
-async def token_by_hand(issuer: AuthorizationServer, client_id: str, account: str, scope: str) -> OAuthToken:
-    """An access token for a pre-registered public client, by the authorization code flow with PKCE
-    done step by step (for tokens a test wants with exactly `scope`)."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT_URI,
-        "scope": scope,
-        "state": secrets.token_urlsafe(8),
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "resource": issuer.resource,
-    }
-    landed = await log_in(f"{issuer.issuer}/auth?{urlencode(query)}", account, REDIRECT_URI)
-    code = parse_qs(urlsplit(landed).query)["code"][0]
-    async with httpx2.AsyncClient(timeout=10) as http:
-        response = await http.post(
-            f"{issuer.issuer}/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-                "client_id": client_id,
-                "code_verifier": verifier,
-                "resource": issuer.resource,
-            },
-        )
-    assert response.status_code == 200, response.text
-    return OAuthToken.model_validate(response.json())
-
-
-def public_client(client_id: str) -> dict[str, object]:
-    """A pre-registered public client (no secret, PKCE), as an operator registers a known MCP client."""
-    return {
-        "client_id": client_id,
-        "token_endpoint_auth_method": "none",
-        "redirect_uris": [REDIRECT_URI],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-    }

@@ -6,6 +6,10 @@ a token signed by a key not among them makes one fetch again (the issuer rotated
 a second however many such tokens arrive, so forged key ids cannot turn this server into a flood of
 requests to the issuer. Only asymmetric algorithms are accepted: a token can never pick `none` or an
 HMAC keyed with a public key.
+
+A token once verified is remembered for up to a minute (never past its expiry, and forgotten when the
+issuer's keys change): a client sends the same token on every request, and checking its signature
+each time (some 0.2 ms of CPU) added a fifth to a CRUD call's P50 on a busy 2-core server.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES
 ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt", "jwt"})
 KEYS_MAX_AGE_S = 3600.0
 REFETCH_FLOOR_S = 1.0
+REMEMBERED_S = 60.0
+REMEMBERED_MAX = 10_000
 FETCH_TIMEOUT_S = 5.0
 METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
 
@@ -70,8 +76,22 @@ class AccessTokenVerifier:
         self._keys: dict[str, PublishedKey] = {}
         self._fetched_at: float | None = None
         self._lock = anyio.Lock()
+        self._verified: dict[str, tuple[float, VerifiedToken]] = {}
 
     async def verify(self, token: str) -> VerifiedToken:
+        """The token's subject, scopes and client; TokenRefused saying why it is not accepted, or
+        IssuerUnavailable when its keys cannot be fetched."""
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None and now < remembered[0] and not self._keys_stale():
+            return remembered[1]
+        verified = await self._check(token)
+        if len(self._verified) >= REMEMBERED_MAX:
+            self._verified.clear()
+        self._verified[token] = (min(verified.expires_at + self.leeway_s, now + REMEMBERED_S), verified)
+        return verified
+
+    async def _check(self, token: str) -> VerifiedToken:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -107,18 +127,19 @@ class AccessTokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise TokenRefused("the token names no subject")
-        scope = claims.get("scope", "")
         client_id = claims.get("client_id")
         return VerifiedToken(
             subject=subject,
-            scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+            scopes=_granted(claims),
             client_id=client_id if isinstance(client_id, str) else None,
             expires_at=int(claims["exp"]),
         )
 
+    def _keys_stale(self) -> bool:
+        return self._fetched_at is None or time.monotonic() - self._fetched_at >= self.keys_max_age_s
+
     async def _key(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
-        stale = self._fetched_at is None or time.monotonic() - self._fetched_at >= self.keys_max_age_s
-        found = None if stale else self._pick(kid, algorithm)
+        found = None if self._keys_stale() else self._pick(kid, algorithm)
         if found is None:
             await self._refresh(seen=self._fetched_at)
             found = self._pick(kid, algorithm)
@@ -155,7 +176,10 @@ class AccessTokenVerifier:
                     published = response.json()
             except (httpx.HTTPError, ValueError) as exc:
                 raise IssuerUnavailable(f"cannot fetch the keys of {self.issuer}: {exc}") from None
-            self._keys = _usable_keys(published)
+            keys = _usable_keys(published)
+            if keys.keys() != self._keys.keys():
+                self._verified.clear()  # a withdrawn key's tokens must not outlive it here
+            self._keys = keys
             self._fetched_at = time.monotonic()
             self.fetches += 1
 
@@ -174,6 +198,18 @@ class AccessTokenVerifier:
                 raise ValueError(f"{self.issuer}{path} names no jwks_uri")
             return uri
         raise ValueError(f"{self.issuer} serves no authorization server metadata")
+
+
+def _granted(claims: dict[str, Any]) -> frozenset[str]:
+    """The scopes a token grants: RFC 9068's space-separated `scope`, else the `scp` some issuers
+    write instead (a string, or a list)."""
+    for name in ("scope", "scp"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            return frozenset(value.split())
+        if isinstance(value, list):
+            return frozenset(item for item in value if isinstance(item, str))
+    return frozenset()
 
 
 @dataclass(frozen=True)

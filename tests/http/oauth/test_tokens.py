@@ -56,6 +56,13 @@ async def test_a_valid_token_gives_its_subject_scopes_and_client(issuer: JwtIssu
     assert verified.expires_at > time.time()
 
 
+async def test_scopes_may_come_as_scp_a_string_or_a_list(issuer: JwtIssuer) -> None:
+    verifier = verifier_for(issuer)
+    assert (await verifier.verify(issuer.token(scope=None, scp=["tasks:read", "x"]))).scopes == {"tasks:read", "x"}
+    assert (await verifier.verify(issuer.token(scope=None, scp="tasks:write"))).scopes == {"tasks:write"}
+    assert (await verifier.verify(issuer.token(scope=None))).scopes == frozenset()
+
+
 async def test_ec_keys_and_tokens_without_typ_or_with_jwt_typ_verify(issuer: JwtIssuer) -> None:
     issuer.published.append(SigningKey.ec("ec-1"))
     verifier = verifier_for(issuer)
