@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"mcp_server.http"},  # the HTTP adapter: ASGI stack, REST, probes
     {"mcp_server.app"},  # the composition root
     {"mcp_server.serving"},  # the app on a transport
-    {"mcp_server.cli", "mcp_server.keys_command", "mcp_server.__main__"},  # the commands people run
+    {"mcp_server.cli", "mcp_server.keys_command", "mcp_server.principals_command", "mcp_server.__main__"},  # commands
 ]
 
 # The repository's other top-level packages: the tests, their servers, the benchmarks, the scripts.
@@ -104,5 +104,5 @@ def test_the_core_does_no_io_and_uses_no_framework() -> None:
 def test_the_top_of_the_package_shows_its_layers() -> None:
     top = {p.name for p in PACKAGE.iterdir() if not p.name.startswith((".", "_")) or p.name == "__main__.py"}
     packages = {"core", "store", "observability", "nlu", "commands", "training", "mcp", "http"}
-    modules = {"app.py", "config.py", "serving.py", "cli.py", "keys_command.py", "__main__.py"}
+    modules = {"app.py", "config.py", "serving.py", "cli.py", "keys_command.py", "principals_command.py", "__main__.py"}
     assert top == packages | modules

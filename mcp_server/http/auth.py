@@ -153,10 +153,8 @@ class AuthenticationMiddleware:
         refused: NotAuthenticated | None = None
         try:
             required = await self.credentials.required()
-            if not required:  # every request is local's, and limits tell clients apart by address
-                await self.app(scope, receive, send)
-                return
-            principal, kind = await self.credentials.principal(scope)
+            if required:
+                principal, kind = await self.credentials.principal(scope)
         except StoreUnavailable as exc:
             await error_response(503, "store_unavailable", f"cannot check credentials now: {exc}")(scope, receive, send)
             return
@@ -166,6 +164,9 @@ class AuthenticationMiddleware:
             return
         except NotAuthenticated as exc:
             refused = exc
+        if not required:  # every request is local's, and limits tell clients apart by address
+            await self.app(scope, receive, send)
+            return
         if refused is None:
             if kind == "oauth" and not principal.scopes & TASK_SCOPES:
                 await self._insufficient_scope(scope, receive, send)

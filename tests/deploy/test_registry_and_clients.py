@@ -15,10 +15,13 @@ import jsonschema
 import pytest
 from mcp import Client, StdioServerParameters
 
+from harness.authorization_server import AuthorizationServer
 from harness.clients import http_client_with_headers
-from harness.servers import start_http_server
+from harness.servers import free_port, start_http_server
 from mcp_server import __version__
+from mcp_server.config import Settings
 from tests.deploy.support import ROOT, env_vars_read_by_serve, run, serve_args_parse, tool
+from tests.support.oauth import SigningIn, serve_on_port
 
 pytestmark = pytest.mark.anyio
 
@@ -101,3 +104,19 @@ async def test_remote_http_config_connects_with_its_token(db_path: Path, tmp_pat
             assert (await http.post(url, json={}, timeout=5)).status_code == 401
     finally:
         server.stop()
+
+
+async def test_remote_oauth_config_signs_in_with_its_url_alone(db_path: Path, tmp_path: Path) -> None:
+    """The OAuth config's URL, and nothing else, is enough for a client to find the issuer, sign a
+    person in and call the tools."""
+    (remote,) = load(CLIENTS / "remote-oauth.mcp.json")["mcpServers"].values()
+    assert set(remote) == {"type", "url"}
+    port = free_port()
+    url = remote["url"].replace(":8000/", f":{port}/")
+    issuer = AuthorizationServer(resource=url, workdir=tmp_path / "issuer").start()
+    try:
+        settings = Settings(db=str(db_path), transport="http", backend="none", port=port, oauth_issuer=issuer.issuer)
+        async with serve_on_port(settings), SigningIn("erin").mcp(url) as client:
+            assert not (await client.call_tool("create_task", {"title": "from the OAuth config"})).is_error
+    finally:
+        issuer.stop()
