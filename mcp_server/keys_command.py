@@ -61,7 +61,8 @@ def add_keys_parser(commands: Any) -> None:
     create.add_argument(
         "--scopes",
         default=",".join(sorted(s.value for s in DEFAULT_SCOPES)),
-        help="comma-separated: tasks:read, tasks:write, admin (default: tasks:read,tasks:write)",
+        help="comma-separated: tasks:read, tasks:write, admin, calendar:read (a feed token; default: "
+        "tasks:read,tasks:write)",
     )
     create.add_argument(
         "--plan",

@@ -56,7 +56,7 @@ def http_app(app: App, settings: Settings) -> ASGIApp:
         metrics=app.metrics,
         rate_limit=settings.rate_limit,
         max_body_bytes=settings.max_body_bytes,
-        rest=build_rest_app(app.service, app.runner, app.meter),
+        rest=build_rest_app(app.service, app.runner, app.meter, app.keys),
         # Room for one model call and its retry, plus the work around them.
         request_timeout_s=2 * settings.model_timeout_s + 30,
         host=settings.host,

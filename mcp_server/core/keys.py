@@ -85,7 +85,8 @@ class KeyStore(Protocol):
         ...
 
     async def has_keys(self) -> bool:
-        """Whether any key was ever created: from then on, HTTP asks every caller for credentials."""
+        """Whether any key was ever created but feed tokens: from then on, HTTP asks every caller for
+        credentials."""
         ...
 
     async def principal_plan(self, principal_id: str, *, now: dt.datetime) -> str | None:

@@ -23,14 +23,19 @@ PRINCIPAL_ID_MAX = 200
 
 
 class Scope(StrEnum):
-    """What a key or token may do: read tasks, change them, or administer the service."""
+    """What a key or token may do: read tasks, change them, administer the service, or read the
+    calendar feed only (the key a calendar URL carries)."""
 
     READ = "tasks:read"
     WRITE = "tasks:write"
     ADMIN = "admin"
+    CALENDAR = "calendar:read"
 
 
 DEFAULT_SCOPES: frozenset[Scope] = frozenset({Scope.READ, Scope.WRITE})
+# A key with these scopes alone is a calendar feed's token: it may sit in a URL, and does not count
+# as a credential that makes a server ask everyone for one.
+FEED_SCOPES: frozenset[Scope] = frozenset({Scope.CALENDAR})
 ALL_SCOPES: frozenset[Scope] = frozenset(Scope)
 
 

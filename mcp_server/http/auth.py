@@ -30,6 +30,7 @@ from mcp_server.core.errors import StoreUnavailable
 from mcp_server.core.keys import KEY_MARK, ApiKeys
 from mcp_server.core.principals import LOCAL, Principal, acting_as
 from mcp_server.core.principals import Scope as TaskScope
+from mcp_server.http.calendar.tokens import feed_token, is_feed_principal
 from mcp_server.http.errors import error_response
 from mcp_server.http.oauth.principals import TokenPrincipals
 from mcp_server.http.oauth.resource import ProtectedResource
@@ -104,6 +105,8 @@ class Credentials:
         """Who a request authenticates as, and with what; NotAuthenticated when it presents no valid
         credential, IssuerUnavailable when a token cannot be checked now."""
         given = dict(scope["headers"]).get(b"authorization", b"")
+        if not given:
+            return await self._feed_principal(feed_token(scope))
         if self._token is not None and hmac.compare_digest(given, self._token):
             return LOCAL, "token"
         scheme, _, raw = given.partition(b" ")
@@ -124,6 +127,16 @@ class Credentials:
             return await self.oauth.principal(credential), "oauth"
         except TokenRefused as exc:
             raise NotAuthenticated(str(exc), token_refused=True) from None
+
+    async def _feed_principal(self, token: str | None) -> tuple[Principal, CredentialKind]:
+        """A calendar feed's token from its URL: accepted only when it is a feed token, so no key
+        that can do more is ever taken from a URL."""
+        if token is None or self._keys is None:
+            raise NotAuthenticated()
+        found = await self._keys.authenticate(token)
+        if found is None or not is_feed_principal(found):
+            raise NotAuthenticated()
+        return found, "key"
 
 
 class AuthenticationMiddleware:

@@ -41,9 +41,11 @@ from mcp_server.core.domain import (
 )
 from mcp_server.core.errors import TaskError
 from mcp_server.core.history import TaskHistory
+from mcp_server.core.keys import ApiKeys
 from mcp_server.core.principals import Scope, acting_principal
 from mcp_server.core.service import TaskService
 from mcp_server.core.usage import Usage, UsageMeter
+from mcp_server.http.calendar.feeds import add_calendar_routes
 from mcp_server.http.errors import SOFT_KINDS, STATUS_BY_KIND, code_for_status, error_response, unhandled_error
 
 TaskIdPath = Annotated[int, Path(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
@@ -202,7 +204,9 @@ class UsageResponse(BaseModel):
     usage: list[UsageView]
 
 
-def build_rest_app(service: TaskService, runner: CommandRunner, meter: UsageMeter | None = None) -> FastAPI:
+def build_rest_app(
+    service: TaskService, runner: CommandRunner, meter: UsageMeter | None = None, keys: ApiKeys | None = None
+) -> FastAPI:
     # /docs and /redoc with Swagger UI and ReDoc served from the installed package, not a CDN,
     # so they work offline and behind an egress firewall.
     app = FastAPIOffline(
@@ -239,6 +243,9 @@ def build_rest_app(service: TaskService, runner: CommandRunner, meter: UsageMete
                 principal.require(Scope.ADMIN)
                 return UsageResponse(usage=[UsageView.of(u) for u in await meter.all_usage()])
             return UsageResponse(usage=[UsageView.of(await meter.usage(principal))])
+
+    if keys is not None:
+        add_calendar_routes(app, service, keys)
 
     @app.get("/v1/tasks", response_model=TaskPage, summary="List tasks")
     async def list_tasks(page: Annotated[TaskListParams, Query()]) -> TaskPage:

@@ -3,7 +3,7 @@ stored, and each principal's count in a month with its plan."""
 
 from __future__ import annotations
 
-from mcp_server.core.principals import Scope
+from mcp_server.core.principals import FEED_SCOPES, Scope
 
 # A key with its principal's plan.
 KEY_COLUMNS_SQL = (
@@ -27,9 +27,15 @@ def scopes_of(text: str) -> frozenset[Scope]:
     return frozenset(Scope(name) for name in text.split() if name in Scope._value2member_map_)
 
 
+# Any key but a calendar feed's token (whose scopes text is the placeholder).
+CREDENTIAL_KEY_SQL = "SELECT 1 FROM api_keys WHERE scopes <> {placeholder} LIMIT 1"
 SET_PLAN_SQL = "INSERT INTO principals (id, plan, created_at)"
 PRINCIPALS_SQL = (
     "SELECT p.id, p.plan, p.created_at,"
     " (SELECT count(*) FROM api_keys AS k WHERE k.principal_id = p.id AND k.revoked_at IS NULL) AS active_keys"
     " FROM principals AS p ORDER BY p.created_at, p.id"
 )
+
+
+def feed_scopes_text() -> str:
+    return scopes_text(FEED_SCOPES)

@@ -25,10 +25,12 @@ from mcp_server.core.keys import ApiKey, KeyNameTaken, PrincipalRecord
 from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
 from mcp_server.store.accounts_sql import (
+    CREDENTIAL_KEY_SQL,
     KEY_COLUMNS_SQL,
     PRINCIPALS_SQL,
     SET_PLAN_SQL,
     USAGE_IN_SQL,
+    feed_scopes_text,
     scopes_of,
     scopes_text,
 )
@@ -485,7 +487,8 @@ class PostgresTaskStore:
 
     async def has_keys(self) -> bool:
         async def read(conn: AsyncConnection[DictRow]) -> bool:
-            return await (await conn.execute("SELECT 1 FROM api_keys LIMIT 1")).fetchone() is not None
+            sql = CREDENTIAL_KEY_SQL.format(placeholder="%s")
+            return await (await conn.execute(sql, (feed_scopes_text(),))).fetchone() is not None
 
         return await self._run(read)
 

@@ -31,10 +31,12 @@ from mcp_server.core.keys import ApiKey, KeyNameTaken, PrincipalRecord
 from mcp_server.core.principals import acting_owner
 from mcp_server.core.storage import TaskTransaction
 from mcp_server.store.accounts_sql import (
+    CREDENTIAL_KEY_SQL,
     KEY_COLUMNS_SQL,
     PRINCIPALS_SQL,
     SET_PLAN_SQL,
     USAGE_IN_SQL,
+    feed_scopes_text,
     scopes_of,
     scopes_text,
 )
@@ -900,7 +902,8 @@ class SQLiteTaskStore:
         return await self._write(revoke)
 
     async def has_keys(self) -> bool:
-        return await self._read(lambda conn: conn.execute("SELECT 1 FROM api_keys LIMIT 1").fetchone() is not None)
+        sql = CREDENTIAL_KEY_SQL.format(placeholder="?")
+        return await self._read(lambda conn: conn.execute(sql, (feed_scopes_text(),)).fetchone() is not None)
 
     async def principal_plan(self, principal_id: str, *, now: dt.datetime) -> str | None:
         def read(conn: sqlite3.Connection) -> tuple[bool, str | None]:

@@ -29,7 +29,7 @@ def test_api_answers_within_its_schema(tmp_path: Path) -> None:
     try:
         schema = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json")
         operations = [result.ok() for result in schema.get_all_operations()]
-        assert len(operations) == 13
+        assert len(operations) == 17
         for operation in operations:
 
             @given(case=operation.as_strategy())

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from mcp_server.core.keys import ApiKeys, KeyNameTaken
-from mcp_server.core.principals import Principal, Scope
+from mcp_server.core.principals import FEED_SCOPES, Principal, Scope
 from mcp_server.core.storage import Store
 
 pytestmark = pytest.mark.anyio
@@ -48,3 +48,11 @@ async def test_a_principal_named_by_a_token_is_created_once_and_keeps_the_plan_g
     assert await store.principal_plan("alice", now=now) == "pro"
     await ApiKeys(store).create("alice-phone", principal_id="alice")  # a key without a plan keeps it
     assert await store.principal_plan("alice", now=now) == "pro"
+
+
+async def test_a_feed_token_is_not_a_credential_that_asks_everyone_for_one(store: Store) -> None:
+    keys = ApiKeys(store)
+    await keys.create("calendar-1", principal_id="alice", scopes=FEED_SCOPES)
+    assert not await store.has_keys()
+    await keys.create("alice-laptop", principal_id="alice")
+    assert await store.has_keys()
