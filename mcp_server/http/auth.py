@@ -36,6 +36,7 @@ from mcp_server.http.oauth.principals import TokenPrincipals
 from mcp_server.http.oauth.resource import ProtectedResource
 from mcp_server.http.oauth.tokens import IssuerUnavailable, TokenRefused
 from mcp_server.http.rate_limit import RateLimitMiddleware, client_address, too_many_requests
+from mcp_server.http.web.page import is_page_path
 from mcp_server.observability.health import PROBE_PATHS
 
 AUTH_FAILURE_LIMIT = "20/minute"
@@ -160,7 +161,7 @@ class AuthenticationMiddleware:
         self.public_paths = PROBE_PATHS | (resource.metadata_paths if resource is not None else frozenset())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.public_paths:
+        if scope["type"] != "http" or scope["path"] in self.public_paths or is_page_path(scope["path"]):
             await self.app(scope, receive, send)
             return
         refused: NotAuthenticated | None = None

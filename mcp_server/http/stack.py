@@ -31,6 +31,7 @@ from mcp_server.http.quota import QuotaMiddleware
 from mcp_server.http.rate_limit import RateLimitMiddleware
 from mcp_server.http.session_owner import SessionOwnerMiddleware
 from mcp_server.http.timeout import RequestTimeoutMiddleware
+from mcp_server.http.web.page import page_routes
 from mcp_server.observability.health import Health
 from mcp_server.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from mcp_server.observability.metrics import METRICS_PATH, Metrics
@@ -78,6 +79,7 @@ def build_http_app(
     app.router.routes.extend(probe_routes(health))
     if metrics is not None:
         app.router.routes.append(Route(METRICS_PATH, _metrics_endpoint(metrics), methods=["GET"]))
+    app.router.routes.extend(page_routes())
     if resource is not None:
         app.router.routes.extend(resource.routes())
     if rest is not None:  # after the MCP routes and probes: /v1/..., /openapi.json, /docs
