@@ -187,12 +187,19 @@ class Settings:
 
 
 def _check_oauth_url(flag: str, url: str) -> None:
-    """An https URL, or http on this machine's loopback (a test or a local issuer); no query or fragment."""
-    parts = urlsplit(url)
-    loopback = parts.scheme == "http" and (parts.hostname or "") in {"127.0.0.1", "::1", "localhost"}
+    """An https URL, or http on this machine's loopback (a test or a local issuer); no query or
+    fragment, and nothing that could not sit in a quoted header value."""
+    if any(c.isspace() or c in '"\\,' or not c.isprintable() for c in url):
+        raise ConfigError(f"{flag} must be a plain URL (no spaces, quotes, commas or backslashes), got {url!r}")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ConfigError(f"{flag} is not a URL: {url!r}") from None
+    loopback = parts.scheme == "http" and host in {"127.0.0.1", "::1", "localhost"}
     if parts.scheme != "https" and not loopback:
         raise ConfigError(f"{flag} must be an https URL (http only on loopback), got {url!r}")
-    if not parts.hostname or parts.query or parts.fragment:
+    if not host or parts.query or parts.fragment:
         raise ConfigError(f"{flag} must be an absolute URL with no query or fragment, got {url!r}")
 
 

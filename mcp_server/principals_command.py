@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from mcp_server.core.audit import audit_account, calling_from
+from mcp_server.core.errors import TaskError
 from mcp_server.core.keys import PrincipalRecord, valid_name
 from mcp_server.core.principals import valid_principal_id
 from mcp_server.keys_command import add_plans_argument, add_store_argument, check_plan, log_audit_lines
@@ -52,10 +53,14 @@ async def _run(args: argparse.Namespace) -> str:
                 return "\n".join(json.dumps(_described(principal)) for principal in found)
             rows = [f"{p.id}\t{p.plan or '-'}\t{p.active_keys}\t{p.created_at.isoformat()}" for p in found]
             return "\n".join(["principal\tplan\tactive keys\tcreated", *rows])
-        principal = valid_principal_id(args.principal)
-        plan = None if args.plan == NO_PLAN else valid_name("plan", args.plan)
-        check_plan(plan, args.plans)
-        await store.set_principal_plan(principal, plan, now=dt.datetime.now(dt.UTC))
+        try:
+            principal = valid_principal_id(args.principal)
+            plan = None if args.plan == NO_PLAN else valid_name("plan", args.plan)
+            check_plan(plan, args.plans)
+            await store.set_principal_plan(principal, plan, now=dt.datetime.now(dt.UTC))
+        except TaskError as exc:
+            audit_account("set_plan", "?", exc.kind.value)
+            raise
         audit_account("set_plan", principal, "ok")
         return f"{principal}: plan {plan or 'none (the server default)'}"
     finally:

@@ -82,7 +82,7 @@ def oauth_for(app: App, settings: Settings) -> tuple[TokenPrincipals | None, Pro
         return None, None
     verifier = AccessTokenVerifier(settings.oauth_issuer, audience, leeway_s=settings.oauth_leeway_s)
     principals = TokenPrincipals(verifier, app.keys.store, cache_s=app.keys.cache_s)
-    return principals, ProtectedResource(settings.oauth_issuer.rstrip("/"), audience)
+    return principals, ProtectedResource(settings.oauth_issuer, audience)
 
 
 async def serve_http(app: App, settings: Settings) -> None:

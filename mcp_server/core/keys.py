@@ -210,6 +210,7 @@ class ApiKeys:
         if revoked is not None:
             self._cache.pop(revoked.prefix, None)
         if revoked is None:
+            audit_account("revoke_key", "?", ErrorKind.NOT_FOUND.value)
             raise TaskNotFound(None, f"no key is named {name_or_prefix!r} or has that prefix; `keys list` shows them")
         audit_account("revoke_key", revoked.principal_id, "ok", key=revoked.shown)
         return revoked

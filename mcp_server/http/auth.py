@@ -30,7 +30,7 @@ from mcp_server.core.errors import StoreUnavailable
 from mcp_server.core.keys import KEY_MARK, ApiKeys
 from mcp_server.core.principals import LOCAL, Principal, acting_as
 from mcp_server.core.principals import Scope as TaskScope
-from mcp_server.http.calendar.tokens import feed_token, is_feed_principal
+from mcp_server.http.calendar.tokens import FEED_PATH, feed_token, is_feed_principal
 from mcp_server.http.errors import error_response
 from mcp_server.http.oauth.principals import TokenPrincipals
 from mcp_server.http.oauth.resource import ProtectedResource
@@ -184,6 +184,10 @@ class AuthenticationMiddleware:
         if refused is None:
             if kind == "oauth" and not principal.scopes & TASK_SCOPES:
                 await self._insufficient_scope(scope, receive, send)
+                return
+            if is_feed_principal(principal) and scope["path"] != FEED_PATH:  # a feed token, moved to a header
+                message = "a calendar feed token reads the calendar feed and nothing else"
+                await error_response(403, "insufficient_scope", message)(scope, receive, send)
                 return
             scope[PRINCIPAL_KEY] = principal
             scope[CREDENTIAL_KEY] = kind

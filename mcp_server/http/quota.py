@@ -37,7 +37,7 @@ def mcp_units(body: bytes) -> int:
     transport refuses it)."""
     try:
         parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return 0
     messages = parsed if isinstance(parsed, list) else [parsed]
     return sum(_tool_call_units(message) for message in messages)

@@ -73,7 +73,10 @@ def add_calendar_routes(app: FastAPI, service: TaskService, keys: ApiKeys) -> No
         headers = {"ETag": etag, "Cache-Control": "private, max-age=300"}
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=headers)
-        body = render(tasks, shape=shape, name="Tasks", owner_key=owner_key, now=dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        body = render(
+            tasks, shape=shape, name="Tasks", owner_key=owner_key, now=now, default_zone=service.default_timezone
+        )
         return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
     @app.post("/v1/calendar/feeds", response_model=NewCalendarFeed, status_code=201, summary="Make a calendar feed URL")

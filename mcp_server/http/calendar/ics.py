@@ -5,7 +5,8 @@ Two shapes, because calendar apps differ: events (VEVENT, the default), which ev
 Evolution) show as tasks with their status. A task dated by a day is an all-day item, one dated by a
 time a 30-minute one at that time; a recurring task carries its RRULE from its current due on; a
 completed task is STATUS:COMPLETED as a to-do, and marked "✓" in its summary as an event.
-A time is written in the task's zone when it has one, else in UTC.
+A time is written in the zone its recurrence counts in (the task's, else the server's default).
+A task that repeats from its completion shows its next due only: later ones are not known yet.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Iterable
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, Todo, vRecur
+from icalendar import Calendar, Event, Todo, vDuration, vRecur
 
 from mcp_server import __version__
 from mcp_server.core.domain import Priority, Status, Task
+from mcp_server.core.recurrence import RepeatFrom
 
 PRODUCT_ID = f"-//Task API MCP//task-api-mcp {__version__}//EN"
 TIMED_LENGTH = dt.timedelta(minutes=30)
@@ -33,20 +35,41 @@ class FeedShape(StrEnum):
     TODOS = "todos"
 
 
-def due_value(task: Task) -> dt.date | dt.datetime:
-    """A task's due as iCalendar takes it: a date; or a time in the task's own zone (named with
-    TZID, its VTIMEZONE in the document, so a weekly 9:00 stays 9:00 across daylight saving), else
-    in UTC. A fixed offset is no zone a calendar app knows."""
+def due_value(task: Task, default_zone: str) -> dt.date | dt.datetime:
+    """A task's due as iCalendar takes it: a date; or a time in the zone its recurrence is counted
+    in (the task's own, else the server's default), named with TZID and defined by a VTIMEZONE in
+    the document, so a weekly 9:00 stays 9:00 across daylight saving. A fixed offset is no zone a
+    calendar app knows; UTC is the last resort."""
     assert task.due is not None
     if len(task.due) == 10:
         return dt.date.fromisoformat(task.due)
     instant = dt.datetime.fromisoformat(task.due)
-    if task.timezone:
-        try:
-            return instant.astimezone(ZoneInfo(task.timezone))
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+    for name in (task.timezone, default_zone):
+        if name:
+            try:
+                return instant.astimezone(ZoneInfo(name))
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
     return instant.astimezone(dt.UTC)
+
+
+def rule_for(task: Task, start: dt.date | dt.datetime) -> vRecur | None:
+    """The task's RRULE as its series will really run, with UNTIL of DTSTART's type (RFC 5545);
+    none for a task that repeats from its completion, whose next due is not known until then."""
+    if not task.recurrence or task.repeat_from == RepeatFrom.COMPLETION:
+        return None
+    rule: vRecur = vRecur.from_ical(task.recurrence.removeprefix("RRULE:"))
+    until = rule.get("UNTIL")
+    if until:
+        end = until[0]
+        if isinstance(start, dt.datetime) and not isinstance(end, dt.datetime):
+            end = dt.datetime.combine(end, dt.time(23, 59, 59), tzinfo=dt.UTC)
+        elif not isinstance(start, dt.datetime) and isinstance(end, dt.datetime):
+            end = end.date()
+        elif isinstance(end, dt.datetime):
+            end = end.astimezone(dt.UTC)
+        rule["UNTIL"] = [end]
+    return rule
 
 
 def task_uid(task: Task, owner_key: str) -> str:
@@ -55,7 +78,9 @@ def task_uid(task: Task, owner_key: str) -> str:
     return f"task-{task.id}-{owner_key}@task-api-mcp"
 
 
-def render(tasks: Iterable[Task], *, shape: FeedShape, name: str, owner_key: str, now: dt.datetime) -> bytes:
+def render(
+    tasks: Iterable[Task], *, shape: FeedShape, name: str, owner_key: str, now: dt.datetime, default_zone: str = "UTC"
+) -> bytes:
     """The calendar of `tasks` that have a due; others are left out."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
@@ -64,11 +89,12 @@ def render(tasks: Iterable[Task], *, shape: FeedShape, name: str, owner_key: str
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     for task in tasks:
         if task.due is None:
             continue
-        item = _todo(task) if shape == FeedShape.TODOS else _event(task)
+        start = due_value(task, default_zone)
+        item = _todo(task, start) if shape == FeedShape.TODOS else _event(task, start)
         item.add("uid", task_uid(task, owner_key))
         item.add("dtstamp", now)
         item.add("created", task.created_at)
@@ -79,17 +105,16 @@ def render(tasks: Iterable[Task], *, shape: FeedShape, name: str, owner_key: str
         if task.tags:
             item.add("categories", task.tags)
         item.add("priority", PRIORITIES[task.priority])
-        if task.recurrence:
-            item.add("rrule", vRecur.from_ical(task.recurrence.removeprefix("RRULE:")))
+        rule = rule_for(task, start)
+        if rule is not None:
+            item.add("rrule", rule)
         calendar.add_component(item)
     calendar.add_missing_timezones()
     document: bytes = calendar.to_ical()
     return document
 
 
-def _event(task: Task) -> Event:
-    assert task.due is not None
-    start = due_value(task)
+def _event(task: Task, start: dt.date | dt.datetime) -> Event:
     event = Event()
     done = task.status == Status.DONE
     event.add("summary", f"{DONE_MARK}{task.title}" if done else task.title)
@@ -102,14 +127,14 @@ def _event(task: Task) -> Event:
     return event
 
 
-def _todo(task: Task) -> Todo:
-    assert task.due is not None
-    due = due_value(task)
+def _todo(task: Task, due: dt.date | dt.datetime) -> Todo:
     todo = Todo()
     todo.add("summary", task.title)
     todo.add("due", due)
-    if task.recurrence:  # an RRULE counts from DTSTART, which a VTODO needs then
-        todo.add("dtstart", due)
+    if rule_for(task, due) is not None:
+        # An RRULE counts from DTSTART, which a VTODO then needs, and DUE must come after it: the
+        # to-do starts a day (a dated one) or half an hour (a timed one) before it is due.
+        todo.add("dtstart", due - (TIMED_LENGTH if isinstance(due, dt.datetime) else dt.timedelta(days=1)))
     if task.status == Status.DONE:
         todo.add("status", "COMPLETED")
         todo.add("percent-complete", 100)

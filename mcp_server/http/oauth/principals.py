@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from mcp_server.core.errors import InvalidInput
 from mcp_server.core.keys import KeyStore
-from mcp_server.core.principals import LOCAL_PRINCIPAL, PRINCIPAL_ID_MAX, Principal, Scope
+from mcp_server.core.principals import LOCAL_PRINCIPAL, PRINCIPAL_ID_MAX, Principal, Scope, valid_principal_id
 from mcp_server.http.oauth.tokens import AccessTokenVerifier, TokenRefused
 
 PLAN_CACHE_MAX = 10_000
@@ -30,8 +31,12 @@ class TokenPrincipals:
         subject = verified.subject
         if subject == LOCAL_PRINCIPAL:  # the principal of stdio and the shared token: not an issuer's to name
             raise TokenRefused(f"the subject {LOCAL_PRINCIPAL!r} is reserved on this server")
-        if len(subject) > PRINCIPAL_ID_MAX:
-            raise TokenRefused(f"the token's subject is longer than {PRINCIPAL_ID_MAX} characters")
+        try:
+            valid_principal_id(subject)
+        except InvalidInput:
+            raise TokenRefused(
+                f"the token's subject is no principal id here (1-{PRINCIPAL_ID_MAX} printable characters, no spaces)"
+            ) from None
         scopes = frozenset(Scope(name) for name in verified.scopes if name in Scope._value2member_map_)
         return Principal(subject, scopes=scopes, plan=await self._plan(subject))
 

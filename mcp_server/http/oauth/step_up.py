@@ -29,7 +29,7 @@ def called_tools(body: bytes) -> list[str]:
     """The names of the tools an MCP POST body calls (a batch may call several)."""
     try:
         parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return []
     messages = parsed if isinstance(parsed, list) else [parsed]
     names = []

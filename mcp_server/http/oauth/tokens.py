@@ -2,21 +2,24 @@
 
 The keys are fetched on first use, not at start (the server starts while the issuer is down), from
 the `jwks_uri` of the issuer's metadata (RFC 8414, else OpenID discovery). They are kept for an hour;
-a token signed by a key not among them makes one fetch again (the issuer rotated its key), at most one
-a second however many such tokens arrive, so forged key ids cannot turn this server into a flood of
-requests to the issuer. Only asymmetric algorithms are accepted: a token can never pick `none` or an
-HMAC keyed with a public key.
+a token signed by a key not among them makes one fetch again (the issuer rotated its key), at most
+one a second however many such tokens arrive and whether fetches fail or not, so forged key ids
+cannot turn this server into a flood of requests to the issuer. Only asymmetric algorithms are
+accepted: a token can never pick `none` or an HMAC keyed with a public key.
 
-A token once verified is remembered for up to a minute (never past its expiry, and forgotten when the
-issuer's keys change): a client sends the same token on every request, and checking its signature
-each time (some 0.2 ms of CPU) added a fifth to a CRUD call's P50 on a busy 2-core server.
+A token once verified is remembered for up to a minute (never past its expiry, and forgotten when a
+fetch finds the issuer's keys changed): a client sends the same token on every request, and checking
+its signature each time (some 0.2 ms of CPU) added a fifth to a CRUD call's P50 on a busy 2-core
+server.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -65,7 +68,7 @@ class AccessTokenVerifier:
         refetch_floor_s: float = REFETCH_FLOOR_S,
         timeout_s: float = FETCH_TIMEOUT_S,
     ) -> None:
-        self.issuer = issuer.rstrip("/")
+        self.issuer = issuer  # exactly as configured: a token's iss is compared to it as given (Auth0's ends in /)
         self.audience = audience
         self.leeway_s = leeway_s
         self.keys_max_age_s = keys_max_age_s
@@ -74,7 +77,10 @@ class AccessTokenVerifier:
         self.fetches = 0  # how many times the keys were fetched (for tests and logs)
         self._jwks_uri: str | None = None
         self._keys: dict[str, PublishedKey] = {}
-        self._fetched_at: float | None = None
+        self._fetched_at: float | None = None  # when the keys were last fetched
+        self._attempted_at: float | None = None  # when a fetch was last tried, whatever its outcome
+        self._attempts = 0
+        self._failure: str | None = None  # why the last try failed
         self._lock = anyio.Lock()
         self._verified: dict[str, tuple[float, VerifiedToken]] = {}
 
@@ -141,7 +147,7 @@ class AccessTokenVerifier:
     async def _key(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
         found = None if self._keys_stale() else self._pick(kid, algorithm)
         if found is None:
-            await self._refresh(seen=self._fetched_at)
+            await self._refresh(seen=self._attempts)
             found = self._pick(kid, algorithm)
         if found is None:
             raise TokenRefused(f"the token's key {kid!r} is not one the issuer publishes")
@@ -158,46 +164,82 @@ class AccessTokenVerifier:
             raise TokenRefused(f"the token's key is for {key.algorithm}, not {algorithm}")
         return key.key
 
-    async def _refresh(self, *, seen: float | None) -> None:
-        """Fetch the keys again, unless another request did since `seen`; at most once a floor."""
+    async def _refresh(self, *, seen: int) -> None:
+        """Fetch the keys again, unless another request tried since it looked (`seen` tries): then
+        share that try's outcome. Tries, failed ones included, are at least the floor apart."""
         async with self._lock:
-            if self._fetched_at != seen:
+            if self._attempts != seen:
+                if self._failure is not None:
+                    raise IssuerUnavailable(self._failure)
                 return
-            if self._fetched_at is not None:
-                wait = self.refetch_floor_s - (time.monotonic() - self._fetched_at)
+            if self._attempted_at is not None:
+                wait = self.refetch_floor_s - (time.monotonic() - self._attempted_at)
                 if wait > 0:
                     await anyio.sleep(wait)
+            self._attempts += 1
             try:
-                async with httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False) as http:
-                    if self._jwks_uri is None:
-                        self._jwks_uri = await self._discover(http)
-                    response = await http.get(self._jwks_uri)
-                    response.raise_for_status()
-                    published = response.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise IssuerUnavailable(f"cannot fetch the keys of {self.issuer}: {exc}") from None
+                published = await self._fetch()
+            except Exception as exc:  # any failure to fetch is the issuer's, never a 500 here
+                self._failure = f"cannot fetch the keys of {self.issuer}: {exc or type(exc).__name__}"
+                raise IssuerUnavailable(self._failure) from None
+            finally:
+                self._attempted_at = time.monotonic()
+            self._failure = None
             keys = _usable_keys(published)
-            if keys.keys() != self._keys.keys():
-                self._verified.clear()  # a withdrawn key's tokens must not outlive it here
+            if {kid: key.jwk for kid, key in keys.items()} != {kid: key.jwk for kid, key in self._keys.items()}:
+                self._verified.clear()  # a withdrawn or replaced key's tokens must not outlive it here
             self._keys = keys
             self._fetched_at = time.monotonic()
             self.fetches += 1
 
+    async def _fetch(self) -> Any:
+        async with httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False) as http:
+            if self._jwks_uri is None:
+                self._jwks_uri = await self._discover(http)
+            response = await http.get(self._jwks_uri)
+            response.raise_for_status()
+            return response.json()
+
     async def _discover(self, http: httpx.AsyncClient) -> str:
-        """The issuer's `jwks_uri`, from the first metadata document it serves."""
-        for path in METADATA_PATHS:
-            response = await http.get(self.issuer + path)
-            if response.status_code == 404:
+        """The issuer's `jwks_uri`, from the first metadata document it serves (RFC 8414's paths,
+        then OpenID Connect's)."""
+        tried = []
+        for url in metadata_urls(self.issuer):
+            response = await http.get(url)
+            tried.append(f"{url}: {response.status_code}")
+            if 400 <= response.status_code < 500:
                 continue
             response.raise_for_status()
             metadata = response.json()
-            if not isinstance(metadata, dict) or metadata.get("issuer", "").rstrip("/") != self.issuer:
-                raise ValueError(f"{self.issuer}{path} names another issuer")
+            named = metadata.get("issuer") if isinstance(metadata, dict) else None
+            if not isinstance(named, str) or named.rstrip("/") != self.issuer.rstrip("/"):
+                raise ValueError(f"{url} names another issuer")
             uri = metadata.get("jwks_uri")
-            if not isinstance(uri, str):
-                raise ValueError(f"{self.issuer}{path} names no jwks_uri")
+            if not isinstance(uri, str) or not _fetchable(uri):
+                raise ValueError(f"{url} names no https jwks_uri")
             return uri
-        raise ValueError(f"{self.issuer} serves no authorization server metadata")
+        raise ValueError(f"no authorization server metadata ({'; '.join(tried)})")
+
+
+def metadata_urls(issuer: str) -> list[str]:
+    """Where an issuer's metadata may be: RFC 8414 puts the well-known path before the issuer's own
+    path; OpenID Connect Discovery after it."""
+    parts = urlsplit(issuer)
+    origin, path = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+    found = [f"{origin}{METADATA_PATHS[0]}{path}", f"{origin}{path}{METADATA_PATHS[1]}"]
+    if path:
+        found.append(f"{origin}{METADATA_PATHS[1]}{path}")
+    return list(dict.fromkeys(found))
+
+
+def _fetchable(url: str) -> bool:
+    """https, or http on loopback (a local issuer, the tests)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in ("127.0.0.1", "::1", "localhost"))
 
 
 def _granted(claims: dict[str, Any]) -> frozenset[str]:
@@ -216,6 +258,7 @@ def _granted(claims: dict[str, Any]) -> frozenset[str]:
 class PublishedKey:
     key: jwt.PyJWK
     algorithm: str | None  # the `alg` the JWK itself names, if it names one
+    jwk: str  # the published JWK itself, to tell a replaced key from the same one
 
 
 def _usable_keys(published: Any) -> dict[str, PublishedKey]:
@@ -228,8 +271,10 @@ def _usable_keys(published: Any) -> dict[str, PublishedKey]:
             continue
         try:
             key = jwt.PyJWK(entry)
-        except jwt.PyJWTError:
+        except Exception:  # a key this library cannot read (a kind it lacks, a malformed field) is skipped
             continue
         named = entry.get("alg")
-        keys[str(entry.get("kid", f"#{index}"))] = PublishedKey(key, named if isinstance(named, str) else None)
+        kid = entry.get("kid")
+        published = PublishedKey(key, named if isinstance(named, str) else None, json.dumps(entry, sort_keys=True))
+        keys[kid if isinstance(kid, str) else f"#{index}"] = published
     return keys

@@ -93,6 +93,8 @@ async def test_a_feed_token_reads_the_feed_and_nothing_else_and_no_other_key_is_
         refused = await http.post("/v1/tasks", json={"title": "x"}, headers=bearer(token))
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "insufficient_scope"
         assert (await http.get(f"/v1/tasks?token={token}")).status_code == 401  # URLs carry tokens to the feed only
+        for path in ("/metrics", "/v1/usage", "/openapi.json", "/v1/calendar/feeds"):  # moved into a header
+            assert (await http.get(path, headers=bearer(token))).status_code == 403, path
         assert (await http.get(f"/v1/calendar.ics?token={keys['alice']}")).status_code == 401  # a full key: never
         assert (await http.get("/v1/calendar.ics?token=tam_000000000000_" + "x" * 43)).status_code == 401
 

@@ -61,7 +61,8 @@ def test_todos_carry_status_due_and_a_dtstart_for_their_rule() -> None:
     todos = {str(t["SUMMARY"]): t for t in parsed(FeedShape.TODOS).walk("VTODO")}
     assert set(todos) == {"Dentist", "Pay rent", "Filed"}
     assert str(todos["Dentist"]["STATUS"]) == "NEEDS-ACTION" and "DTSTART" not in todos["Dentist"]
-    assert todos["Pay rent"].decoded("DTSTART") == todos["Pay rent"].decoded("DUE") == dt.date(2026, 12, 31)
+    assert todos["Pay rent"].decoded("DUE") == dt.date(2026, 12, 31)
+    assert todos["Pay rent"].decoded("DTSTART") == dt.date(2026, 12, 30)  # before DUE, as RFC 5545 requires
     filed = todos["Filed"]
     assert str(filed["STATUS"]) == "COMPLETED" and filed["PERCENT-COMPLETE"] == 100
     assert filed.decoded("COMPLETED") == NOW
@@ -78,6 +79,29 @@ def test_a_time_is_written_in_the_task_s_zone_with_its_definition_else_in_utc() 
     start = standup.decoded("DTSTART")
     summer = rrulestr(standup["RRULE"].to_ical().decode(), dtstart=start).after(dt.datetime(2027, 7, 1, tzinfo=dt.UTC))
     assert (summer.hour, summer.utcoffset()) == (9, dt.timedelta(hours=2))  # still 9:00 in Paris in July
+
+
+def test_rules_run_as_the_server_runs_them() -> None:
+    nightly = task(7, title="Backup", due="2026-03-23T00:30:00+01:00", recurrence="FREQ=WEEKLY;BYDAY=MO")
+    dated_until = task(8, title="Water", due="2026-12-05", recurrence="FREQ=DAILY;UNTIL=20261210T120000Z")
+    timed_until = task(9, title="Pill", due="2026-12-05T08:00:00Z", recurrence="FREQ=DAILY;UNTIL=20261210")
+    after_done = task(
+        10, title="Haircut", due="2026-12-20", recurrence="FREQ=WEEKLY;INTERVAL=6", repeat_from="completion"
+    )
+    tasks = [nightly, dated_until, timed_until, after_done]
+    body = render(tasks, shape=FeedShape.EVENTS, name="Tasks", owner_key="k", now=NOW, default_zone="Europe/Paris")
+    assert b"X-PUBLISHED-TTL:PT15M" in body
+    events = {str(e["SUMMARY"]): e for e in Calendar.from_ical(body).walk("VEVENT")}
+    backup = events["Backup"]  # no zone of its own: the server's default, in which its weeks are counted
+    assert b"DTSTART;TZID=Europe/Paris:20260323T003000" in body
+    next_run = rrulestr(backup["RRULE"].to_ical().decode(), dtstart=backup.decoded("DTSTART")).after(
+        backup.decoded("DTSTART")
+    )
+    assert (next_run.weekday(), next_run.hour, next_run.minute) == (0, 0, 30)  # Monday 00:30 local, after DST too
+    water_until = events["Water"]["RRULE"]["UNTIL"][0]  # a timed UNTIL on a dated rule: that day
+    assert water_until == dt.date(2026, 12, 10) and not isinstance(water_until, dt.datetime)
+    assert b"UNTIL=20261210T235959Z" in body  # a date UNTIL on a timed rule: the end of that day
+    assert "RRULE" not in events["Haircut"]  # repeats from its completion: only the next due is known
 
 
 def test_titles_with_commas_semicolons_and_newlines_come_back_unchanged() -> None:

@@ -89,10 +89,14 @@ async def test_a_token_with_none_of_the_scopes_is_refused_403_and_admin_is_honou
         assert reader.status_code == 403
 
 
-async def test_the_subject_local_is_reserved(db_path: Path, issuer: JwtIssuer) -> None:
+async def test_the_subject_local_is_reserved_and_a_subject_must_be_a_principal_id(
+    db_path: Path, issuer: JwtIssuer
+) -> None:
     async with serving(db_path, issuer.issuer) as server, server.http() as http:
         response = await http.get("/v1/tasks", headers=bearer(issuer.token(sub="local")))
         assert response.status_code == 401 and "reserved" in response.json()["error"]["message"]
+        spaced = await http.get("/v1/tasks", headers=bearer(issuer.token(sub="alice smith")))
+        assert spaced.status_code == 401 and "no principal id" in spaced.json()["error"]["message"]
 
 
 async def test_a_plan_given_to_the_subject_applies_to_its_tokens(db_path: Path, issuer: JwtIssuer) -> None:

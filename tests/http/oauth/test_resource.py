@@ -47,11 +47,27 @@ def test_the_audience_is_the_mcp_endpoint_of_the_bind_unless_given() -> None:
         (Settings(oauth_resource="https://tasks.example.com/mcp"), "needs --oauth-issuer"),
         (Settings(oauth_issuer="https://x.example", host="0.0.0.0"), "set --oauth-resource"),
         (Settings(oauth_issuer="https://x.example", oauth_leeway_s=-1), "leeway"),
+        (Settings(oauth_issuer="https://x.example", oauth_resource='https://t/m"cp, error="x'), "plain URL"),
+        (Settings(oauth_issuer="https://[::1"), "not a URL"),
     ],
 )
 def test_bad_oauth_settings_are_refused(settings: Settings, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         settings.validate()
+
+
+def test_metadata_is_looked_for_where_rfc_8414_and_openid_put_it() -> None:
+    from mcp_server.http.oauth.tokens import metadata_urls
+
+    assert metadata_urls("https://login.example.com/") == [
+        "https://login.example.com/.well-known/oauth-authorization-server",
+        "https://login.example.com/.well-known/openid-configuration",
+    ]
+    assert metadata_urls("https://login.example.com/realms/tasks") == [
+        "https://login.example.com/.well-known/oauth-authorization-server/realms/tasks",
+        "https://login.example.com/realms/tasks/.well-known/openid-configuration",
+        "https://login.example.com/.well-known/openid-configuration/realms/tasks",
+    ]
 
 
 def test_an_issuer_is_credentials_enough_for_a_shared_bind() -> None:

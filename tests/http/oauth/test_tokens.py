@@ -166,6 +166,47 @@ async def test_keys_older_than_their_max_age_are_fetched_again(issuer: JwtIssuer
     assert "'key-1'" in await refused(verifier, token)
 
 
+async def test_failed_fetches_keep_the_floor_and_are_shared_by_the_requests_waiting() -> None:
+    verifier = AccessTokenVerifier(f"http://127.0.0.1:{free_port()}", AUDIENCE, refetch_floor_s=0.3)
+    token = jwt.encode({"sub": "a"}, SigningKey.rsa("k").private, algorithm="RS256", headers={"kid": "k"})
+    outcomes: list[str] = []
+
+    async def try_once() -> None:
+        try:
+            await verifier.verify(token)
+        except IssuerUnavailable:
+            outcomes.append("unavailable")
+
+    started = time.monotonic()
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(try_once)
+    assert outcomes == ["unavailable"] * 20
+    assert verifier._attempts == 1  # one try for all twenty
+    await try_once()
+    assert verifier._attempts == 2 and time.monotonic() - started >= 0.3  # the next waited for the floor
+
+
+async def test_an_issuer_named_with_a_trailing_slash_is_compared_as_given() -> None:
+    issuer = JwtIssuer(AUDIENCE).start()
+    try:
+        slashed = issuer.issuer + "/"
+        verifier = AccessTokenVerifier(slashed, AUDIENCE, leeway_s=0)
+        assert (await verifier.verify(issuer.token(iss=slashed))).subject == "alice"
+        assert "not from" in await refused(verifier, issuer.token())
+    finally:
+        issuer.stop()
+
+
+async def test_malformed_metadata_or_keys_are_the_issuer_s_fault_never_a_crash(issuer: JwtIssuer) -> None:
+    issuer.published.append(SigningKey.rsa("odd"))
+    odd_jwk = {"kty": "RSA", "kid": "odd", "use": "sig", "n": 5, "e": {}}  # fields of the wrong type
+    issuer.published[1].public_jwk = lambda: odd_jwk  # type: ignore[method-assign]
+    verifier = verifier_for(issuer)
+    assert (await verifier.verify(issuer.token())).subject == "alice"  # the odd key is skipped, not fatal
+    assert "publishes" in await refused(verifier, issuer.token(key=issuer.published[1]))
+
+
 async def test_an_issuer_that_cannot_be_reached_is_not_a_bad_token() -> None:
     verifier = AccessTokenVerifier(f"http://127.0.0.1:{free_port()}", AUDIENCE)
     token = jwt.encode({"sub": "a"}, SigningKey.rsa("k").private, algorithm="RS256", headers={"kid": "k"})
