@@ -47,6 +47,7 @@ from mcp_server.core.service import TaskService
 from mcp_server.core.usage import Usage, UsageMeter
 from mcp_server.http.calendar.feeds import add_calendar_routes
 from mcp_server.http.errors import SOFT_KINDS, STATUS_BY_KIND, code_for_status, error_response, unhandled_error
+from mcp_server.http.events import ChangeFeed, add_event_routes
 
 TaskIdPath = Annotated[int, Path(ge=1, le=TASK_ID_MAX, description="The task's numeric id.")]
 
@@ -246,6 +247,7 @@ def build_rest_app(
 
     if keys is not None:
         add_calendar_routes(app, service, keys)
+    add_event_routes(app, ChangeFeed().listen_to(service))
 
     @app.get("/v1/tasks", response_model=TaskPage, summary="List tasks")
     async def list_tasks(page: Annotated[TaskListParams, Query()]) -> TaskPage:

@@ -1,4 +1,5 @@
-"""A deadline for REST requests (504 with the JSON error shape); /mcp and the probes keep their own."""
+"""A deadline for REST requests (504 with the JSON error shape); /mcp, the probes and the change
+stream keep their own."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_server.http.errors import error_response
+from mcp_server.http.events import EVENTS_PATH
 
 
 class RequestTimeoutMiddleware:
@@ -13,13 +15,17 @@ class RequestTimeoutMiddleware:
     The MCP endpoint is left alone: its long-lived streams (subscriptions/listen, stateful GET) are
     meant to outlive any timeout, and its model calls have their own."""
 
-    def __init__(self, app: ASGIApp, seconds: float, prefix: str = "/v1/") -> None:
+    def __init__(
+        self, app: ASGIApp, seconds: float, prefix: str = "/v1/", streams: frozenset[str] = frozenset({EVENTS_PATH})
+    ) -> None:
         self.app = app
         self.seconds = seconds
         self.prefix = prefix
+        self.streams = streams  # REST routes that answer with a stream meant to stay open
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(self.prefix) or path in self.streams:
             await self.app(scope, receive, send)
             return
         started = False

@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from harness.servers import start_http_server
+from mcp_server.http.events import EVENTS_PATH
 
 EXAMPLES_PER_OPERATION = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -29,8 +30,10 @@ def test_api_answers_within_its_schema(tmp_path: Path) -> None:
     try:
         schema = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json")
         operations = [result.ok() for result in schema.get_all_operations()]
-        assert len(operations) == 17
+        assert len(operations) == 18
         for operation in operations:
+            if operation.path == EVENTS_PATH:  # a stream that stays open; tests/http/test_events.py
+                continue
 
             @given(case=operation.as_strategy())
             @settings(

@@ -172,6 +172,11 @@ class InProcessServer:
         transport = httpx.ASGITransport(app=self.asgi, client=CLIENT)
         return httpx.AsyncClient(transport=transport, base_url=self.base_url, **options)
 
+    def streaming_http(self, **options: Any) -> httpx2.AsyncClient:
+        """An httpx client whose responses stream as over a socket (server-sent events as they come)."""
+        transport = StreamingASGITransport(self.asgi, self.task_group)
+        return httpx2.AsyncClient(transport=transport, base_url=self.base_url, **options)
+
     def mcp(self, headers: dict[str, str] | None = None, **options: Any) -> Client:
         """An MCP client over streamable HTTP, streaming as over a socket."""
         http = httpx2.AsyncClient(transport=StreamingASGITransport(self.asgi, self.task_group), headers=headers)
