@@ -4,14 +4,14 @@ the process_command tool and POST /v1/task."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from mcp_server.commands.executor import CommandExecutor
 from mcp_server.core.domain import DeletedTask, Task, TaskPage
-from mcp_server.core.errors import ConfirmationRequired, InvalidInput, ModelUnavailable
+from mcp_server.core.errors import ConfirmationRequired, InvalidInput, ModelUnavailable, UnderstoodDifferently
 from mcp_server.nlu.actions import ACTION_ADAPTER, DeleteTask, returned_action_schema
 from mcp_server.nlu.guards import check_command
 from mcp_server.nlu.parser import CommandParser, PartialOutput
@@ -55,7 +55,10 @@ class CommandRunner:
         confirm: bool = False,
         on_partial: PartialOutput | None = None,
         ask_confirmation: AskConfirmation | None = None,
+        expected: Mapping[str, Any] | None = None,
     ) -> CommandResult:
+        """`expected`: the `action` and `params` a dry run of the command answered; the command runs
+        only when it is understood as that same action again, so what a person confirmed is what runs."""
         started = time.perf_counter()
         if self.parser is None:
             raise ModelUnavailable(
@@ -69,6 +72,12 @@ class CommandRunner:
             raise InvalidInput(str(exc)) from exc
         outcome = await self.parser.parse(command, on_partial=on_partial)
         action = await self.executor.prepare(outcome.action, timezone=tz, command=command)
+        said = ACTION_ADAPTER.dump_python(action, mode="json", exclude_none=True)
+        if expected is not None and not dry_run and dict(expected) != said:
+            raise UnderstoodDifferently(
+                f"not run: the command was understood as {said.get('action')} {said.get('params', {})} this time, "
+                "not as the action it was previewed as; preview it again"
+            )
         result = None
         if not dry_run:
             confirmed = confirm
@@ -83,7 +92,7 @@ class CommandRunner:
             result = await self.executor.run(action, confirmed=confirmed, timezone=tz)
         return CommandResult(
             command=command,
-            action=ACTION_ADAPTER.dump_python(action, mode="json", exclude_none=True),
+            action=said,
             executed=not dry_run,
             result=result,
             parser=outcome.parser,

@@ -63,6 +63,13 @@ class StateConflict(TaskError):
     kind = ErrorKind.CONFLICT
 
 
+class UnderstoodDifferently(TaskError):
+    """A command sent with the action a dry run showed was understood as another one this time (a
+    different model answer, or "tomorrow" after midnight): nothing ran."""
+
+    kind = ErrorKind.CONFLICT
+
+
 class ConcurrentWrite(TaskError):
     """Two writes of the same tasks, at the same moment, each waited for the other (a deadlock the
     database broke): this one was undone, and may simply be sent again."""

@@ -4,7 +4,7 @@ plan and its limit, before it does any work.
 
 What counts (core/usage.py): an MCP `tools/call` (a JSON-RPC request in the POST body; a batch counts
 each), a REST call under /v1 (`POST /v1/task`, a command in words, and `process_command` count
-COMMAND_UNITS); nothing else (initialize, tools/list, listen streams, /v1/usage, the docs, /metrics).
+COMMAND_UNITS); nothing else (initialize, tools/list, listen streams, /v1/events, /v1/usage, the docs, /metrics).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from mcp_server.core.usage import COMMAND_UNITS, QuotaExceeded, UsageMeter
 from mcp_server.http.auth import authenticated
 from mcp_server.http.body import read_body, replay
 from mcp_server.http.errors import error_response
+from mcp_server.http.events import EVENTS_PATH
 
 COMMAND_TOOL = "process_command"
-FREE_PATHS = frozenset({"/v1/usage"})
+FREE_PATHS = frozenset({"/v1/usage", EVENTS_PATH})
 
 
 def _tool_call_units(message: Any) -> int:

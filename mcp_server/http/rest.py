@@ -61,6 +61,13 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class PreviewedAction(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    action: str = Field(max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class CommandRequest(BaseModel):
     # Unknown fields refused (a misspelt "dryRun" must not run the command for real), and JSON types
     # strict, as for the tools: "confirm": "yes" confirms nothing.
@@ -71,6 +78,13 @@ class CommandRequest(BaseModel):
     dry_run: bool = False
     timezone: TimezoneName | None = None
     confirm: bool = Field(default=False, description="Confirms a delete asked for in words.")
+    expected: PreviewedAction | None = Field(
+        default=None,
+        description=(
+            "The `action` and `params` a dry run of this command answered: the command then runs only if it is "
+            "understood as exactly that action again, else nothing runs (409). What a person confirmed is what runs."
+        ),
+    )
 
 
 class TaskResponse(BaseModel):
@@ -318,6 +332,7 @@ def build_rest_app(
                 timezone=request.timezone,
                 confirm=request.confirm,
                 on_partial=on_partial,
+                expected=None if request.expected is None else request.expected.model_dump(),
             )
         except TaskError as exc:
             if exc.kind not in SOFT_KINDS:

@@ -18,6 +18,7 @@ from mcp_server.core.keys import ApiKeys
 from mcp_server.core.principals import Scope
 from mcp_server.core.usage import month_end
 from mcp_server.store import SQLiteTaskStore
+from tests.http.test_events import listening
 from tests.support.asgi import InProcessServer, serve_in_process
 from tests.support.clients import initialize_request
 
@@ -78,6 +79,25 @@ async def test_a_call_past_the_plan_is_429_over_rest_and_mcp_and_protocol_traffi
         metrics = (await http.get("/metrics")).text
         assert 'task_api_plan_requests_total{plan="tiny"} 3.0' in metrics
         assert 'task_api_quota_refusals_total{plan="tiny"} 2.0' in metrics
+
+
+async def test_the_change_stream_is_free_and_stays_open_past_the_plan(db_path: Path) -> None:
+    """A page left open all month is one stream, not a request a second: opening it counts nothing,
+    and the person still hears of changes once their plan's month is spent."""
+    key = await make_key(db_path, "t", "tiny")
+    async with (
+        serving(db_path) as server,
+        listening(server, bearer(key)) as heard,
+        server.http(headers=bearer(key)) as http,
+    ):
+        made = (await http.post("/v1/tasks", json={"title": "one"})).json()
+        await heard.until(("task", {"id": made["id"]}))
+        async with listening(server, bearer(key)):
+            usage = (await http.get("/v1/usage")).json()["usage"]
+        assert [u["used"] for u in usage] == [1]
+        assert [(await http.get("/v1/tasks")).status_code for _ in range(3)] == [200, 200, 429]
+        async with listening(server, bearer(key)) as after:  # opened past the plan, still served
+            assert after.events == [("ready", {})]
 
 
 async def test_a_command_in_words_counts_five_and_an_mcp_call_one(db_path: Path) -> None:

@@ -112,6 +112,30 @@ async def test_command_streams_tokens_then_the_response(http_settings: Settings,
     assert events[-1][0] == "response" and final["success"] is True and final["result"]["title"] == "Water the plants"
 
 
+async def test_a_previewed_command_runs_only_as_it_was_previewed(http_settings: Settings, ollama: FakeOllama) -> None:
+    """The page's "Do it": the dry run's action goes back as `expected`; a second reading that differs
+    (the model answering otherwise) runs nothing and says so."""
+    first = '{"action":"create_task","params":{"title":"Call the dentist","priority":"high"}}'
+    other = '{"action":"create_task","params":{"title":"Call the dentist","priority":"low"}}'
+    ollama.script.answer("dentist", first, first, other)
+    settings = replace(http_settings, backend="ollama", ollama_host=ollama.host)
+    async with serve_in_process(settings) as server, server.http(timeout=30) as http:
+        await wait_for_model(server.app)
+        command = {"command": "call the dentist, it's urgent-ish"}
+        preview = (await http.post("/v1/task", json={**command, "dry_run": True})).json()
+        expected = {"action": preview["action"], "params": preview["params"]}
+        assert (await http.get("/v1/tasks")).json()["total"] == 0  # a dry run changes nothing
+        ran = await http.post("/v1/task", json={**command, "expected": expected})
+        differs = await http.post("/v1/task", json={**command, "expected": expected})
+        malformed = await http.post("/v1/task", json={**command, "expected": {"action": 1}})
+        listing = (await http.get("/v1/tasks")).json()
+    assert ran.status_code == 200 and ran.json()["executed"] is True and ran.json()["params"] == expected["params"]
+    assert differs.status_code == 409 and differs.json()["error"]["code"] == "conflict"
+    assert "priority" in differs.json()["error"]["message"] and "preview it again" in differs.json()["error"]["message"]
+    assert malformed.status_code == 422
+    assert [(task["title"], task["priority"]) for task in listing["tasks"]] == [("Call the dentist", "high")]
+
+
 async def test_openapi_and_docs_describe_the_api(http: httpx.AsyncClient) -> None:
     spec = (await http.get("/openapi.json")).json()
     docs = await http.get("/docs")

@@ -5,71 +5,13 @@ and axe-core finds no serious accessibility violation."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from harness.servers import HttpServer, start_http_server
-from tests.http.test_docs_offline import CHROMIUM, CHROMIUM_FLAGS
-
-AXE = Path(__file__).parents[3] / "harness" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = Path(__file__).parents[3] / ".cache" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def keyed_server(db_path: Path, tmp_path: Path) -> Iterator[tuple[HttpServer, str]]:
-    made = subprocess.run(
-        [sys.executable, "-m", "mcp_server", "keys", "--db", str(db_path), "create", "--name", "alice"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    server = start_http_server(db_path, tmp_path / "server.log", "--backend", "none")
-    yield server, made.stdout.strip()
-    server.stop()
-
-
-def open_page(browser: Browser, server: HttpServer, problems: list[str]) -> Page:
-    """A tab on the server's page that may reach nothing else, recording console errors (a CSP
-    violation is one) and requests that tried to leave."""
-    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone's width
-
-    def only_this_server(route: Route) -> None:
-        if urlsplit(route.request.url).netloc == f"127.0.0.1:{server.port}":
-            route.continue_()
-        else:
-            problems.append(f"left the server: {route.request.url}")
-            route.abort()
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and "401" not in message.text:  # the first try before signing in
-            problems.append(f"console: {message.text}")
-
-    page.route("**/*", only_this_server)
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.goto(f"{server.base_url}/app")
-    return page
-
-
-def serious_violations(page: Page) -> list[str]:
-    page.evaluate(AXE.read_text())  # through DevTools: the page's own policy refuses any script but its own
-    found = page.evaluate("async () => (await axe.run()).violations.map(v => [v.id, v.impact, v.nodes.length])")
-    return [f"{rule} ({impact}, {nodes})" for rule, impact, nodes in found if impact in ("serious", "critical")]
+from tests.support.browser import open_page, screenshot, serious_violations
 
 
 def test_a_person_signs_in_and_adds_completes_deletes_and_restores_a_task(
@@ -79,8 +21,7 @@ def test_a_person_signs_in_and_adds_completes_deletes_and_restores_a_task(
     problems: list[str] = []
     page = open_page(browser, server, problems)
     expect(page.get_by_role("form", name="Sign in")).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "page-sign-in.png"))
+    screenshot(page, "page-sign-in")
     assert serious_violations(page) == []
     page.get_by_label("API key or token").fill("tam_000000000000_" + "x" * 43)
     page.get_by_role("button", name="Sign in").click()
@@ -93,7 +34,7 @@ def test_a_person_signs_in_and_adds_completes_deletes_and_restores_a_task(
         page.get_by_label("New task").fill(title)
         page.get_by_role("button", name="Add").click()
         expect(page.get_by_role("checkbox", name=title, exact=True)).to_be_visible()  # markup in a title stays text
-    page.screenshot(path=str(SCREENSHOTS / "page-tasks.png"))
+    screenshot(page, "page-first-tasks")
     assert serious_violations(page) == []
 
     page.get_by_role("checkbox", name="Call the dentist").check()

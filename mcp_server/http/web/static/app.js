@@ -1,38 +1,27 @@
-// The task page: the REST API of this server, with the credential the person signs in with kept in
-// this tab's sessionStorage and sent as a bearer header on every fetch. No cookie is ever set, so
-// no other site can act with the person's credentials (nothing for a cross-site request to borrow).
-import { html, render, useCallback, useEffect, useState } from "./vendor/htm-preact.js";
+// The task page: a person's tasks from this server's REST API, with the filters of list_tasks,
+// the lists and their counts, live updates from the change stream, and the server's health.
+import { html, render, useCallback, useEffect, useRef, useState } from "./vendor/htm-preact.js";
+import { Conflict, Unauthorized, api, credential, forget, remember } from "./api.js";
+import { AddTask } from "./create.js";
+import { Health } from "./health.js";
+import { watchChanges } from "./live.js";
+import { TaskList } from "./tasks.js";
 
-const KEY_STORAGE = "task-api-credential";
 const VIEWS = [
   ["open", "Open"],
   ["done", "Done"],
+  ["", "All"],
   ["deleted", "Trash"],
 ];
-
-function credential() {
-  return sessionStorage.getItem(KEY_STORAGE);
-}
-
-class Unauthorized extends Error {}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  const key = credential();
-  if (key) headers.Authorization = `Bearer ${key}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (response.status === 401) throw new Unauthorized("sign in with an API key");
-  const answer = response.status === 204 ? null : await response.json();
-  if (!response.ok) throw new Error(answer?.error?.message ?? `${method} ${path}: HTTP ${response.status}`);
-  return answer;
-}
+const PRIORITIES = ["", "urgent", "high", "normal", "low"];
+const NO_FILTERS = { view: "open", list: "", priority: "", tag: "", due_after: "", due_before: "", search: "" };
+const SETTLE_MS = 150; // a burst of changes (a batch, a purge) becomes one read
 
 function SignIn({ onSignedIn, reason }) {
   const [key, setKey] = useState("");
   const submit = (event) => {
     event.preventDefault();
-    sessionStorage.setItem(KEY_STORAGE, key.trim());
+    remember(key.trim());
     onSignedIn();
   };
   return html`
@@ -48,101 +37,142 @@ function SignIn({ onSignedIn, reason }) {
     </form>`;
 }
 
-function TaskRow({ task, view, act }) {
-  const done = task.status === "done";
-  const due = task.due ? html`<span class="meta">due ${task.due}</span>` : null;
-  if (view === "deleted") {
-    return html`<li class="task" data-id=${task.id}>
-      <span class="title">${task.title}</span>${due}
-      <button type="button" onClick=${() => act("POST", `/v1/tasks/${task.id}/restore`)}>Restore
-        <span class="visually-hidden"> ${task.title}</span></button>
-    </li>`;
+function Lists({ lists, chosen, choose }) {
+  if (lists.length === 0) return null;
+  return html`<nav aria-label="Lists">
+    <ul class="lists">
+      <li><button type="button" aria-pressed=${chosen === ""} onClick=${() => choose("")}>All lists</button></li>
+      ${lists.map((list) => html`<li>
+        <button type="button" aria-pressed=${chosen === list.name} onClick=${() => choose(list.name)}>
+          ${list.name} <span class="count" aria-label=${`${list.open} open, ${list.done} done`}>${list.open}</span>
+        </button></li>`)}
+    </ul>
+  </nav>`;
+}
+
+function Filters({ filters, change }) {
+  const set = (name) => (event) => change({ ...filters, [name]: event.target.value });
+  return html`<form role="search" aria-label="Filter" class="filters" onSubmit=${(e) => e.preventDefault()}>
+    <label>Show
+      <select name="view" value=${filters.view} onChange=${set("view")}>
+        ${VIEWS.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+      </select>
+    </label>
+    <label>Search
+      <input type="search" name="search" value=${filters.search} onInput=${set("search")} />
+    </label>
+    <details class="more">
+      <summary>More filters</summary>
+      <label>Priority
+        <select name="priority" value=${filters.priority} onChange=${set("priority")}>
+          ${PRIORITIES.map((p) => html`<option value=${p}>${p || "any"}</option>`)}
+        </select>
+      </label>
+      <label>Tag <input type="text" name="tag" value=${filters.tag} onInput=${set("tag")} /></label>
+      <label>Due after <input type="date" name="due_after" value=${filters.due_after} onInput=${set("due_after")} /></label>
+      <label>Due before <input type="date" name="due_before" value=${filters.due_before} onInput=${set("due_before")} /></label>
+      <button type="button" onClick=${() => change({ ...NO_FILTERS, list: filters.list })}>Clear filters</button>
+    </details>
+  </form>`;
+}
+
+function queryOf(filters) {
+  const query = new URLSearchParams({ limit: "100" });
+  if (filters.view) query.set("status", filters.view);
+  for (const name of ["list", "priority", "tag", "due_after", "due_before", "search"]) {
+    const value = filters[name].trim();
+    if (value) query.set(name, value);
   }
-  return html`<li class=${done ? "task done" : "task"} data-id=${task.id}>
-    <input type="checkbox" id=${`done-${task.id}`} checked=${done} disabled=${done}
-      onChange=${() => act("POST", `/v1/tasks/${task.id}/complete`)} />
-    <label class="title" for=${`done-${task.id}`}>${task.title}</label>
-    ${due}${task.priority !== "normal" && html`<span class="meta">${task.priority}</span>`}
-    <button type="button" onClick=${() => act("DELETE", `/v1/tasks/${task.id}`)}>Delete
-      <span class="visually-hidden"> ${task.title}</span></button>
-  </li>`;
+  return query;
 }
 
 function Tasks({ onSignedOut }) {
-  const [view, setView] = useState("open");
-  const [search, setSearch] = useState("");
+  const [filters, setFilters] = useState(NO_FILTERS);
   const [tasks, setTasks] = useState(null);
-  const [title, setTitle] = useState("");
+  const [lists, setLists] = useState([]);
   const [problem, setProblem] = useState("");
+  const [live, setLive] = useState("connecting");
+  const [changes, setChanges] = useState(0); // counts change events: each one reads again
+  const settle = useRef(null);
+
+  const failed = (error) => {
+    if (error instanceof Unauthorized) onSignedOut(error.message);
+    else setProblem(error.message);
+  };
+
+  const reads = useRef(0); // typing a search sends a read a key: only the latest one is shown
 
   const load = useCallback(async () => {
-    const query = new URLSearchParams({ status: view, limit: "100" });
-    if (search.trim()) query.set("search", search.trim());
+    const read = ++reads.current;
     try {
-      setTasks((await api("GET", `/v1/tasks?${query}`)).tasks);
-      setProblem("");
+      const [page, listed] = await Promise.all([
+        api("GET", `/v1/tasks?${queryOf(filters)}`),
+        api("GET", "/v1/lists"),
+      ]);
+      if (read !== reads.current) return;
+      setTasks(page.tasks);
+      setLists(listed.lists);
     } catch (error) {
-      if (error instanceof Unauthorized) onSignedOut(error.message);
-      else setProblem(error.message);
+      failed(error);
     }
-  }, [view, search]);
+  }, [filters]);
 
   useEffect(() => {
     load();
-  }, [load]);
+  }, [load, changes]);
 
-  const act = async (method, path, body) => {
+  useEffect(
+    () =>
+      watchChanges(
+        () => {
+          clearTimeout(settle.current);
+          settle.current = setTimeout(() => setChanges((n) => n + 1), SETTLE_MS);
+        },
+        (state) => (state === "unauthorized" ? onSignedOut("sign in again") : setLive(state)),
+      ),
+    [],
+  );
+
+  // Runs one request; true when it succeeded (the change stream brings the new state, and a read
+  // here too keeps the page right where no stream is open).
+  const act = async (method, path, body, onConflict = "The task was changed elsewhere; this is its new state.") => {
     try {
-      await api(method, path, body);
-      setProblem("");
+      const answer = await api(method, path, body);
+      setProblem(answer?.success === false ? answer.message : "");
+      await load();
+      return answer ?? true;
     } catch (error) {
-      if (error instanceof Unauthorized) return onSignedOut(error.message);
-      setProblem(error.message);
+      if (error instanceof Conflict) {
+        setProblem(`${error.message} ${onConflict}`.trim());
+        await load();
+      } else failed(error);
+      return false;
     }
-    return load();
-  };
-
-  const create = async (event) => {
-    event.preventDefault();
-    if (!title.trim()) return;
-    await act("POST", "/v1/tasks", { title: title.trim() });
-    setTitle("");
   };
 
   return html`
     <header>
       <h1>Tasks</h1>
+      <span class=${`live ${live}`} role="status" data-testid="live">${live === "live" ? "Live" : live === "connecting" ? "Connecting…" : "Reconnecting…"}</span>
       ${credential() && html`<button type="button" onClick=${() => onSignedOut("")}>Sign out</button>`}
     </header>
-    <form onSubmit=${create} aria-label="Add a task">
-      <label>New task
-        <input type="text" name="title" required maxlength="500" value=${title} onInput=${(e) => setTitle(e.target.value)} />
-      </label>
-      <button class="primary" type="submit">Add</button>
-    </form>
-    <form role="search" aria-label="Filter" onSubmit=${(e) => e.preventDefault()}>
-      <label>Show
-        <select name="view" value=${view} onChange=${(e) => setView(e.target.value)}>
-          ${VIEWS.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
-        </select>
-      </label>
-      <label>Search
-        <input type="search" name="search" value=${search} onInput=${(e) => setSearch(e.target.value)} />
-      </label>
-    </form>
+    <${AddTask} act=${act} list=${filters.list} />
+    <${Lists} lists=${lists} chosen=${filters.list} choose=${(list) => setFilters({ ...filters, list })} />
+    <${Filters} filters=${filters} change=${setFilters} />
     <p class="error" role="status" aria-live="polite">${problem}</p>
     ${tasks === null
       ? html`<p>Loading…</p>`
       : tasks.length === 0
         ? html`<p>No tasks here.</p>`
-        : html`<ul class="tasks" aria-label="Tasks">${tasks.map((task) => html`<${TaskRow} key=${task.id} task=${task} view=${view} act=${act} />`)}</ul>`}`;
+        : html`<${TaskList} tasks=${tasks} view=${filters.view} act=${act} />`}
+    <${Health} />`;
 }
 
 function App() {
   const [signedIn, setSignedIn] = useState(true); // try without a credential first: a personal server asks for none
   const [reason, setReason] = useState("");
   const signOut = (why) => {
-    sessionStorage.removeItem(KEY_STORAGE);
+    forget();
     setReason(why);
     setSignedIn(false);
   };
