@@ -40,6 +40,6 @@ fi
 export MCP_CONFORMANCE_DIR="${MCP_CONFORMANCE_DIR:-$PWD/.cache/conformance}"
 scripts/install-conformance.sh >/dev/null
 scripts/install-oidc.sh
-scripts/install-axe.sh
+scripts/install-browser-tools.sh
 scripts/install-postgres.sh
 scripts/install-chromium.sh

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
+from playwright.sync_api import Browser
 
 from harness.ollama_server import FakeOllama
 from harness.postgres_server import PostgresServer
@@ -15,6 +16,7 @@ from harness.servers import HttpServer, start_http_server
 from mcp_server.app import App, open_app
 from mcp_server.config import Settings
 from tests.support.asgi import InProcessServer, serve_in_process
+from tests.support.browser import chromium
 
 
 @pytest.fixture
@@ -82,3 +84,10 @@ def postgres() -> Iterator[PostgresServer]:
 def pg_url(postgres: PostgresServer) -> str:
     """The URL of a fresh, empty database on the session's PostgreSQL server."""
     return postgres.create_database()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for a module of browser tests."""
+    with chromium() as launched:
+        yield launched

@@ -29,6 +29,7 @@ from mcp_server.core.domain import (
 )
 from mcp_server.core.errors import TaskNotFound
 from mcp_server.core.service import TaskService
+from mcp_server.mcp.apps.view import task_list_app
 from mcp_server.mcp.command_tool import build_process_command
 from mcp_server.mcp.notifications import ClientNotifier, refuse_legacy_subscriptions
 from mcp_server.mcp.tooling import request_id_of
@@ -171,6 +172,7 @@ def build_server(
             ),
         ],
         subscriptions=notifier.bus,
+        extensions=[task_list_app()],
         lifespan=notifier.lifespan,
         middleware=[refuse_legacy_subscriptions] if stateless_http else None,
     )

@@ -100,11 +100,13 @@ class ManagedTool(Tool):
         observer: ToolObserver | None = None,
         summaries: Summaries | None = None,
         shown_arguments: Mapping[str, dict[str, Any]] | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> ManagedTool:
         """`summaries`: models its output schema names in a line (see schemas.summarise).
         `shown_arguments`: an argument's advertised schema, when the full one costs an agent more than it
-        tells it (batch_tasks' operations); the arguments are still validated against the full one."""
-        tool = cls.from_function(fn, title=title, annotations=annotations)
+        tells it (batch_tasks' operations); the arguments are still validated against the full one.
+        `meta`: the tool's `_meta` (list_tasks names its MCP Apps view there)."""
+        tool = cls.from_function(fn, title=title, annotations=annotations, meta=meta)
         assert isinstance(tool, ManagedTool)
         tool.parameters = compact_input_schema({**tool.parameters, "additionalProperties": False})
         if shown_arguments:

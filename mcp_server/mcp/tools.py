@@ -45,6 +45,7 @@ from mcp_server.core.domain import (
 )
 from mcp_server.core.recurrence import RepeatFrom
 from mcp_server.core.service import TaskService
+from mcp_server.mcp.apps.view import LIST_TASKS_META
 from mcp_server.mcp.tooling import ManagedTool, ToolObserver
 
 # Every tool but get_task names a returned task in a line; get_task's output schema describes it in full.
@@ -209,7 +210,7 @@ def build_tools(service: TaskService, observer: ToolObserver | None) -> list[Man
 
     return [
         tool(create_task, "Create task", _annotations()),
-        tool(list_tasks, "List tasks", _annotations(read_only=True, idempotent=True)),
+        tool(list_tasks, "List tasks", _annotations(read_only=True, idempotent=True), meta=LIST_TASKS_META),
         tool(get_task, "Get task", _annotations(read_only=True, idempotent=True)),
         tool(update_task, "Update task", _annotations(destructive=True, idempotent=True)),
         # Not idempotent: completing a recurring task twice completes two occurrences.

@@ -5,15 +5,19 @@ axe-core's verdict on the page as it stands."""
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Frame, Page, Route, sync_playwright
 
 from harness.servers import HttpServer
 
@@ -43,7 +47,11 @@ def chromium() -> Iterator[Browser]:
 
 
 def open_page(
-    browser: Browser, server: HttpServer, problems: list[str], path: str = "/app", viewport: dict[str, int] = PHONE
+    browser: Browser,
+    server: HttpServer | StaticSite,
+    problems: list[str],
+    path: str = "/app",
+    viewport: dict[str, int] = PHONE,
 ) -> Page:
     """A tab (its own context: its own sessionStorage) on the server that may reach nothing else,
     recording console errors (a CSP violation is one) and requests that tried to leave."""
@@ -67,9 +75,9 @@ def open_page(
     return page
 
 
-def serious_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical findings; injected through DevTools, as the page's own policy
-    refuses any script but its own."""
+def serious_violations(page: Page | Frame) -> list[str]:
+    """axe-core's serious and critical findings in a page or a frame; injected through DevTools, as
+    the page's own policy refuses any script but its own."""
     page.evaluate(AXE.read_text())
     found = page.evaluate("async () => (await axe.run()).violations.map(v => [v.id, v.impact, v.nodes.length])")
     return [f"{rule} ({impact}, {nodes})" for rule, impact, nodes in found if impact in ("serious", "critical")]
@@ -81,6 +89,35 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Not to stderr: a test's output stays its own."""
+
+
+@dataclass
+class StaticSite:
+    """A folder served over loopback HTTP, for pages that are test fixtures (the MCP Apps host)."""
+
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def static_site(folder: Path) -> Iterator[StaticSite]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(folder)))
+    serving = threading.Thread(target=httpd.serve_forever, daemon=True)
+    serving.start()
+    try:
+        yield StaticSite(port=httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        serving.join()
 
 
 def run_async(work: Any, *args: Any) -> Any:
