@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp_server.config import default_db_path
@@ -121,16 +122,27 @@ async def _run(args: argparse.Namespace) -> str:
         await store.close()
 
 
-def run_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def run_store_command(
+    parser: argparse.ArgumentParser,
+    command: str,
+    run: Callable[[argparse.Namespace], Awaitable[str]],
+    args: argparse.Namespace,
+) -> None:
+    """Runs one `keys` or `principals` action on the store: its audit lines to stderr, its output to
+    stdout, and a refusal (a TaskError) as the command's error and exit status 2, never a traceback."""
     import anyio
 
     from mcp_server.core.errors import TaskError
 
     log_audit_lines()
     try:
-        with calling_from(f"cli:keys {args.keys_command}", None):
-            output = anyio.run(_run, args)
+        with calling_from(f"cli:{command}", None):
+            output = anyio.run(run, args)
     except TaskError as exc:
-        parser.exit(2, f"task-api-mcp keys: error: {exc}\n")
+        parser.exit(2, f"task-api-mcp {command.split()[0]}: error: {exc}\n")
     if output:
         sys.stdout.write(output + "\n")
+
+
+def run_keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    run_store_command(parser, f"keys {args.keys_command}", _run, args)

@@ -8,14 +8,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from typing import Any
 
-from mcp_server.core.audit import audit_account, calling_from
+from mcp_server.core.audit import audit_account
 from mcp_server.core.errors import TaskError
 from mcp_server.core.keys import PrincipalRecord, valid_name
 from mcp_server.core.principals import valid_principal_id
-from mcp_server.keys_command import add_plans_argument, add_store_argument, check_plan, log_audit_lines
+from mcp_server.keys_command import add_plans_argument, add_store_argument, check_plan, run_store_command
 
 NO_PLAN = "none"
 
@@ -68,15 +67,4 @@ async def _run(args: argparse.Namespace) -> str:
 
 
 def run_principals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    import anyio
-
-    from mcp_server.core.errors import TaskError
-
-    log_audit_lines()
-    try:
-        with calling_from(f"cli:principals {args.principals_command}", None):
-            output = anyio.run(_run, args)
-    except TaskError as exc:
-        parser.exit(2, f"task-api-mcp principals: error: {exc}\n")
-    if output:
-        sys.stdout.write(output + "\n")
+    run_store_command(parser, f"principals {args.principals_command}", _run, args)

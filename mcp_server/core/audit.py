@@ -45,34 +45,18 @@ def calling_from(entry: str, request_id: str | None) -> Iterator[CallSite]:
         _site.reset(token)
 
 
-def audit(operation: str, task_ids: list[int], outcome: str) -> None:
+def _line(operation: str, outcome: str, **about: object) -> None:
+    """One audit line: who, through what and which request, the operation and how it ended, and what it was about."""
     site = _site.get()
-    logger.info(
-        "audit",
-        extra={
-            "principal": acting_principal().id,
-            "entry": site.entry,
-            "request_id": site.request_id,
-            "operation": operation,
-            "task_ids": task_ids,
-            "outcome": outcome,
-        },
-    )
+    fields = {"principal": acting_principal().id, "entry": site.entry, "request_id": site.request_id}
+    logger.info("audit", extra={**fields, "operation": operation, **about, "outcome": outcome})
+
+
+def audit(operation: str, task_ids: list[int], outcome: str) -> None:
+    _line(operation, outcome, task_ids=task_ids)
 
 
 def audit_account(operation: str, subject: str, outcome: str, *, key: str | None = None) -> None:
     """A line for a change to the accounts: `subject` is the principal it is about, `key` a key's
     public prefix."""
-    site = _site.get()
-    logger.info(
-        "audit",
-        extra={
-            "principal": acting_principal().id,
-            "entry": site.entry,
-            "request_id": site.request_id,
-            "operation": operation,
-            "subject": subject,
-            "key": key,
-            "outcome": outcome,
-        },
-    )
+    _line(operation, outcome, subject=subject, key=key)

@@ -5,9 +5,11 @@ The feed hears the same change notices as the MCP subscriptions (`TaskService.on
 `on_lists_change`), after each write's commit, and hands each one only to the streams of the
 principal whose write made it. A stream says what changed, never the task itself, so it carries
 nothing a fresh read under the reader's own credentials would not: `task` with the id, `lists` when
-the lists' counts may have moved. Each stream has a bounded queue; one that falls that far behind
-loses its queue and gets `resync` (read everything again) instead of holding the writer back or
-growing without bound. A principal may hold a few streams at once (tabs, devices), not unbounded.
+the lists' counts may have moved. A stream sends what arrived within a tenth of a second together,
+each change once, so a burst of writes costs it one send, not one an event. Each stream has a
+bounded queue; one that falls that far behind loses its queue and gets `resync` (read everything
+again) instead of holding the writer back or growing without bound. A principal may hold a few
+streams at once (tabs, devices), not unbounded.
 
 Events are those of this process: replicas sharing a PostgreSQL store each tell their own clients
 of their own writes (as the MCP subscriptions do).
@@ -31,6 +33,7 @@ EVENTS_PATH = "/v1/events"
 QUEUE_SIZE = 256
 STREAMS_PER_PRINCIPAL = 16
 KEEPALIVE_S = 15.0
+COALESCE_S = 0.1  # a person sees no tenth of a second; the page waits longer to read again anyway
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,24 @@ class _Stream:
         try:
             self.sender.send_nowait(change)
         except anyio.WouldBlock:
-            while True:
-                try:
-                    self.receiver.receive_nowait()
-                except anyio.WouldBlock:
-                    break
+            _drained(self.receiver)
             self.sender.send_nowait(Change("resync"))
+
+
+def _drained(receiver: MemoryObjectReceiveStream[Change]) -> list[Change]:
+    queued = []
+    while True:
+        try:
+            queued.append(receiver.receive_nowait())
+        except anyio.WouldBlock:
+            return queued
+
+
+def _coalesced(changes: list[Change]) -> list[Change]:
+    """Each change once, in the order first seen; only `resync` when one is there (it says it all)."""
+    if Change("resync") in changes:
+        return [Change("resync")]
+    return list(dict.fromkeys(changes))
 
 
 @dataclass
@@ -69,6 +84,7 @@ class ChangeFeed:
 
     queue_size: int = QUEUE_SIZE
     streams_per_principal: int = STREAMS_PER_PRINCIPAL
+    coalesce_s: float = COALESCE_S
     _streams: dict[str, list[_Stream]] = field(default_factory=dict)
 
     def listen_to(self, service: TaskService) -> ChangeFeed:
@@ -93,7 +109,7 @@ class ChangeFeed:
     def has_room(self) -> bool:
         return self.streams_of(acting_owner()) < self.streams_per_principal
 
-    async def stream(self) -> AsyncIterator[ServerSentEvent]:
+    async def stream(self) -> AsyncIterator[ServerSentEvent | bytes]:
         """The acting principal's changes from now on, after a `ready` event that says it listens.
         The stream is registered when it starts and removed when it ends, however it ends."""
         owner = acting_owner()
@@ -106,8 +122,11 @@ class ChangeFeed:
         try:
             yield ServerSentEvent(data="{}", event="ready")
             async with receiver:
-                async for change in receiver:
-                    yield change.event()
+                async for first in receiver:
+                    # What arrives meanwhile goes out with it, in one write: a burst of changes (a
+                    # batch, agents at work) costs a stream one send a window, not one an event.
+                    await anyio.sleep(self.coalesce_s)
+                    yield b"".join(change.event().encode() for change in _coalesced([first, *_drained(receiver)]))
         finally:
             remaining = [s for s in self._streams.get(owner, []) if s is not mine]
             if remaining:
