@@ -82,7 +82,9 @@ def open_pages(base_url: str, pages: int) -> subprocess.Popen[str]:
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="task-api-pages-"))
-    server = start_http_server(folder / "tasks.db", folder / "server.log", "--log-level", "WARNING", "--backend", "none")
+    server = start_http_server(
+        folder / "tasks.db", folder / "server.log", "--log-level", "WARNING", "--backend", "none"
+    )
     samples: dict[str, dict[str, Scenario]] = {mode: {t: Scenario(t) for t in CRUD_TOOLS} for mode in MODES}
     try:
         for round_number in range(args.rounds):

@@ -1,5 +1,6 @@
 // A minimal MCP Apps host, as a chat client embeds a view: ext-apps' own AppBridge, the view's HTML
-// in an iframe sandboxed to an opaque origin under the spec's default Content-Security-Policy, the
+// in an iframe sandboxed to an opaque origin under the spec's default Content-Security-Policy (as a
+// <meta> in the document; a web host proper puts the view behind a sandbox proxy on another origin), the
 // tool's input and result sent once the view says it is initialized, and the view's tools/call
 // handed to window.callServerTool (the test's real MCP client) when the tool allows the app to call.
 import { AppBridge, PostMessageTransport } from "./built/app-bridge.js";
@@ -20,11 +21,11 @@ const DEFAULT_CSP = [
 window.hostLog = [];
 
 function appMayCall(tool) {
-  const visibility = tool?._meta?.ui?.visibility ?? ["model", "app"];
-  return visibility.includes("app");
+  // A tool the server listed, whose visibility (default: model and app) includes the app.
+  return tool !== undefined && (tool._meta?.ui?.visibility ?? ["model", "app"]).includes("app");
 }
 
-window.openView = async ({ html, tool, tools, toolArguments, toolResult, said }) => {
+window.openView = async ({ html, tool, tools, toolArguments, toolResult, said, proxiesTools = true }) => {
   document.getElementById("said").textContent = said;
   const frame = document.createElement("iframe");
   frame.setAttribute("sandbox", "allow-scripts");
@@ -33,7 +34,7 @@ window.openView = async ({ html, tool, tools, toolArguments, toolResult, said })
   const bridge = new AppBridge(
     null,
     { name: "test-host", version: "1.0.0" },
-    { serverTools: {}, updateModelContext: { text: {} }, logging: {} },
+    proxiesTools ? { serverTools: {}, updateModelContext: { text: {} }, logging: {} } : { logging: {} },
     {
       hostContext: {
         toolInfo: { tool },

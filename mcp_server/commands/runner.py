@@ -3,6 +3,8 @@ the process_command tool and POST /v1/task."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
@@ -37,6 +39,19 @@ AskConfirmation = Callable[[Task], Awaitable[bool | None]]
 """Asks the user to confirm deleting a task: True or False as answered, None when it cannot ask."""
 
 
+def _differences(expected: Mapping[str, Any], said: Mapping[str, Any]) -> str:
+    """What a second reading changed, in a line a person can read: `priority "low", not "high"`."""
+    if expected.get("action") != said.get("action"):
+        return f"the action {said.get('action')}, not {expected.get('action')}"
+    before, now = expected.get("params", {}), said.get("params", {})
+    changed = [name for name in dict.fromkeys([*now, *before]) if before.get(name) != now.get(name)]
+
+    def shown(value: Any) -> str:
+        return "nothing" if value is None else json.dumps(value)
+
+    return "; ".join(f"{name} {shown(now.get(name))}, not {shown(before.get(name))}" for name in changed)
+
+
 class CommandRunner:
     """One command in words, end to end: parse, normalise and resolve, confirm a delete, run.
     Shared by the process_command tool and the REST API, so both follow the same rules."""
@@ -56,9 +71,12 @@ class CommandRunner:
         on_partial: PartialOutput | None = None,
         ask_confirmation: AskConfirmation | None = None,
         expected: Mapping[str, Any] | None = None,
+        now: dt.datetime | None = None,
     ) -> CommandResult:
         """`expected`: the `action` and `params` a dry run of the command answered; the command runs
-        only when it is understood as that same action again, so what a person confirmed is what runs."""
+        only when it is understood as that same action again, so what a person confirmed is what runs.
+        `now`: the moment relative dates ("tomorrow", "in 2 hours") are read from (default: now); a
+        run after a preview passes the preview's, so that it reads them as the preview did."""
         started = time.perf_counter()
         if self.parser is None:
             raise ModelUnavailable(
@@ -71,12 +89,11 @@ class CommandRunner:
         except DateError as exc:
             raise InvalidInput(str(exc)) from exc
         outcome = await self.parser.parse(command, on_partial=on_partial)
-        action = await self.executor.prepare(outcome.action, timezone=tz, command=command)
+        action = await self.executor.prepare(outcome.action, timezone=tz, now=now, command=command)
         said = ACTION_ADAPTER.dump_python(action, mode="json", exclude_none=True)
-        if expected is not None and not dry_run and dict(expected) != said:
+        if expected is not None and not dry_run and expected != said:
             raise UnderstoodDifferently(
-                f"not run: the command was understood as {said.get('action')} {said.get('params', {})} this time, "
-                "not as the action it was previewed as; preview it again"
+                f"not run: this time the command was understood with {_differences(expected, said)}; preview it again"
             )
         result = None
         if not dry_run:

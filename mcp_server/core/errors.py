@@ -23,6 +23,7 @@ class ErrorKind(StrEnum):
     MODEL_UNAVAILABLE = "model_unavailable"
     INVALID_MODEL_OUTPUT = "invalid_model_output"
     ABORTED = "aborted"
+    UNDERSTOOD_DIFFERENTLY = "understood_differently"
     INTERNAL = "internal"  # a bug: never raised on purpose, reported without its details
 
 
@@ -64,10 +65,10 @@ class StateConflict(TaskError):
 
 
 class UnderstoodDifferently(TaskError):
-    """A command sent with the action a dry run showed was understood as another one this time (a
-    different model answer, or "tomorrow" after midnight): nothing ran."""
+    """A command sent with the action a dry run showed was understood as another one this time (the
+    model answered otherwise, or the preview is too old to run as shown): nothing ran; preview again."""
 
-    kind = ErrorKind.CONFLICT
+    kind = ErrorKind.UNDERSTOOD_DIFFERENTLY
 
 
 class ConcurrentWrite(TaskError):

@@ -15,6 +15,7 @@ from mcp_server.core.errors import ErrorKind
 STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
+    ErrorKind.UNDERSTOOD_DIFFERENTLY: 409,
     ErrorKind.AMBIGUOUS: 409,
     ErrorKind.CONFIRMATION_REQUIRED: 409,
     ErrorKind.ABORTED: 409,

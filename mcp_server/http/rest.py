@@ -3,9 +3,10 @@ CommandRunner as the MCP tools, described by FastAPI's OpenAPI at /openapi.json 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
@@ -14,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, model_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,7 +40,7 @@ from mcp_server.core.domain import (
     TaskPatch,
     TaskQuery,
 )
-from mcp_server.core.errors import TaskError
+from mcp_server.core.errors import TaskError, UnderstoodDifferently
 from mcp_server.core.history import TaskHistory
 from mcp_server.core.keys import ApiKeys
 from mcp_server.core.principals import Scope, acting_principal
@@ -61,11 +62,23 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+PREVIEW_MAX_AGE = dt.timedelta(hours=1)
+CLOCK_SLACK = dt.timedelta(seconds=5)
+PREVIEWED = {"action", "params"}  # what the run is compared with
+
+
 class PreviewedAction(BaseModel):
+    """What a dry run of the command answered, sent back to run it as shown: its `action`, `params`
+    and `understood_at`, which the run reads relative dates from (so "in 2 hours" stays the moment
+    the person saw); at most an hour old."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    action: str = Field(max_length=64)
+    action: Literal["create_task", "list_tasks", "update_task", "delete_task", "complete_task", "restore_task"]
     params: dict[str, Any] = Field(default_factory=dict)
+    understood_at: Annotated[dt.datetime, Strict(False)] = Field(
+        description="The dry run's `understood_at`, as it answered it."
+    )
 
 
 class CommandRequest(BaseModel):
@@ -82,9 +95,16 @@ class CommandRequest(BaseModel):
         default=None,
         description=(
             "The `action` and `params` a dry run of this command answered: the command then runs only if it is "
-            "understood as exactly that action again, else nothing runs (409). What a person confirmed is what runs."
+            "understood as exactly that action again, else nothing runs (409 understood_differently). What a person "
+            "confirmed is what runs. Not with dry_run."
         ),
     )
+
+    @model_validator(mode="after")
+    def _expected_runs(self) -> CommandRequest:
+        if self.expected is not None and self.dry_run:
+            raise ValueError("expected is what a run is held to; a dry run takes none")
+        return self
 
 
 class TaskResponse(BaseModel):
@@ -99,6 +119,9 @@ class TaskResponse(BaseModel):
     result: Task | TaskPage | DeletedTask | None = None
     parser: str | None = None
     model: str | None = None
+    understood_at: dt.datetime | None = Field(
+        default=None, description="The moment relative dates were read from; send it back in `expected` to run."
+    )
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -171,7 +194,7 @@ def describe_problem(error: Any) -> str:
     return f"{where}: {error['msg'].removeprefix('Value error, ')}"
 
 
-def _success(result: CommandResult) -> TaskResponse:
+def _success(result: CommandResult, *, understood_at: dt.datetime) -> TaskResponse:
     action = result.action.get("action")
     return TaskResponse(
         action=action,
@@ -183,6 +206,7 @@ def _success(result: CommandResult) -> TaskResponse:
         result=result.result,
         parser=result.parser,
         model=result.model,
+        understood_at=understood_at,
     )
 
 
@@ -325,6 +349,14 @@ def build_rest_app(
         return await service.rename_list(name, rename.new_name)
 
     async def answer(request: CommandRequest, on_partial: Any = None) -> TaskResponse:
+        now = dt.datetime.now(dt.UTC)
+        if request.expected is not None:
+            age = now - request.expected.understood_at
+            if not -CLOCK_SLACK <= age <= PREVIEW_MAX_AGE:
+                raise UnderstoodDifferently(
+                    f"not run: a preview is run within {PREVIEW_MAX_AGE.seconds // 60} minutes of it; preview it again"
+                )
+            now = request.expected.understood_at
         try:
             result = await runner.run_command(
                 request.command,
@@ -332,13 +364,16 @@ def build_rest_app(
                 timezone=request.timezone,
                 confirm=request.confirm,
                 on_partial=on_partial,
-                expected=None if request.expected is None else request.expected.model_dump(),
+                expected=None
+                if request.expected is None
+                else request.expected.model_dump(include={"action", "params"}),
+                now=now,
             )
         except TaskError as exc:
             if exc.kind not in SOFT_KINDS:
                 raise
             return TaskResponse(action=None, success=False, message=str(exc), latency_ms=0.0)
-        return _success(result)
+        return _success(result, understood_at=now)
 
     @app.post(
         "/v1/task",

@@ -8,7 +8,6 @@ import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,48 +20,10 @@ from mcp_server.core.principals import Scope as TaskScope
 from mcp_server.http.events import EVENTS_PATH, Change, ChangeFeed
 from mcp_server.http.timeout import RequestTimeoutMiddleware
 from tests.http.test_accounts import READ_WRITE, bearer, make_keys, serving
-from tests.support.asgi import InProcessServer
 from tests.support.clients import call
+from tests.support.event_streams import listening
 
 pytestmark = pytest.mark.anyio
-
-
-@dataclass
-class Heard:
-    """The events one open stream has delivered so far, as (event, data) pairs."""
-
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    arrived: anyio.Event = field(default_factory=anyio.Event)
-
-    async def until(self, wanted: tuple[str, dict[str, Any]], times: int = 1) -> None:
-        with anyio.fail_after(10):
-            while self.events.count(wanted) < times:
-                await self.arrived.wait()
-                self.arrived = anyio.Event()
-
-
-@asynccontextmanager
-async def listening(server: InProcessServer, headers: dict[str, str] | None = None) -> AsyncIterator[Heard]:
-    """An open event stream, read in the background; entered once the server says `ready`."""
-    heard = Heard()
-    async with server.streaming_http(headers=headers) as http, anyio.create_task_group() as group:
-
-        async def read() -> None:
-            async with http.stream("GET", EVENTS_PATH) as response:
-                assert response.status_code == 200, await response.aread()
-                assert response.headers["content-type"].startswith("text/event-stream")
-                event = "message"
-                async for line in response.aiter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:"):
-                        heard.events.append((event, json.loads(line[5:])))
-                        heard.arrived.set()
-
-        group.start_soon(read)
-        await heard.until(("ready", {}))
-        yield heard
-        group.cancel_scope.cancel()
 
 
 async def test_a_stream_hears_of_its_principals_writes_from_rest_and_from_tools(db_path: Path) -> None:

@@ -18,9 +18,9 @@ from mcp_server.core.keys import ApiKeys
 from mcp_server.core.principals import Scope
 from mcp_server.core.usage import month_end
 from mcp_server.store import SQLiteTaskStore
-from tests.http.test_events import listening
 from tests.support.asgi import InProcessServer, serve_in_process
 from tests.support.clients import initialize_request
+from tests.support.event_streams import listening
 
 pytestmark = pytest.mark.anyio
 
@@ -82,8 +82,8 @@ async def test_a_call_past_the_plan_is_429_over_rest_and_mcp_and_protocol_traffi
 
 
 async def test_the_change_stream_is_free_and_stays_open_past_the_plan(db_path: Path) -> None:
-    """A page left open all month is one stream, not a request a second: opening it counts nothing,
-    and the person still hears of changes once their plan's month is spent."""
+    """A page left open all month is one stream, not a request a second: opening one counts nothing,
+    and one can still be opened once the plan's month is spent (the reads it prompts count as any)."""
     key = await make_key(db_path, "t", "tiny")
     async with (
         serving(db_path) as server,

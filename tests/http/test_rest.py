@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
@@ -113,26 +114,45 @@ async def test_command_streams_tokens_then_the_response(http_settings: Settings,
 
 
 async def test_a_previewed_command_runs_only_as_it_was_previewed(http_settings: Settings, ollama: FakeOllama) -> None:
-    """The page's "Do it": the dry run's action goes back as `expected`; a second reading that differs
-    (the model answering otherwise) runs nothing and says so."""
-    first = '{"action":"create_task","params":{"title":"Call the dentist","priority":"high"}}'
-    other = '{"action":"create_task","params":{"title":"Call the dentist","priority":"low"}}'
+    """The page's "Do it": the dry run's action goes back as `expected`; the run reads relative dates
+    from the preview's moment ("in 2 hours" is the time the person saw), and a second reading that
+    differs (the model answering otherwise) runs nothing and says what changed."""
+    first = '{"action":"create_task","params":{"title":"Call the dentist","due":"in 2 hours","priority":"high"}}'
+    other = '{"action":"create_task","params":{"title":"Call the dentist","due":"in 2 hours","priority":"low"}}'
     ollama.script.answer("dentist", first, first, other)
+    ollama.script.answer("drop the dentist", '{"action":"delete_task","params":{"task_title":"Call the dentist"}}')
     settings = replace(http_settings, backend="ollama", ollama_host=ollama.host)
     async with serve_in_process(settings) as server, server.http(timeout=30) as http:
         await wait_for_model(server.app)
-        command = {"command": "call the dentist, it's urgent-ish"}
-        preview = (await http.post("/v1/task", json={**command, "dry_run": True})).json()
-        expected = {"action": preview["action"], "params": preview["params"]}
+
+        async def preview(command: str) -> dict[str, Any]:
+            answer: dict[str, Any] = (await http.post("/v1/task", json={"command": command, "dry_run": True})).json()
+            return {"action": answer["action"], "params": answer["params"], "understood_at": answer["understood_at"]}
+
+        expected = await preview("call the dentist in 2 hours")
         assert (await http.get("/v1/tasks")).json()["total"] == 0  # a dry run changes nothing
-        ran = await http.post("/v1/task", json={**command, "expected": expected})
-        differs = await http.post("/v1/task", json={**command, "expected": expected})
-        malformed = await http.post("/v1/task", json={**command, "expected": {"action": 1}})
-        listing = (await http.get("/v1/tasks")).json()
-    assert ran.status_code == 200 and ran.json()["executed"] is True and ran.json()["params"] == expected["params"]
-    assert differs.status_code == 409 and differs.json()["error"]["code"] == "conflict"
-    assert "priority" in differs.json()["error"]["message"] and "preview it again" in differs.json()["error"]["message"]
-    assert malformed.status_code == 422
+        ran = await http.post("/v1/task", json={"command": "call the dentist in 2 hours", "expected": expected})
+        differs = await http.post("/v1/task", json={"command": "call the dentist in 2 hours", "expected": expected})
+        stale = {**expected, "understood_at": "2026-01-01T00:00:00Z"}
+        too_old = await http.post("/v1/task", json={"command": "call the dentist in 2 hours", "expected": stale})
+        both = await http.post("/v1/task", json={"command": "x", "dry_run": True, "expected": expected})
+        malformed = await http.post("/v1/task", json={"command": "x", "expected": {"action": "error", "params": {}}})
+        deleting = await preview("drop the dentist task")
+        deleted = await http.post(
+            "/v1/task", json={"command": "drop the dentist task", "expected": deleting, "confirm": True}
+        )
+        listing = (await http.get("/v1/tasks?status=deleted")).json()
+    assert ran.status_code == 200 and ran.json()["executed"] is True
+    assert ran.json()["params"] == expected["params"]  # the due to the second, as previewed
+    assert ran.json()["result"]["due"] == expected["params"]["due"]
+    assert differs.status_code == 409 and differs.json()["error"]["code"] == "understood_differently"
+    assert differs.json()["error"]["message"] == (
+        'not run: this time the command was understood with priority "low", not "high"; preview it again'
+    )
+    assert too_old.status_code == 409 and "within 60 minutes" in too_old.json()["error"]["message"]
+    assert both.status_code == 422 and malformed.status_code == 422
+    assert deleting["action"] == "delete_task" and deleting["params"] == {"task_id": 1}
+    assert deleted.status_code == 200 and deleted.json()["result"]["deleted"] is True
     assert [(task["title"], task["priority"]) for task in listing["tasks"]] == [("Call the dentist", "high")]
 
 

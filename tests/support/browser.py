@@ -65,7 +65,7 @@ def open_page(
             route.abort()
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and "401" not in message.text:  # the first try before signing in
+        if message.type == "error" and "status of 401" not in message.text:  # the first try before signing in
             problems.append(f"console: {message.text}")
 
     page.route("**/*", only_this_server)

@@ -16,6 +16,12 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     return result.structured_content
 
 
+def wire(model: Any) -> dict[str, Any]:
+    """A protocol object as it travels: by alias (`_meta`, `isError`), unset fields left out."""
+    dumped: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return dumped
+
+
 async def add_tag_until_it_lands(client: Client, task_id: int, tag: str) -> int:
     """Read the task, write its tags plus `tag` with expected_version, retry on a version conflict;
     returns how many conflicts it met."""

@@ -8,6 +8,9 @@ import re
 
 _EXPORTS = re.compile(r"export\{([^{}]*)\};?\s*$")
 _NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
+_SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
+# An import statement opening a line, or a dynamic import() not written as a property (x.import(...)).
+_IMPORTS = re.compile(r"^\s*import\s*[\w{*]|(?<![\w$.])import\s*\(", re.M)
 
 
 class UnexpectedBundle(ValueError):
@@ -17,8 +20,9 @@ class UnexpectedBundle(ValueError):
 def as_global(module: str, name: str) -> str:
     """`module` (an ES module whose only export statement is its last) with that statement replaced
     by `globalThis[name] = Object.freeze({...})`; safe to inline in a <script> element."""
+    module = _SOURCE_MAP.sub("", module)
     found = _EXPORTS.search(module)
-    if found is None or module.count("export{") != 1 or re.search(r"^\s*import[\s{*]|\bimport\(", module, re.M):
+    if found is None or "export{" in module[: found.start()] or _IMPORTS.search(module):
         raise UnexpectedBundle("expected one trailing export{...} and no imports")
     pairs = []
     for item in found.group(1).split(","):

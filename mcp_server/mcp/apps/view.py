@@ -5,13 +5,14 @@ host that supports MCP Apps renders it with the tool's result and proxies the vi
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from mcp.server.apps import Apps
 
-from mcp_server.mcp.apps.bundle import as_global
+from mcp_server.mcp.apps.bundle import UnexpectedBundle, as_global
 
 TASK_LIST_URI = "ui://task-api/task-list.html"
 LIBRARY_GLOBAL = "McpExtApps"
@@ -28,10 +29,11 @@ def task_list_html() -> str:
         "/*LIBRARY*/": as_global((here / "vendor" / "ext-apps.js").read_text(encoding="utf-8"), LIBRARY_GLOBAL),
         "/*VIEW*/": (here / "static" / "task-list.js").read_text(encoding="utf-8"),
     }
-    for marker, text in parts.items():
-        assert page.count(marker) == 1, marker
-        page = page.replace(marker, text)
-    return page
+    for marker in parts:
+        if page.count(marker) != 1:
+            raise UnexpectedBundle(f"task-list.html must hold {marker} once")
+    # One pass, so that a marker inside an inlined part is left as it is.
+    return re.sub("|".join(re.escape(marker) for marker in parts), lambda found: parts[found[0]], page)
 
 
 def task_list_app() -> Apps:

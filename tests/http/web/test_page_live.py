@@ -5,13 +5,14 @@ server's health are on the page; axe-core finds nothing serious in any of those 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from harness.clients import http_client_with_headers
 from harness.ollama_server import FakeOllama
@@ -48,15 +49,15 @@ def test_an_agents_change_and_another_tabs_appear_without_a_reload(
         sign_in(tab, key)
     first.evaluate("() => { window.neverReloaded = true; }")
 
-    made = agent_calls(server, key, "create_task", {"title": "Call the plumber", "priority": "high"})
+    agent_calls(server, key, "create_task", {"title": "Call the plumber", "priority": "high"})
     for tab in (first, second):
         expect(tab.get_by_role("checkbox", name="Call the plumber")).to_be_visible()
     second.get_by_role("checkbox", name="Call the plumber").check()  # the other tab completes it
     expect(first.get_by_role("checkbox", name="Call the plumber")).to_have_count(0)
 
-    agent_calls(server, key, "create_task", {"title": "Water the plants"})
+    plants = agent_calls(server, key, "create_task", {"title": "Water the plants"})
     expect(first.get_by_role("checkbox", name="Water the plants")).to_be_visible()
-    agent_calls(server, key, "update_task", {"task_id": made["id"] + 1, "title": "Water the balcony plants"})
+    agent_calls(server, key, "update_task", {"task_id": plants["id"], "title": "Water the balcony plants"})
     expect(first.get_by_role("checkbox", name="Water the balcony plants")).to_be_visible()
     screenshot(first, "page-live")
     assert first.evaluate("() => window.neverReloaded") is True
@@ -90,6 +91,7 @@ def test_a_sentence_is_shown_as_understood_and_runs_only_when_confirmed(
         '{"action":"create_task","params":{"title":"Call the dentist","due":"tomorrow at 9","priority":"high"}}',
     )
     ollama.script.answer("drop the dentist", '{"action":"delete_task","params":{"task_title":"Call the dentist"}}')
+    ollama.script.answer("what is urgent", '{"action":"list_tasks","params":{"priority":"high"}}')
     problems: list[str] = []
     page = open_page(browser, worded_server, problems)
     expect(page.get_by_text("No tasks here.")).to_be_visible()
@@ -104,7 +106,7 @@ def test_a_sentence_is_shown_as_understood_and_runs_only_when_confirmed(
     assert tasks_of(worded_server) == []  # shown, not run
     screenshot(page, "page-sentence")
     assert serious_violations(page) == []
-    page.get_by_role("button", name="Do it").click()
+    page.get_by_role("button", name="Do it").dblclick()  # a double click runs it once
     expect(page.get_by_role("checkbox", name="Call the dentist")).to_be_visible()
     [made] = tasks_of(worded_server)
     assert made["priority"] == "high" and made["due"] is not None and "T09:00:00" in made["due"]
@@ -114,9 +116,17 @@ def test_a_sentence_is_shown_as_understood_and_runs_only_when_confirmed(
     expect(page.get_by_role("alert")).to_contain_text("not a task command")
     expect(page.get_by_role("button", name="Do it")).to_have_count(0)
 
+    page.get_by_label("Ask in words").fill("what is urgent")  # a read: shown with the page's own filters
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Show them").click()
+    expect(page.get_by_role("search", name="Filter").get_by_label("Priority")).to_have_value("high")
+    expect(page.get_by_role("checkbox", name="Call the dentist")).to_be_visible()
+
     page.get_by_label("Ask in words").fill("drop the dentist task")  # a delete, confirmed by "Do it"
     page.get_by_role("button", name="Preview").click()
-    expect(page.get_by_role("region", name="What was understood")).to_contain_text("delete_task")
+    understood = page.get_by_role("region", name="What was understood")
+    expect(understood).to_contain_text("delete_task")
+    expect(understood).to_contain_text(f"#{made['id']} Call the dentist")  # which task, by its title
     assert len(tasks_of(worded_server)) == 1
     page.get_by_role("button", name="Do it").click()
     expect(page.get_by_text("No tasks here.")).to_be_visible()
@@ -193,8 +203,50 @@ def test_lists_subtasks_recurrence_editing_history_filters_and_health(
     expect(page.get_by_test_id("model-state")).to_have_text("disabled")
     expect(page.get_by_role("img", name="API requests every 5 seconds and their mean latency")).to_be_visible()
     expect(page.locator("figure.chart figcaption")).to_contain_text("requests in the last 5 s", timeout=15_000)
-    expect(shown.get_by_role("checkbox")).to_have_count(1)  # a slower, older read never wins over the last one
     screenshot(page, "page-health")
     assert serious_violations(page) == []
+    assert problems == []
+    page.close()
+
+
+def test_an_edit_never_undoes_a_change_made_meanwhile_and_the_latest_read_wins(
+    browser: Browser, http_server: HttpServer
+) -> None:
+    seed(http_server)
+    plants = next(task for task in tasks_of(http_server) if task["title"] == "Water the plants")
+    problems: list[str] = []
+    page = open_page(browser, http_server, problems)
+    page.get_by_role("button", name="Edit Water the plants").click()
+    form = page.get_by_role("form", name=re.compile("^Edit Water the"))  # its name follows the title
+    renamed = httpx.patch(f"{http_server.base_url}/v1/tasks/{plants['id']}", json={"title": "Water the fern"})
+    assert renamed.status_code == 200  # an agent renames it while the form is open
+    form.get_by_label("Priority").select_option("high")
+    form.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="changed elsewhere")).to_be_visible()
+    expect(page.get_by_role("checkbox", name="Water the fern")).to_be_visible()
+    after = httpx.get(f"{http_server.base_url}/v1/tasks/{plants['id']}").json()
+    assert (after["title"], after["priority"]) == ("Water the fern", "normal")  # the agent's change stands
+    conflict = "console: Failed to load resource: the server responded with a status of 409 (Conflict)"
+    assert problems == [conflict]  # the browser logs the refused save; nothing else went wrong
+    problems.clear()
+
+    held: list[Route] = []  # the read for the first letter typed, answered only after the last one's
+
+    def hold_first_search(route: Route) -> None:
+        if "search=w" in route.request.url and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/v1/tasks?*", hold_first_search)
+    search = page.get_by_role("search", name="Filter").get_by_label("Search")
+    search.press_sequentially("wat")
+    shown = page.get_by_role("list", name="Tasks").get_by_role("checkbox")
+    expect(shown).to_have_count(1)  # "wat": the fern alone
+    with page.expect_response(lambda response: "search=w&" in response.url or response.url.endswith("search=w")):
+        held[0].continue_()
+    # Two frames drawn after the late answer: time enough for the page to have shown it, had it taken it.
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    assert shown.count() == 1
     assert problems == []
     page.close()

@@ -16,6 +16,11 @@ def test_the_trailing_export_becomes_a_frozen_global() -> None:
     assert rewritten == "var a=1;function b(){}\nglobalThis.Lib=Object.freeze({App:a,b:b});\n"
 
 
+def test_a_property_named_import_and_a_source_map_comment_are_not_refused() -> None:
+    rewritten = as_global("var a=loader.import(1);\nexport{a as A};\n//# sourceMappingURL=app.js.map\n", "Lib")
+    assert rewritten.endswith("globalThis.Lib=Object.freeze({A:a});\n") and "sourceMappingURL" not in rewritten
+
+
 @pytest.mark.parametrize(
     "module",
     [

@@ -13,11 +13,12 @@ import httpx
 import pytest
 from mcp.client import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from harness.clients import http_client_with_headers
 from harness.servers import HttpServer
 from tests.support.browser import ROOT, StaticSite, open_page, run_async, screenshot, serious_violations, static_site
+from tests.support.clients import wire
 
 SPEAKS_APPS = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]
 
@@ -26,11 +27,6 @@ SPEAKS_APPS = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]
 def host_site() -> Iterator[StaticSite]:
     with static_site(ROOT / "harness" / "browser") as site:
         yield site
-
-
-def wire(model: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
-    return dumped
 
 
 def as_a_host(server: HttpServer, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -77,47 +73,57 @@ def seed(server: HttpServer) -> dict[str, int]:
     return ids
 
 
-def test_the_view_shows_the_list_and_completes_tasks_through_the_host(
-    browser: Browser, http_server: HttpServer, host_site: StaticSite
-) -> None:
-    ids = seed(http_server)
-    shown = as_a_host(http_server, "list_tasks", {"status": "open"})
-    problems: list[str] = []
-    page = open_page(browser, host_site, problems, "/mcp-app-host.html", viewport={"width": 640, "height": 330})
-    page.expose_function("callServerTool", call_for_the_view(http_server))
+def open_view(page: Page, shown: dict[str, Any], arguments: dict[str, Any], *, proxies_tools: bool = True) -> None:
     page.evaluate(
         "(shown) => window.openView(shown)",
         {
             "html": shown["html"],
             "tool": shown["tool"],
             "tools": shown["tools"],
-            "toolArguments": {"status": "open"},
+            "toolArguments": arguments,
             "toolResult": shown["result"],
             "said": "Here are your open tasks.",
+            "proxiesTools": proxies_tools,
         },
     )
+
+
+def test_the_view_shows_the_list_and_completes_tasks_through_the_host(
+    browser: Browser, http_server: HttpServer, host_site: StaticSite
+) -> None:
+    ids = seed(http_server)
+    arguments = {"status": "open", "limit": 4}
+    shown = as_a_host(http_server, "list_tasks", arguments)
+    problems: list[str] = []
+    page = open_page(browser, host_site, problems, "/mcp-app-host.html", viewport={"width": 640, "height": 330})
+    page.expose_function("callServerTool", call_for_the_view(http_server))
+    open_view(page, shown, arguments)
     view = page.frame_locator("iframe[title='List tasks view']")
+    rows = view.get_by_role("listitem")
     expect(view.get_by_role("checkbox", name="Call the plumber")).to_be_visible()
     expect(view.get_by_role("checkbox", name="Buy <b>bread</b>")).to_be_visible()  # markup stays text
     expect(view.get_by_text("↻ repeats weekly")).to_be_visible()
     expect(view.get_by_text("subtasks 0 of 1 done")).to_be_visible()
     expect(view.get_by_text("5 tasks: status open")).to_be_visible()
-    flights = view.get_by_role("listitem").filter(has_text="Book flights")
-    expect(flights).to_have_class("subtask")  # under its parent, not at the top of the list
-    expect(view.get_by_role("listitem").nth(3)).to_contain_text("Book flights")
-    screenshot(page, "mcp-app")
+    expect(rows).to_have_count(4)
+    view.get_by_role("button", name="Show more").click()  # the next page, through the host
+    expect(rows.filter(has_text="Book flights")).to_contain_text(f"subtask of #{ids['trip']}")
+    expect(view.get_by_role("button", name="Show more")).to_be_hidden()
     [frame] = [frame for frame in page.frames if frame != page.main_frame]
     assert serious_violations(frame) == []
 
     view.get_by_role("checkbox", name="Call the plumber").check()
     expect(view.get_by_role("status")).to_have_text("Done: Call the plumber.")
     expect(view.get_by_role("checkbox", name="Call the plumber")).to_have_count(0)  # the list read again
+    expect(rows.filter(has_text="Book flights")).to_have_class("subtask")  # now on one page with its parent
+    expect(rows.nth(2)).to_contain_text("Book flights")
+    screenshot(page, "mcp-app")
     plumber = httpx.get(f"{http_server.base_url}/v1/tasks/{ids['plumber']}").json()
     assert plumber["status"] == "done"
 
     view.get_by_role("checkbox", name="Water the plants").check()  # a recurring task: its next one stays
     expect(view.get_by_role("status")).to_have_text("Done: Water the plants. Its next one is on the list.")
-    expect(view.get_by_role("listitem").filter(has_text="Water the plants")).to_contain_text("due Mon 14 Dec")
+    expect(rows.filter(has_text="Water the plants")).to_contain_text("due Mon 14 Dec")
 
     view.get_by_role("checkbox", name="Plan the trip").check()  # open subtasks: the server refuses
     expect(view.get_by_role("status")).to_contain_text("open subtask")
@@ -126,12 +132,34 @@ def test_the_view_shows_the_list_and_completes_tasks_through_the_host(
 
     log = page.evaluate("window.hostLog")
     calls = [entry[1:] for entry in log if entry[0] == "tools/call"]
-    assert calls[:2] == [["complete_task", {"task_id": ids["plumber"]}], ["list_tasks", {"status": "open"}]]
-    told = [entry[1] for entry in log if entry[0] == "ui/update-model-context"]
-    assert (
-        told[0]["content"][0]["text"]
-        == f'The person completed task #{ids["plumber"]} "Call the plumber" in the task list.'
-    )
-    assert len(told) == 2  # the refused one told nothing
+    assert calls == [
+        ["list_tasks", {**arguments, "cursor": shown["result"]["structuredContent"]["next_cursor"]}],
+        ["complete_task", {"task_id": ids["plumber"]}],
+        ["list_tasks", arguments],
+        ["complete_task", {"task_id": ids["plants"]}],
+        ["list_tasks", arguments],
+        ["complete_task", {"task_id": ids["trip"]}],
+    ]
+    told = [entry[1]["content"][0]["text"] for entry in log if entry[0] == "ui/update-model-context"]
+    assert told == [  # the refused one told nothing
+        f'The person completed task #{ids["plumber"]} "Call the plumber" in the task list.',
+        f'The person completed task #{ids["plants"]} "Water the plants" in the task list.',
+    ]
+    assert problems == []
+    page.close()
+
+
+def test_a_host_that_proxies_no_tools_shows_the_list_to_read(
+    browser: Browser, http_server: HttpServer, host_site: StaticSite
+) -> None:
+    seed(http_server)
+    shown = as_a_host(http_server, "list_tasks", {"status": "open"})
+    problems: list[str] = []
+    page = open_page(browser, host_site, problems, "/mcp-app-host.html", viewport={"width": 640, "height": 330})
+    open_view(page, shown, {"status": "open"}, proxies_tools=False)
+    view = page.frame_locator("iframe[title='List tasks view']")
+    expect(view.get_by_role("checkbox", name="Call the plumber")).to_be_disabled()
+    expect(view.get_by_role("status")).to_have_text("This chat shows your tasks here; complete them by asking.")
+    assert [entry for entry in page.evaluate("window.hostLog") if entry[0] == "tools/call"] == []
     assert problems == []
     page.close()

@@ -6,7 +6,6 @@ Apps gets from list_tasks exactly what one that does gets."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from mcp import Client
@@ -15,15 +14,11 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
 from mcp_server.app import App
 from mcp_server.mcp.apps.view import TASK_LIST_URI
+from tests.support.clients import wire
 
 pytestmark = pytest.mark.anyio
 
 SPEAKS_APPS = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]
-
-
-def wire(model: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
-    return dumped
 
 
 async def test_list_tasks_links_its_view_and_the_view_is_one_self_contained_document(app: App) -> None:

@@ -44,7 +44,8 @@ function Lists({ lists, chosen, choose }) {
       <li><button type="button" aria-pressed=${chosen === ""} onClick=${() => choose("")}>All lists</button></li>
       ${lists.map((list) => html`<li>
         <button type="button" aria-pressed=${chosen === list.name} onClick=${() => choose(list.name)}>
-          ${list.name} <span class="count" aria-label=${`${list.open} open, ${list.done} done`}>${list.open}</span>
+          ${list.name} <span class="count" aria-hidden="true">${list.open}</span>
+          <span class="visually-hidden">${list.open} open, ${list.done} done</span>
         </button></li>`)}
     </ul>
   </nav>`;
@@ -76,8 +77,9 @@ function Filters({ filters, change }) {
   </form>`;
 }
 
-function queryOf(filters) {
+function queryOf(filters, cursor = null) {
   const query = new URLSearchParams({ limit: "100" });
+  if (cursor) query.set("cursor", cursor);
   if (filters.view) query.set("status", filters.view);
   for (const name of ["list", "priority", "tag", "due_after", "due_before", "search"]) {
     const value = filters[name].trim();
@@ -86,21 +88,30 @@ function queryOf(filters) {
   return query;
 }
 
+const LIVE_LABELS = {
+  live: "Live",
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  forbidden: "Not live: this key may not read tasks",
+};
+
 function Tasks({ onSignedOut }) {
   const [filters, setFilters] = useState(NO_FILTERS);
   const [tasks, setTasks] = useState(null);
+  const [next, setNext] = useState(null); // the cursor of the page after the ones shown
   const [lists, setLists] = useState([]);
-  const [problem, setProblem] = useState("");
+  const [problem, setProblem] = useState(""); // what the last action said
+  const [readProblem, setReadProblem] = useState(""); // why the last read failed, until one succeeds
   const [live, setLive] = useState("connecting");
-  const [changes, setChanges] = useState(0); // counts change events: each one reads again
+  const [changes, setChanges] = useState(0); // counts bursts of change events: each one reads again
+  const [generation, setGeneration] = useState(0); // counts reads: what is folded reads again with them
   const settle = useRef(null);
+  const reads = useRef(0); // typing a search sends a read a key: only the latest one is shown
 
   const failed = (error) => {
     if (error instanceof Unauthorized) onSignedOut(error.message);
     else setProblem(error.message);
   };
-
-  const reads = useRef(0); // typing a search sends a read a key: only the latest one is shown
 
   const load = useCallback(async () => {
     const read = ++reads.current;
@@ -111,11 +122,28 @@ function Tasks({ onSignedOut }) {
       ]);
       if (read !== reads.current) return;
       setTasks(page.tasks);
+      setNext(page.next_cursor);
       setLists(listed.lists);
+      setReadProblem("");
+      setGeneration((n) => n + 1);
+    } catch (error) {
+      if (read !== reads.current) return;
+      if (error instanceof Unauthorized) onSignedOut(error.message);
+      else setReadProblem(error.message);
+    }
+  }, [filters]);
+
+  const loadMore = async () => {
+    const read = reads.current;
+    try {
+      const page = await api("GET", `/v1/tasks?${queryOf(filters, next)}`);
+      if (read !== reads.current) return; // the list was read again meanwhile: that read wins
+      setTasks((shown) => [...shown, ...page.tasks]);
+      setNext(page.next_cursor);
     } catch (error) {
       failed(error);
     }
-  }, [filters]);
+  };
 
   useEffect(() => {
     load();
@@ -125,16 +153,20 @@ function Tasks({ onSignedOut }) {
     () =>
       watchChanges(
         () => {
-          clearTimeout(settle.current);
-          settle.current = setTimeout(() => setChanges((n) => n + 1), SETTLE_MS);
+          // At most one read per SETTLE_MS however fast the changes come (an agent at work).
+          if (settle.current !== null) return;
+          settle.current = setTimeout(() => {
+            settle.current = null;
+            setChanges((n) => n + 1);
+          }, SETTLE_MS);
         },
         (state) => (state === "unauthorized" ? onSignedOut("sign in again") : setLive(state)),
       ),
     [],
   );
 
-  // Runs one request; true when it succeeded (the change stream brings the new state, and a read
-  // here too keeps the page right where no stream is open).
+  // Runs one request; the answer (or true) when it succeeded, false when it did not. The change
+  // stream brings the new state, and a read here too keeps the page right where no stream is open.
   const act = async (method, path, body, onConflict = "The task was changed elsewhere; this is its new state.") => {
     try {
       const answer = await api(method, path, body);
@@ -150,21 +182,30 @@ function Tasks({ onSignedOut }) {
     }
   };
 
+  // A list_tasks sentence ("my high priority tasks at work") becomes the page's filters.
+  const showAsked = (params) => {
+    const asked = { ...NO_FILTERS, view: params.status ?? "open" };
+    for (const name of ["list", "priority", "tag", "search"]) if (params[name]) asked[name] = params[name];
+    for (const name of ["due_after", "due_before"]) if (params[name]) asked[name] = params[name].slice(0, 10); // the day
+    setFilters(asked);
+  };
+
   return html`
     <header>
       <h1>Tasks</h1>
-      <span class=${`live ${live}`} role="status" data-testid="live">${live === "live" ? "Live" : live === "connecting" ? "Connecting…" : "Reconnecting…"}</span>
+      <span class=${`live ${live}`} role="status" data-testid="live">${LIVE_LABELS[live]}</span>
       ${credential() && html`<button type="button" onClick=${() => onSignedOut("")}>Sign out</button>`}
     </header>
-    <${AddTask} act=${act} list=${filters.list} />
+    <${AddTask} act=${act} list=${filters.list} showAsked=${showAsked} />
     <${Lists} lists=${lists} chosen=${filters.list} choose=${(list) => setFilters({ ...filters, list })} />
     <${Filters} filters=${filters} change=${setFilters} />
-    <p class="error" role="status" aria-live="polite">${problem}</p>
+    <p class="error" role="status" aria-live="polite">${[readProblem, problem].filter(Boolean).join(" ")}</p>
     ${tasks === null
       ? html`<p>Loading…</p>`
       : tasks.length === 0
         ? html`<p>No tasks here.</p>`
-        : html`<${TaskList} tasks=${tasks} view=${filters.view} act=${act} />`}
+        : html`<${TaskList} tasks=${tasks} view=${filters.view} act=${act} generation=${generation} />`}
+    ${next && html`<button type="button" class="more" onClick=${loadMore}>Show more</button>`}
     <${Health} />`;
 }
 

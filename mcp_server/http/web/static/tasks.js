@@ -30,26 +30,35 @@ export function when(iso) {
 }
 
 function EditForm({ task, save, cancel }) {
-  const [fields, setFields] = useState({
-    title: task.title,
-    description: task.description ?? "",
-    due: task.due ?? "",
-    priority: task.priority,
-    list: task.list,
-    tags: task.tags.join(", "),
-  });
+  // What the form opened with, and the version it was read at: Save sends only the fields the
+  // person changed, held to that version, so a change made elsewhere meanwhile is a conflict the
+  // page shows, never something Save quietly undoes.
+  const [opened] = useState(() => ({
+    version: task.version,
+    fields: {
+      title: task.title,
+      description: task.description ?? "",
+      due: task.due ?? "",
+      priority: task.priority,
+      list: task.list,
+      tags: task.tags.join(", "),
+    },
+  }));
+  const [fields, setFields] = useState(opened.fields);
   const set = (name) => (event) => setFields({ ...fields, [name]: event.target.value });
   const submit = (event) => {
     event.preventDefault();
-    const patch = {
-      title: fields.title.trim(),
-      description: fields.description.trim() || null,
-      due: fields.due.trim() || null,
-      priority: fields.priority,
-      list: fields.list.trim() || "inbox",
-      tags: fields.tags.split(",").map((tag) => tag.trim()).filter(Boolean),
+    const sent = {
+      title: () => fields.title.trim(),
+      description: () => fields.description.trim() || null,
+      due: () => fields.due.trim() || null,
+      priority: () => fields.priority,
+      list: () => fields.list.trim() || "inbox",
+      tags: () => fields.tags.split(",").map((tag) => tag.trim()).filter(Boolean),
     };
-    save(patch);
+    const patch = {};
+    for (const [name, value] of Object.entries(sent)) if (fields[name] !== opened.fields[name]) patch[name] = value();
+    save(patch, opened.version);
   };
   const id = (name) => `edit-${task.id}-${name}`;
   return html`<form class="edit" onSubmit=${submit} aria-label=${`Edit ${task.title}`}>
@@ -82,10 +91,17 @@ function describeChange(name, change) {
 function History({ task }) {
   const [history, setHistory] = useState(null);
   useEffect(() => {
-    api("GET", `/v1/tasks/${task.id}/history`).then(setHistory, (error) => setHistory({ error: error.message }));
+    let current = true; // an older answer arriving after a newer one is dropped
+    api("GET", `/v1/tasks/${task.id}/history`).then(
+      (found) => current && setHistory(found),
+      (error) => current && setHistory({ error: error.message }),
+    );
+    return () => {
+      current = false;
+    };
   }, [task.version]);
   if (history === null) return html`<p>Loading history…</p>`;
-  if (history.error) return html`<p class="error">${history.error}</p>`;
+  if (history.error) return html`<p class="error" role="alert">${history.error}</p>`;
   return html`<ol class="history" aria-label=${`History of ${task.title}`}>
     ${history.entries.map((entry) => html`<li>
       <time datetime=${entry.at}>${when(entry.at)}</time> <strong>${entry.kind}</strong>
@@ -95,24 +111,33 @@ function History({ task }) {
   </ol>`;
 }
 
-function Subtasks({ task, act, view }) {
+function Subtasks({ task, act, view, generation }) {
   const [children, setChildren] = useState(null);
   const [open, setOpen] = useState(false);
   const { open: todo, done } = task.subtasks;
   useEffect(() => {
-    if (!open) return;
+    if (!open) return undefined;
+    let current = true;
     const query = new URLSearchParams({ parent_id: String(task.id), limit: "100" });
-    api("GET", `/v1/tasks?${query}`).then((page) => setChildren(page.tasks), () => setChildren([]));
-  }, [open, task.version, todo, done]);
+    api("GET", `/v1/tasks?${query}`).then(
+      (page) => current && setChildren(page.tasks),
+      (error) => current && setChildren({ error: error.message }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [open, task.version, todo, done, generation]); // a change anywhere may be a child's
   return html`<details class="subtasks" onToggle=${(event) => setOpen(event.target.open)}>
     <summary>Subtasks <span class="meta">${done} of ${todo + done} done</span></summary>
     ${children === null
       ? html`<p>Loading…</p>`
-      : html`<ul class="tasks">${children.map((child) => html`<${TaskRow} key=${child.id} task=${child} act=${act} view=${view} />`)}</ul>`}
+      : children.error
+        ? html`<p class="error" role="alert">${children.error}</p>`
+        : html`<ul class="tasks">${children.map((child) => html`<${TaskRow} key=${child.id} task=${child} act=${act} view=${view} generation=${generation} />`)}</ul>`}
   </details>`;
 }
 
-export function TaskRow({ task, view, act, parentShown = true }) {
+export function TaskRow({ task, view, act, generation, parentShown = true }) {
   const [mode, setMode] = useState("view");
   const done = task.status === "done";
   const name = html`<span class="visually-hidden"> ${task.title}</span>`;
@@ -129,8 +154,9 @@ export function TaskRow({ task, view, act, parentShown = true }) {
         <button type="button" onClick=${() => act("POST", `/v1/tasks/${task.id}/restore`)}>Restore${name}</button></div>
     </li>`;
   }
-  const save = async (patch) => {
-    if (await act("PATCH", `/v1/tasks/${task.id}?expected_version=${task.version}`, patch)) setMode("view");
+  const save = async (patch, version) => {
+    if (Object.keys(patch).length === 0) return setMode("view"); // nothing changed: nothing to send
+    if (await act("PATCH", `/v1/tasks/${task.id}?expected_version=${version}`, patch)) setMode("view");
   };
   return html`<li class=${done ? "task done" : "task"} data-id=${task.id}>
     <div class="line">
@@ -147,15 +173,15 @@ export function TaskRow({ task, view, act, parentShown = true }) {
     ${task.description && mode !== "edit" && html`<p class="notes">${task.description}</p>`}
     ${mode === "edit" && html`<${EditForm} task=${task} save=${save} cancel=${() => setMode("view")} />`}
     ${mode === "history" && html`<${History} task=${task} />`}
-    ${task.subtasks.open + task.subtasks.done > 0 && html`<${Subtasks} task=${task} act=${act} view=${view} />`}
+    ${task.subtasks.open + task.subtasks.done > 0 && html`<${Subtasks} task=${task} act=${act} view=${view} generation=${generation} />`}
   </li>`;
 }
 
 // The page of tasks with each subtask folded under its parent when the parent is on the page too.
-export function TaskList({ tasks, view, act }) {
+export function TaskList({ tasks, view, act, generation }) {
   const here = new Set(tasks.map((task) => task.id));
   const top = tasks.filter((task) => !(task.parent_id && here.has(task.parent_id)));
   return html`<ul class="tasks" aria-label="Tasks">
-    ${top.map((task) => html`<${TaskRow} key=${task.id} task=${task} view=${view} act=${act} parentShown=${false} />`)}
+    ${top.map((task) => html`<${TaskRow} key=${task.id} task=${task} view=${view} act=${act} generation=${generation} parentShown=${false} />`)}
   </ul>`;
 }

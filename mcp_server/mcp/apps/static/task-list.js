@@ -10,6 +10,9 @@ const more = document.getElementById("more");
 let shown = {}; // the list_tasks arguments of the list on screen
 let cursor = null;
 let context = {};
+let connected = false;
+let early = null; // a result that came before the handshake ended
+let canCall = false;
 
 function say(text, isError = false) {
   status.textContent = text;
@@ -26,7 +29,11 @@ function when(iso) {
   if (Number.isNaN(at.getTime())) return iso;
   const options = { weekday: "short", month: "short", day: "numeric" };
   if (!dateOnly) Object.assign(options, { hour: "numeric", minute: "2-digit", timeZone: context.timeZone });
-  return at.toLocaleString(context.locale, options);
+  try {
+    return at.toLocaleString(context.locale, options);
+  } catch {
+    return at.toLocaleString(undefined, { ...options, timeZone: undefined }); // a zone or locale this browser lacks
+  }
 }
 
 function repeats(rule) {
@@ -52,7 +59,7 @@ function row(task) {
   const box = document.createElement("input");
   box.type = "checkbox";
   box.checked = task.status === "done";
-  box.disabled = task.status === "done" || Boolean(task.deleted_at);
+  box.disabled = !canCall || task.status === "done" || Boolean(task.deleted_at);
   box.addEventListener("change", () => complete(task, box));
   label.append(box, span("title", task.title));
   item.append(label);
@@ -96,15 +103,24 @@ function show(result) {
   render(result.structuredContent);
 }
 
+async function call(name, args) {
+  // A tool call through the host: its result, or an isError result when the host refused or failed it.
+  try {
+    return await app.callServerTool({ name, arguments: args });
+  } catch (error) {
+    return { isError: true, content: [{ type: "text", text: `the host did not run ${name}: ${error.message ?? error}` }] };
+  }
+}
+
 async function reload() {
   const { cursor: _, ...from } = shown;
-  show(await app.callServerTool({ name: "list_tasks", arguments: from }));
+  show(await call("list_tasks", from));
 }
 
 async function complete(task, box) {
   box.disabled = true;
   say(`Completing ${task.title}…`);
-  const result = await app.callServerTool({ name: "complete_task", arguments: { task_id: task.id } });
+  const result = await call("complete_task", { task_id: task.id });
   if (result.isError) {
     box.checked = false;
     box.disabled = false;
@@ -119,7 +135,9 @@ async function complete(task, box) {
 }
 
 more.addEventListener("click", async () => {
-  const result = await app.callServerTool({ name: "list_tasks", arguments: { ...shown, cursor } });
+  more.disabled = true; // one page at a time
+  const result = await call("list_tasks", { ...shown, cursor });
+  more.disabled = false;
   if (result.isError) return say(errorOf(result), true);
   render(result.structuredContent, true);
 });
@@ -133,7 +151,15 @@ function adopt(changed) {
 app.ontoolinput = ({ arguments: given }) => {
   shown = given ?? {};
 };
-app.ontoolresult = show;
+app.ontoolresult = (result) => {
+  if (!connected) return (early = result); // drawn once the host's context (locale, zone) is known
+  show(result);
+};
 app.onhostcontextchanged = adopt;
 await app.connect();
 adopt(app.getHostContext() ?? {});
+// A host that does not proxy tool calls shows the list; it cannot tick tasks off from here.
+canCall = Boolean(app.getHostCapabilities()?.serverTools);
+connected = true;
+if (early) show(early);
+if (!canCall) say("This chat shows your tasks here; complete them by asking.");
