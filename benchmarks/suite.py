@@ -13,9 +13,11 @@ Scenarios, each against real server processes started for the run:
 - batch vs single creates: each client alternately sends one batch_tasks of 50 creates and 5 single
   create_task calls back to back, on a fresh SQLite store, all clients changing over together; a
   batch is timed per call, the singles per group of 5, and their ratio is reported.
-- command via ollama: process_command with the Ollama test server answering after a fixed latency
-  (--model-latency), and, in the same run, the same chat sent straight to that server with the
-  official ollama client by the same number of concurrent callers: the model's own latency.
+- command via ollama: process_command on the default settings with the Ollama test server answering
+  every request in parallel after a fixed latency (--model-latency, 250 ms), as Ollama with
+  OLLAMA_NUM_PARALLEL, vLLM or llama-server with slots do; and, in the same run, the same chat sent
+  straight to that server with the official ollama client by the same number of concurrent callers:
+  the model's own latency.
 - command via rules: process_command answered by the deterministic fast path.
 - command via embedded: process_command answered by the in-process model (the test GGUF), when
   the embedded extra and the test model are installed.
@@ -383,9 +385,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "ollama",
                     "--ollama-host",
                     fake.base_url,
-                    # Ollama serves OLLAMA_NUM_PARALLEL requests at once; the server may send as many.
-                    "--model-concurrency",
-                    str(args.clients),
+                    # The default settings: the concurrency limit starts at 16 and adapts to the engine.
                 )
             )
             await wait_ready(server)
@@ -503,7 +503,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--calls", type=int, default=30, help="calls per client per scenario")
     parser.add_argument("--duration", type=float, help="seconds per scenario instead of a call count")
-    parser.add_argument("--model-latency", type=float, default=0.2, help="the Ollama test server's latency, seconds")
+    parser.add_argument("--model-latency", type=float, default=0.25, help="the Ollama test server's latency, seconds")
     parser.add_argument("--embedded-calls", type=int, default=2, help="calls per client for the in-process model")
     parser.add_argument("--small-store", type=int, default=10_000)
     parser.add_argument("--large-store", type=int, default=100_000)

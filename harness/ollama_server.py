@@ -4,6 +4,8 @@ It serves the endpoints the server and the official `ollama` client use, with Ol
 shapes, status codes and error bodies: `/api/chat` (NDJSON streaming and single JSON, `format`
 recorded, an empty `messages` list loading the model), `/api/tags`, `/api/show`, `/api/ps`,
 `/api/version`. Faults: a fixed latency, a slow token stream, a model still loading, a busy 503,
+a capacity (answers at once, and a queue beyond which it answers 503, as Ollama's
+OLLAMA_NUM_PARALLEL and OLLAMA_MAX_QUEUE),
 a missing model (404), an answer cut off mid-stream, and, by stopping it, connection refused.
 What the "model" says is scripted: by words found in the user's command, else a default.
 """
@@ -50,6 +52,9 @@ class Script:
     token_delay_s: float = 0.0  # between streamed pieces
     load_s: float = 0.0  # how long loading the model takes, once
     busy: bool = False  # answer 503 like Ollama's queue limit
+    parallel: int | None = None  # answers generated at once, as OLLAMA_NUM_PARALLEL (None: no limit)
+    max_queue: int | None = None  # requests waiting beyond `parallel` before a 503, as OLLAMA_MAX_QUEUE
+    peak_parallel: int = 0  # the most answers it generated at once
     disconnect_after: int | None = None  # drop the connection after this many streamed pieces
     loaded: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -83,6 +88,9 @@ class FakeOllama:
         self.script = Script()
         self.port = port or free_port()
         self._load_lock = asyncio.Lock()
+        self._generating = 0
+        self._queued = 0
+        self._slot_freed: asyncio.Condition | None = None  # made on the server's own loop
         app = Starlette(
             routes=[
                 Route("/api/chat", self.chat, methods=["POST"]),
@@ -142,10 +150,16 @@ class FakeOllama:
                     "done": True,
                 }
             )
-        # The command is the first user message; later ones are the server's retry instructions.
-        user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
-        content = self.script._pick(user)
-        await asyncio.sleep(self.script.latency_s)
+        if not await self._take_slot():
+            return JSONResponse({"error": BUSY_MESSAGE}, status_code=503)
+        try:
+            # The command is the first user message; later ones are the server's retry instructions.
+            user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
+            content = self.script._pick(user)
+            await asyncio.sleep(self.script.latency_s)
+        except BaseException:
+            await self._free_slot()
+            raise
         final = {
             "model": name,
             "created_at": _now(),
@@ -159,10 +173,42 @@ class FakeOllama:
             "eval_duration": 1,
         }
         if body.get("stream") is False:
+            await self._free_slot()
             return JSONResponse({**final, "message": {"role": "assistant", "content": content}})
         return StreamingResponse(self._stream(name, content, final), media_type="application/x-ndjson")
 
+    async def _take_slot(self) -> bool:
+        """A place among the answers being generated, after waiting in the queue; False: the queue is full."""
+        if self._slot_freed is None:
+            self._slot_freed = asyncio.Condition()
+        async with self._slot_freed:
+            parallel, room = self.script.parallel, self.script.max_queue
+            if parallel is not None and self._generating >= parallel:
+                if room is not None and self._queued >= room:
+                    return False
+                self._queued += 1
+                try:
+                    await self._slot_freed.wait_for(lambda: self._generating < (self.script.parallel or 1 << 30))
+                finally:
+                    self._queued -= 1
+            self._generating += 1
+            self.script.peak_parallel = max(self.script.peak_parallel, self._generating)
+            return True
+
+    async def _free_slot(self) -> None:
+        assert self._slot_freed is not None
+        async with self._slot_freed:
+            self._generating -= 1
+            self._slot_freed.notify()
+
     async def _stream(self, name: str, content: str, final: dict[str, Any]) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._pieces(name, content, final):
+                yield chunk
+        finally:
+            await self._free_slot()
+
+    async def _pieces(self, name: str, content: str, final: dict[str, Any]) -> AsyncIterator[bytes]:
         pieces = [content[i : i + 4] for i in range(0, len(content), 4)]
         for sent, piece in enumerate(pieces):
             if self.script.disconnect_after is not None and sent >= self.script.disconnect_after:
@@ -234,9 +280,11 @@ class FakeOllama:
         return JSONResponse({"version": VERSION})
 
 
-def spawn_fake_ollama(log_path: Path, *, latency_s: float, answer: str) -> HttpServer:
+def spawn_fake_ollama(
+    log_path: Path, *, latency_s: float, answer: str, parallel: int | None = None, max_queue: int | None = None
+) -> HttpServer:
     """The fake in its own process (so that it does not share a CPU-bound event loop with what it
-    measures), answering every command with `answer` after `latency_s`."""
+    measures), answering every command with `answer` after `latency_s`, `parallel` at a time."""
     port = free_port()
     args = [
         sys.executable,
@@ -248,6 +296,8 @@ def spawn_fake_ollama(log_path: Path, *, latency_s: float, answer: str) -> HttpS
         str(latency_s),
         "--answer",
         answer,
+        *(["--parallel", str(parallel)] if parallel is not None else []),
+        *(["--max-queue", str(max_queue)] if max_queue is not None else []),
     ]
     return spawn_http_server(args, port, log_path, health_path="/api/version")
 
@@ -260,9 +310,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before the first token")
     parser.add_argument("--answer", default=None, help="what the model answers to every command")
+    parser.add_argument("--parallel", type=int, default=None, help="answers at once (OLLAMA_NUM_PARALLEL)")
+    parser.add_argument("--max-queue", type=int, default=None, help="waiting beyond that before 503s")
     args = parser.parse_args()
     fake = FakeOllama(args.port)
     fake.script.latency_s = args.latency
+    fake.script.parallel, fake.script.max_queue = args.parallel, args.max_queue
     if args.answer:
         fake.script.default_answer = args.answer
     fake.serve_forever()

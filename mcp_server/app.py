@@ -97,7 +97,7 @@ def build_openai(settings: Settings) -> OpenAICompatParser | None:
         model=settings.model,
         api_key=settings.openai_api_key,
         timeout_s=settings.model_timeout_s,
-        max_concurrent=max(settings.model_concurrency, 1),
+        max_concurrent=settings.model_concurrency,
         max_queued=settings.model_queue,
     )
 

@@ -81,7 +81,7 @@ class Settings:
     model_load_timeout_s: float = 300.0
     model_threads: int | None = None
     model_shared_threads: int | None = None
-    model_concurrency: int = 2
+    model_concurrency: int | None = None  # a cap on the adapting limit of a remote engine (nlu/concurrency.py)
     model_queue: int = 16
     timezone: str = "UTC"
     readiness: Literal["all", "store"] = "all"
@@ -107,7 +107,7 @@ class Settings:
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
             raise ConfigError(f"log level must be one of {', '.join(LEVELS)}, got {self.log_level!r}")
-        if self.model_timeout_s <= 0 or self.model_concurrency < 1 or self.model_queue < 0:
+        if self.model_timeout_s <= 0 or (self.model_concurrency or 1) < 1 or self.model_queue < 0:
             raise ConfigError("model timeout must be > 0, concurrency >= 1 and queue >= 0")
         if self.model_load_timeout_s <= 0 or (self.model_threads is not None and self.model_threads < 1):
             raise ConfigError("model load timeout must be > 0 and model threads >= 1")
@@ -517,9 +517,12 @@ MODEL_OPTIONS: tuple[Option, ...] = (
     Option(
         "--model-concurrency",
         "model_concurrency",
-        "generations at once on Ollama or an OpenAI-compatible engine (the embedded model batches up to 12 itself)",
+        "the most generations at once on Ollama or an OpenAI-compatible engine: the limit starts at 16 and "
+        "adapts to what the engine keeps up with (the embedded model batches up to 12 itself)",
         "TASK_API_MODEL_CONCURRENCY",
         int,
+        shown_default="64 for Ollama, 256 for an OpenAI-compatible engine",
+        empty_is_unset=True,
     ),
     Option(
         "--model-queue",

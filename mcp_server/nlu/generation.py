@@ -1,5 +1,6 @@
-"""What every model backend shares: a readiness gate, a bounded queue in front of a fixed number
-of generation slots, and validation of the output with one retry that says what was wrong."""
+"""What every model backend shares: a readiness gate, a bounded queue in front of the generation
+slots (a fixed number for the in-process model, adapting to a remote engine's capacity: see
+concurrency.py), and validation of the output with one retry that says what was wrong."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from mcp_server.core.errors import InvalidModelOutput, ModelUnavailable
 from mcp_server.nlu.actions import parse_action
+from mcp_server.nlu.concurrency import Busy, ConcurrencyLimit, Outcome
 from mcp_server.nlu.parser import ParseOutcome, PartialOutput
 from mcp_server.nlu.prompt import messages_for
 from mcp_server.observability.health import ComponentState, ModelHealth
@@ -33,18 +35,46 @@ def describe_invalid(exc: Exception) -> str:
     return str(exc)[:200]
 
 
+class EngineBusy(ModelUnavailable):
+    """The engine refused the request for want of capacity (503, 429)."""
+
+
+class ModelTimedOut(ModelUnavailable):
+    """The engine did not answer within the command's timeout."""
+
+
+class _FirstToken:
+    """When a generation's first piece came, from when the command got its slot: the queueing
+    (and prefill) an engine adds, the signal the adaptive limit reads."""
+
+    def __init__(self, on_partial: PartialOutput | None) -> None:
+        self.started = time.perf_counter()
+        self.first_token_s: float | None = None
+        self._on_partial = on_partial
+
+    async def __call__(self, text: str) -> None:
+        if self.first_token_s is None:
+            self.first_token_s = time.perf_counter() - self.started
+        if self._on_partial is not None:
+            await self._on_partial(text)
+
+
 class GenerativeParser(ABC):
     """A parser whose actions come from a model: subclasses say how to generate text."""
 
     name: str
 
-    def __init__(self, *, model: str, health: ModelHealth | None, max_concurrent: int, max_queued: int) -> None:
+    def __init__(self, *, model: str, health: ModelHealth | None, slots: ConcurrencyLimit) -> None:
         self.model = model
         self.health = health or ModelHealth()
         self.health.backend, self.health.model = self.name, model
-        self.max_queued = max_queued
-        self._slots = anyio.Semaphore(max_concurrent)
-        self._waiting = 0
+        self.slots = slots
+        self.slots.on_change = self._show_slots
+        self._show_slots(slots)
+
+    def _show_slots(self, slots: ConcurrencyLimit) -> None:
+        self.health.queued, self.health.in_flight = slots.waiting, slots.in_flight
+        self.health.concurrency_limit = slots.current
 
     @abstractmethod
     async def _generate(self, messages: list[dict[str, Any]], on_partial: PartialOutput | None) -> str:
@@ -63,9 +93,7 @@ class GenerativeParser(ABC):
 
     def _timed_out(self, timeout_s: float) -> ModelUnavailable:
         self.health.count("timeouts")
-        return ModelUnavailable(
-            f"the command model did not answer within {timeout_s:g} s; retry, or use the task tools"
-        )
+        return ModelTimedOut(f"the command model did not answer within {timeout_s:g} s; retry, or use the task tools")
 
     def _refuse_if_not_ready(self) -> None:
         if self.health.state == ComponentState.READY:
@@ -78,33 +106,33 @@ class GenerativeParser(ABC):
 
     async def parse(self, command: str, *, on_partial: PartialOutput | None = None) -> ParseOutcome:
         self._refuse_if_not_ready()
-        await self._take_slot()
-        try:
-            return await self._parse_with_retry(command, on_partial)
-        finally:
-            self._slots.release()
+        for attempt in (1, 2):  # an engine that was busy once: the limit narrowed; wait for a slot, ask again
+            await self._take_slot()
+            clock, outcome = _FirstToken(on_partial), Outcome.FAILED
+            try:
+                parsed = await self._parse_with_retry(command, clock)
+                outcome = Outcome.ANSWERED
+                return parsed
+            except EngineBusy:
+                outcome = Outcome.BUSY
+                if attempt == 2:
+                    raise
+            except ModelTimedOut:
+                outcome = Outcome.TIMED_OUT
+                raise
+            finally:
+                self.slots.release(outcome, clock.first_token_s)
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     async def _take_slot(self) -> None:
         """A generation slot now, or a place in the bounded queue, or a fast 'busy'."""
         try:
-            self._slots.acquire_nowait()
-            return
-        except anyio.WouldBlock:
-            pass
-        if self._waiting >= self.max_queued:
+            await self.slots.acquire()
+        except Busy:
             self.health.count("busy_refusals")
-            raise ModelUnavailable(
-                f"the command model is busy ({self._waiting} requests queued); retry in a few seconds"
-            )
-        self._waiting += 1
-        self.health.queued = self._waiting
-        try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
-            self.health.queued = self._waiting
+            raise
 
-    async def _parse_with_retry(self, command: str, on_partial: PartialOutput | None) -> ParseOutcome:
+    async def _parse_with_retry(self, command: str, on_partial: PartialOutput) -> ParseOutcome:
         messages: list[dict[str, Any]] = messages_for(command)
         last_error = ""
         for attempt in (1, 2):
@@ -145,12 +173,11 @@ class RemoteModelParser(GenerativeParser):
         *,
         model: str,
         health: ModelHealth | None,
-        max_concurrent: int,
-        max_queued: int,
+        slots: ConcurrencyLimit,
         load_timeout_s: float,
         max_backoff_s: float,
     ) -> None:
-        super().__init__(model=model, health=health, max_concurrent=max_concurrent, max_queued=max_queued)
+        super().__init__(model=model, health=health, slots=slots)
         self.load_timeout_s = load_timeout_s
         self.max_backoff_s = max_backoff_s
         self._wake = anyio.Event()

@@ -49,6 +49,7 @@ import anyio.to_thread
 
 from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
+from mcp_server.nlu.concurrency import fixed_slots
 from mcp_server.nlu.forced import continuation
 from mcp_server.nlu.generation import GenerativeParser
 from mcp_server.nlu.model_files import BASE_SHA256
@@ -237,7 +238,7 @@ class LlamaCppParser(GenerativeParser):
         are kept (the user's cache folder by default)."""
         name = f"{gguf.name}+{adapter.name}" if adapter else gguf.name
         # As many commands generate at once as the batch has sequences; the queue holds the rest.
-        super().__init__(model=name, health=health, max_concurrent=max_sequences, max_queued=max_queued)
+        super().__init__(model=name, health=health, slots=fixed_slots(max_sequences, max_queued))
         self.gguf = gguf
         self.adapter = adapter
         self.timeout_s = timeout_s

@@ -3,8 +3,12 @@
 - Structured outputs: the action union's JSON schema is passed as `format`, and every answer is
   validated again with pydantic; one retry that tells the model what was wrong, then an error.
 - Streaming: partial output is handed to a callback as it arrives (progress notifications).
-- Bounded: at most `max_concurrent` generations at once and `max_queued` waiting; beyond that a
-  fast "busy" error instead of an ever-growing queue. Each request has its own timeout.
+- Concurrency that follows the engine: Ollama answers OLLAMA_NUM_PARALLEL requests at once (1 or 4
+  by default) and queues up to OLLAMA_MAX_QUEUE (512) more itself, so the limit starts at 16 (no
+  command waits here first) and adapts to what Ollama keeps up with, up to 64 or
+  `--model-concurrency` (concurrency.py); `max_queued` more wait here, then a fast "busy".
+  Ollama's own 503 narrows the limit and the command waits for a slot and asks once more. Each
+  request has its own timeout.
 - Start-up never waits: a background warm-up loads the model (keep_alive) with its own long
   timeout and retries with back-off, reporting loading/ready/unavailable with the reason.
 """
@@ -20,7 +24,8 @@ import ollama
 
 from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
-from mcp_server.nlu.generation import RemoteModelParser
+from mcp_server.nlu.concurrency import adaptive_slots
+from mcp_server.nlu.generation import EngineBusy, RemoteModelParser
 from mcp_server.nlu.model_files import TEST_MODEL_REQUIREMENT
 from mcp_server.nlu.parser import PartialOutput
 from mcp_server.nlu.prompt import OPTIONS
@@ -29,6 +34,8 @@ from mcp_server.observability.health import ModelHealth
 logger = logging.getLogger(__name__)
 
 _BUSY_STATUS = 503
+INITIAL_CONCURRENCY = 16
+CEILING = 64
 _NOT_FOUND_STATUS = 404
 
 
@@ -43,7 +50,7 @@ class OllamaParser(RemoteModelParser):
         health: ModelHealth | None = None,
         timeout_s: float = 30.0,
         load_timeout_s: float = 600.0,
-        max_concurrent: int = 2,
+        max_concurrent: int | None = None,
         max_queued: int = 16,
         keep_alive: str = "30m",
         max_backoff_s: float = 30.0,
@@ -52,8 +59,7 @@ class OllamaParser(RemoteModelParser):
         super().__init__(
             model=model,
             health=health,
-            max_concurrent=max_concurrent,
-            max_queued=max_queued,
+            slots=adaptive_slots(INITIAL_CONCURRENCY, max_concurrent or CEILING, max_queued),
             load_timeout_s=load_timeout_s,
             max_backoff_s=max_backoff_s,
         )
@@ -111,7 +117,7 @@ class OllamaParser(RemoteModelParser):
             self.health.count("errors")
             if exc.status_code == _BUSY_STATUS:
                 self.health.count("busy_refusals")
-                raise ModelUnavailable("Ollama is busy (too many pending requests); retry in a few seconds") from exc
+                raise EngineBusy("Ollama is busy (too many pending requests); retry in a few seconds") from exc
             if exc.status_code == _NOT_FOUND_STATUS:
                 self._mark_unavailable(self._reason(exc))
             raise ModelUnavailable(self._reason(exc)) from exc

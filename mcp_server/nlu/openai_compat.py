@@ -1,6 +1,8 @@
 """The parser for any OpenAI-compatible server (vLLM, llama.cpp's llama-server, ...): the path to
 take when one Ollama is not enough. The action schema goes as `response_format` (json_schema,
 strict), answers stream, and the same validation, retry, bounds and warm-up apply as with Ollama.
+Such servers batch many requests (vLLM up to 256 sequences by default): the limit starts at 16 and
+adapts up to 256, or `--model-concurrency` (concurrency.py).
 
 Errors are told apart with the `openai` SDK's own exception classes, which hold whatever HTTP library
 the SDK is built on (httpx2 since openai 3): a connection error before the server answers means no
@@ -18,10 +20,14 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from mcp_server.core.errors import ModelUnavailable
 from mcp_server.nlu.actions import action_json_schema
-from mcp_server.nlu.generation import RemoteModelParser
+from mcp_server.nlu.concurrency import adaptive_slots
+from mcp_server.nlu.generation import EngineBusy, RemoteModelParser
 from mcp_server.nlu.parser import PartialOutput
 from mcp_server.nlu.prompt import OPTIONS, STOP_TOKENS
 from mcp_server.observability.health import ModelHealth
+
+INITIAL_CONCURRENCY = 16
+CEILING = 256  # vLLM's default max_num_seqs
 
 
 class OpenAICompatParser(RemoteModelParser):
@@ -36,7 +42,7 @@ class OpenAICompatParser(RemoteModelParser):
         health: ModelHealth | None = None,
         timeout_s: float = 30.0,
         load_timeout_s: float = 60.0,
-        max_concurrent: int = 4,
+        max_concurrent: int | None = None,
         max_queued: int = 32,
         max_backoff_s: float = 30.0,
     ) -> None:
@@ -44,8 +50,7 @@ class OpenAICompatParser(RemoteModelParser):
         super().__init__(
             model=model,
             health=health,
-            max_concurrent=max_concurrent,
-            max_queued=max_queued,
+            slots=adaptive_slots(INITIAL_CONCURRENCY, max_concurrent or CEILING, max_queued),
             load_timeout_s=load_timeout_s,
             max_backoff_s=max_backoff_s,
         )
@@ -116,7 +121,7 @@ class OpenAICompatParser(RemoteModelParser):
             self.health.count("errors")
             if exc.status_code in (429, 503):
                 self.health.count("busy_refusals")
-                raise ModelUnavailable(f"the model server is busy ({exc.status_code}); retry in a few seconds") from exc
+                raise EngineBusy(f"the model server is busy ({exc.status_code}); retry in a few seconds") from exc
             if exc.status_code == 404:
                 self._mark_unavailable(self._reason(exc))
             raise ModelUnavailable(self._reason(exc)) from exc

@@ -121,6 +121,8 @@ class ModelHealth:
     model: str | None = None
     counts: Counter[str] = field(default_factory=Counter)
     queued: int = 0
+    in_flight: int = 0
+    concurrency_limit: int | None = None  # generations it may have at once now (it adapts for remote engines)
     on_call: Callable[[str, float], None] | None = None  # (backend, seconds) after each generation
     _waiters: list[_Waiter] = field(default_factory=list, init=False, repr=False, compare=False)
     _waiters_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
@@ -167,6 +169,9 @@ class ModelHealth:
             "detail": self.detail,
             "backend": self.backend,
             "model": self.model,
+            "concurrency_limit": self.concurrency_limit,
+            "in_flight": self.in_flight,
+            "queued": self.queued,
             **counts,
         }
 

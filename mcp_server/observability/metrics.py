@@ -57,6 +57,14 @@ class ModelCollector(Collector):
         queue = GaugeMetricFamily(
             "task_api_model_queue_depth", "Commands waiting for a generation slot.", labels=["backend"]
         )
+        limit = GaugeMetricFamily(
+            "task_api_model_concurrency_limit",
+            "Generations the backend may have at once now (adapting for a remote engine).",
+            labels=["backend"],
+        )
+        in_flight = GaugeMetricFamily(
+            "task_api_model_in_flight", "Commands the backend is generating an answer for now.", labels=["backend"]
+        )
         ready = GaugeMetricFamily(
             "task_api_model_ready", "1 when the backend's model is ready to answer.", labels=["backend"]
         )
@@ -69,8 +77,11 @@ class ModelCollector(Collector):
                 calls.add_metric([name, event], backend.counts[event])
             invalid.add_metric([name], backend.counts["invalid_outputs"])
             queue.add_metric([name], backend.queued)
+            in_flight.add_metric([name], backend.in_flight)
+            if backend.concurrency_limit is not None:
+                limit.add_metric([name], backend.concurrency_limit)
             ready.add_metric([name], 1.0 if backend.state == ComponentState.READY else 0.0)
-        yield from (calls, invalid, queue, ready)
+        yield from (calls, invalid, queue, limit, in_flight, ready)
 
 
 class Metrics:

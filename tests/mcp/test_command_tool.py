@@ -348,6 +348,8 @@ async def test_model_metrics_follow_the_backend(ready_app: App, ollama: FakeOlla
     assert 'task_api_model_invalid_outputs_total{backend="ollama"} 1.0' in text
     assert 'task_api_model_ready{backend="ollama"} 1.0' in text
     assert 'task_api_model_queue_depth{backend="ollama"} 0.0' in text
+    assert 'task_api_model_concurrency_limit{backend="ollama"} 16.0' in text  # where it starts
+    assert 'task_api_model_in_flight{backend="ollama"} 0.0' in text
     assert 'task_api_model_call_seconds_count{backend="ollama"} 2.0' in text
 
 
