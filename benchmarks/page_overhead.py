@@ -28,7 +28,7 @@ import anyio
 import httpx
 from mcp import ClientSession
 
-from benchmarks.http_latency import _skip_output_validation, percentile
+from benchmarks.http_latency import _skip_output_validation
 from benchmarks.suite import CRUD_TOOLS, Load, Scenario, crud
 from harness.servers import start_http_server
 
@@ -105,13 +105,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     for tool in CRUD_TOOLS:
         row: dict[str, Any] = {}
         for mode in MODES:
-            scenario = samples[mode][tool]
-            row[mode] = {
-                "n": len(scenario.samples),
-                "errors": scenario.errors,
-                "p50_ms": round(percentile(scenario.samples, 50), 2),
-                "p99_ms": round(percentile(scenario.samples, 99), 2),
-            }
+            measured = samples[mode][tool].figures()
+            row[mode] = {key: measured[key] for key in ("n", "errors", "p50_ms", "p99_ms")}
         for stat in ("p50_ms", "p99_ms"):
             row[f"{stat.removesuffix('_ms')}_ratio"] = round(row["pages"][stat] / row["no_pages"][stat], 3)
         figures[tool] = row
