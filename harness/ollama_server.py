@@ -4,7 +4,7 @@ It serves the endpoints the server and the official `ollama` client use, with Ol
 shapes, status codes and error bodies: `/api/chat` (NDJSON streaming and single JSON, `format`
 recorded, an empty `messages` list loading the model), `/api/tags`, `/api/show`, `/api/ps`,
 `/api/version`. Faults: a fixed latency, a slow token stream, a model still loading, a busy 503,
-a capacity (answers at once, and a queue beyond which it answers 503, as Ollama's
+a capacity (answers worked out at once, and a queue beyond which it answers 503, as Ollama's
 OLLAMA_NUM_PARALLEL and OLLAMA_MAX_QUEUE),
 a missing model (404), an answer cut off mid-stream, and, by stopping it, connection refused.
 What the "model" says is scripted: by words found in the user's command, else a default.
@@ -150,6 +150,8 @@ class FakeOllama:
                     "done": True,
                 }
             )
+        # The capacity is held while the "model" works out its answer (the latency); the answer then
+        # streams on its own, so a response nobody reads holds no place.
         if not await self._take_slot():
             return JSONResponse({"error": BUSY_MESSAGE}, status_code=503)
         try:
@@ -157,9 +159,8 @@ class FakeOllama:
             user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
             content = self.script._pick(user)
             await asyncio.sleep(self.script.latency_s)
-        except BaseException:
+        finally:
             await self._free_slot()
-            raise
         final = {
             "model": name,
             "created_at": _now(),
@@ -173,7 +174,6 @@ class FakeOllama:
             "eval_duration": 1,
         }
         if body.get("stream") is False:
-            await self._free_slot()
             return JSONResponse({**final, "message": {"role": "assistant", "content": content}})
         return StreamingResponse(self._stream(name, content, final), media_type="application/x-ndjson")
 
@@ -202,13 +202,6 @@ class FakeOllama:
             self._slot_freed.notify()
 
     async def _stream(self, name: str, content: str, final: dict[str, Any]) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._pieces(name, content, final):
-                yield chunk
-        finally:
-            await self._free_slot()
-
-    async def _pieces(self, name: str, content: str, final: dict[str, Any]) -> AsyncIterator[bytes]:
         pieces = [content[i : i + 4] for i in range(0, len(content), 4)]
         for sent, piece in enumerate(pieces):
             if self.script.disconnect_after is not None and sent >= self.script.disconnect_after:

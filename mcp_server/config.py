@@ -107,7 +107,8 @@ class Settings:
     def validate(self) -> Settings:
         if self.log_level.upper() not in LEVELS:
             raise ConfigError(f"log level must be one of {', '.join(LEVELS)}, got {self.log_level!r}")
-        if self.model_timeout_s <= 0 or (self.model_concurrency or 1) < 1 or self.model_queue < 0:
+        concurrency_ok = self.model_concurrency is None or self.model_concurrency >= 1
+        if self.model_timeout_s <= 0 or not concurrency_ok or self.model_queue < 0:
             raise ConfigError("model timeout must be > 0, concurrency >= 1 and queue >= 0")
         if self.model_load_timeout_s <= 0 or (self.model_threads is not None and self.model_threads < 1):
             raise ConfigError("model load timeout must be > 0 and model threads >= 1")

@@ -5,6 +5,7 @@ concurrency.py), and validation of the output with one retry that says what was 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from mcp_server.core.errors import InvalidModelOutput, ModelUnavailable
 from mcp_server.nlu.actions import parse_action
-from mcp_server.nlu.concurrency import Busy, ConcurrencyLimit, Outcome
+from mcp_server.nlu.concurrency import Busy, ConcurrencyLimit, Outcome, Slot
 from mcp_server.nlu.parser import ParseOutcome, PartialOutput
 from mcp_server.nlu.prompt import messages_for
 from mcp_server.observability.health import ComponentState, ModelHealth
@@ -59,10 +60,16 @@ class _FirstToken:
             await self._on_partial(text)
 
 
+BUSY_PAUSE_S = 0.5  # before asking a busy engine again when none of this server's calls is out
+
+
 class GenerativeParser(ABC):
     """A parser whose actions come from a model: subclasses say how to generate text."""
 
     name: str
+    timeout_s: float
+    # A remote engine queues too: the command's time covers waiting here, there and answering.
+    deadline_covers_queue = False
 
     def __init__(self, *, model: str, health: ModelHealth | None, slots: ConcurrencyLimit) -> None:
         self.model = model
@@ -106,28 +113,47 @@ class GenerativeParser(ABC):
 
     async def parse(self, command: str, *, on_partial: PartialOutput | None = None) -> ParseOutcome:
         self._refuse_if_not_ready()
-        for attempt in (1, 2):  # an engine that was busy once: the limit narrowed; wait for a slot, ask again
-            await self._take_slot()
+        deadline = anyio.current_time() + self.timeout_s if self.deadline_covers_queue else math.inf
+        for attempt in (1, 2):  # an engine that was busy once: the limit is cut; wait for room, ask again
+            slot = await self._take_slot(deadline, admitted=attempt == 2)
             clock, outcome = _FirstToken(on_partial), Outcome.FAILED
             try:
-                parsed = await self._parse_with_retry(command, clock)
+                with anyio.fail_after(None if deadline == math.inf else deadline - anyio.current_time()):
+                    parsed = await self._parse_with_retry(command, clock)
                 outcome = Outcome.ANSWERED
                 return parsed
-            except EngineBusy:
-                outcome = Outcome.BUSY
-                if attempt == 2:
-                    raise
+            except TimeoutError:  # the command's own time, queue included, ran out
+                outcome = Outcome.TIMED_OUT
+                raise self._timed_out(self.timeout_s) from None
             except ModelTimedOut:
                 outcome = Outcome.TIMED_OUT
                 raise
+            except InvalidModelOutput:
+                outcome = Outcome.ANSWERED  # the engine kept up; the answer was wrong
+                raise
+            except EngineBusy:
+                outcome = Outcome.BUSY
+                if attempt == 2:
+                    self.health.count("busy_refusals")
+                    raise
             finally:
-                self.slots.release(outcome, clock.first_token_s)
+                self.slots.release(slot, outcome, clock.first_token_s)
+            await self._room_in_engine(deadline)
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    async def _take_slot(self) -> None:
+    async def _room_in_engine(self, deadline: float) -> None:
+        """After the engine said busy: until one of this server's calls to it ends with an answer
+        (room, likely; one waiter each), or a short pause when none is out (others fill it); never
+        past the command's deadline."""
+        if self.slots.in_flight:
+            await self.slots.room(deadline=deadline)
+        else:
+            await anyio.sleep(max(0.0, min(BUSY_PAUSE_S, deadline - anyio.current_time())))
+
+    async def _take_slot(self, deadline: float, *, admitted: bool = False) -> Slot:
         """A generation slot now, or a place in the bounded queue, or a fast 'busy'."""
         try:
-            await self.slots.acquire()
+            return await self.slots.acquire(deadline=deadline, admitted=admitted)
         except Busy:
             self.health.count("busy_refusals")
             raise
@@ -167,6 +193,8 @@ class GenerativeParser(ABC):
 class RemoteModelParser(GenerativeParser):
     """A model behind a server: warmed up in the background at start, and again whenever a call
     finds it gone, with back-off between tries; its state and the reason are in health."""
+
+    deadline_covers_queue = True
 
     def __init__(
         self,

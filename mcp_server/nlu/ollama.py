@@ -7,8 +7,9 @@
   by default) and queues up to OLLAMA_MAX_QUEUE (512) more itself, so the limit starts at 16 (no
   command waits here first) and adapts to what Ollama keeps up with, up to 64 or
   `--model-concurrency` (concurrency.py); `max_queued` more wait here, then a fast "busy".
-  Ollama's own 503 narrows the limit and the command waits for a slot and asks once more. Each
-  request has its own timeout.
+  Ollama's own 503 halves the limit, and the command waits for room (one of the calls out to end)
+  and asks once more. A command's timeout covers all of it: waiting here or in Ollama's queue, and
+  answering.
 - Start-up never waits: a background warm-up loads the model (keep_alive) with its own long
   timeout and retries with back-off, reporting loading/ready/unavailable with the reason.
 """
@@ -116,7 +117,7 @@ class OllamaParser(RemoteModelParser):
         except ollama.ResponseError as exc:
             self.health.count("errors")
             if exc.status_code == _BUSY_STATUS:
-                self.health.count("busy_refusals")
+                self.health.count("engine_busy")
                 raise EngineBusy("Ollama is busy (too many pending requests); retry in a few seconds") from exc
             if exc.status_code == _NOT_FOUND_STATUS:
                 self._mark_unavailable(self._reason(exc))

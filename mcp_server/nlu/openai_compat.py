@@ -120,7 +120,7 @@ class OpenAICompatParser(RemoteModelParser):
         except openai.APIStatusError as exc:
             self.health.count("errors")
             if exc.status_code in (429, 503):
-                self.health.count("busy_refusals")
+                self.health.count("engine_busy")
                 raise EngineBusy(f"the model server is busy ({exc.status_code}); retry in a few seconds") from exc
             if exc.status_code == 404:
                 self._mark_unavailable(self._reason(exc))

@@ -55,7 +55,9 @@ class CallCounters:
         }
 
 
-MODEL_EVENTS = ("calls", "invalid_outputs", "retries", "timeouts", "busy_refusals", "errors")
+# busy_refusals: commands refused as busy (this server's queue full, or the engine busy twice);
+# engine_busy: the engine's own 503/429 answers, some of which a second try got past.
+MODEL_EVENTS = ("calls", "invalid_outputs", "retries", "timeouts", "busy_refusals", "engine_busy", "errors")
 _COUNTS = MODEL_EVENTS
 
 
@@ -156,14 +158,11 @@ class ModelHealth:
         await self.wait_for(ComponentState.READY)
 
     def count(self, what: str) -> None:
-        """what: calls, invalid_outputs, retries, timeouts, busy_refusals, errors."""
+        """what: one of MODEL_EVENTS."""
         self.counts[what] += 1
 
     def snapshot(self) -> dict[str, Any]:
-        counts = {
-            key: self.counts[key]
-            for key in ("calls", "invalid_outputs", "retries", "timeouts", "busy_refusals", "errors")
-        }
+        counts = {key: self.counts[key] for key in MODEL_EVENTS}
         return {
             "status": self.state.value,
             "detail": self.detail,

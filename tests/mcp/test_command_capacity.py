@@ -29,16 +29,26 @@ def script_errands(ollama: FakeOllama) -> None:
         ollama.script.answer(f"errand {n}:", json.dumps({"action": "create_task", "params": {"title": f"Errand {n}"}}))
 
 
-async def all_at_once(client: Client) -> dict[int, types.CallToolResult]:
+async def all_at_once(client: Client, took: dict[int, float] | None = None) -> dict[int, types.CallToolResult]:
+    """The ten commands sent together; `took`, if given, gets how long each one took to answer."""
     results: dict[int, types.CallToolResult] = {}
 
     async def one(n: int) -> None:
+        started = anyio.current_time()
         results[n] = await client.call_tool("process_command", {"command": f"errand {n}: do it"})
+        if took is not None:
+            took[n] = anyio.current_time() - started
 
     async with anyio.create_task_group() as group:
         for n in range(COMMANDS):
             group.start_soon(one, n)
     return results
+
+
+def outcomes(results: dict[int, types.CallToolResult]) -> tuple[set[int], dict[int, str]]:
+    done = {n for n, result in results.items() if not result.is_error}
+    refused = {n: result.content[0].text for n, result in results.items() if result.is_error}  # type: ignore[union-attr]
+    return done, refused
 
 
 async def test_an_engine_that_serves_everyone_at_once_gets_every_command_at_once(
@@ -58,21 +68,46 @@ async def test_an_engine_that_serves_everyone_at_once_gets_every_command_at_once
 
 async def test_an_engine_that_serves_two_and_refuses_the_rest_loses_nothing(db_path: Path, ollama: FakeOllama) -> None:
     script_errands(ollama)
-    ollama.script.latency_s = 0.1
+    ollama.script.latency_s = 0.3
     ollama.script.parallel, ollama.script.max_queue = 2, 0
-    timeout_s = 5.0
+    timeout_s = 2.0
+    took: dict[int, float] = {}
     async with open_app(settings_for(db_path, ollama, model_timeout_s=timeout_s)) as app:
         await wait_for_model(app)
         async with Client(app.server) as client:
-            with anyio.fail_after(timeout_s * 2):  # a retry after a narrowed limit stays within the command's time
-                results = await all_at_once(client)
+            results = await all_at_once(client, took)
             page = (await client.call_tool("list_tasks", {"limit": 100})).structured_content
         model: dict[str, Any] = app.health.model.snapshot()["backends"]["ollama"]
-    done = {n for n, result in results.items() if not result.is_error}
-    refused = {n: result.content[0].text for n, result in results.items() if result.is_error}  # type: ignore[union-attr]
+    done, refused = outcomes(results)
     assert done | set(refused) == set(range(COMMANDS))
     assert all("busy" in message and "retry" in message for message in refused.values()), refused
     assert sorted(task["title"] for task in page["tasks"]) == sorted(f"Errand {n}" for n in done)  # nothing lost
+    assert max(took.values()) < timeout_s + 0.5, took  # each answered within its time
     assert ollama.script.peak_parallel <= 2
-    assert model["concurrency_limit"] < 16  # the 503s narrowed it
-    assert len(done) > 2, refused  # the narrowed limit and one more try got more than the first two through
+    assert model["concurrency_limit"] < 16 and model["engine_busy"] >= 8  # the 503s cut it
+    assert model["busy_refusals"] == len(refused)  # a command refused is counted once
+    assert len(done) > 2, refused  # the cut limit and one more try got more than the first two through
+
+
+async def test_an_engine_that_queues_them_all_answers_each_command_within_its_time(
+    db_path: Path, ollama: FakeOllama
+) -> None:
+    """Ollama's default: one at a time, the rest in its own queue. A command's time covers that wait
+    too: each is done, or a clear timeout, within its time; the timeouts cut the limit."""
+    script_errands(ollama)
+    ollama.script.latency_s = 0.3
+    ollama.script.parallel = 1
+    timeout_s = 1.0
+    took: dict[int, float] = {}
+    async with open_app(settings_for(db_path, ollama, model_timeout_s=timeout_s)) as app:
+        await wait_for_model(app)
+        async with Client(app.server) as client:
+            results = await all_at_once(client, took)
+            page = (await client.call_tool("list_tasks", {"limit": 100})).structured_content
+        model: dict[str, Any] = app.health.model.snapshot()["backends"]["ollama"]
+    done, refused = outcomes(results)
+    assert 1 <= len(done) < COMMANDS and done | set(refused) == set(range(COMMANDS))
+    assert all(f"did not answer within {timeout_s:g} s" in message for message in refused.values()), refused
+    assert max(took.values()) < timeout_s + 0.5, took
+    assert sorted(task["title"] for task in page["tasks"]) == sorted(f"Errand {n}" for n in done)
+    assert model["concurrency_limit"] < 16
