@@ -8,6 +8,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
+from mcp_server.config import ConfigError, Settings
 from mcp_server.nlu.concurrency import Busy, ConcurrencyLimit, Outcome, adaptive_slots, fixed_slots
 
 pytestmark = pytest.mark.anyio
@@ -128,3 +129,10 @@ async def test_a_fixed_limit_never_moves_and_a_start_past_the_ceiling_is_refused
     assert adaptive_slots(initial=16, ceiling=2, max_queued=1).current == 2  # --model-concurrency 2 caps the start
     with pytest.raises(ValueError, match=r"within 1\.\.2"):
         ConcurrencyLimit(initial=3, ceiling=2, max_queued=1)
+
+
+@pytest.mark.parametrize("cap", [0, -1])
+def test_a_cap_below_one_is_refused_and_none_is_the_engine_s_default(cap: int) -> None:
+    with pytest.raises(ConfigError, match="concurrency >= 1"):
+        Settings(backend="ollama", model_concurrency=cap).validate()
+    assert Settings(backend="ollama").validate().model_concurrency is None
