@@ -364,9 +364,7 @@ def build_rest_app(
                 timezone=request.timezone,
                 confirm=request.confirm,
                 on_partial=on_partial,
-                expected=None
-                if request.expected is None
-                else request.expected.model_dump(include={"action", "params"}),
+                expected=None if request.expected is None else request.expected.model_dump(include=PREVIEWED),
                 now=now,
             )
         except TaskError as exc:

@@ -13,6 +13,8 @@ import pytest
 
 from harness.ollama_server import FakeOllama
 from mcp_server.config import Settings
+from mcp_server.http.rest import PreviewedAction
+from mcp_server.nlu.actions import ACTION_NAMES
 from tests.support.apps import wait_for_model
 from tests.support.asgi import serve_in_process
 
@@ -111,6 +113,11 @@ async def test_command_streams_tokens_then_the_response(http_settings: Settings,
     assert tokens == answer and len([e for e in events if e[0] == "token"]) > 3
     final = json.loads(events[-1][1])
     assert events[-1][0] == "response" and final["success"] is True and final["result"]["title"] == "Water the plants"
+
+
+def test_a_previewed_action_names_exactly_the_actions_that_run() -> None:
+    named = PreviewedAction.model_json_schema()["properties"]["action"]["enum"]
+    assert named == [name for name in ACTION_NAMES if name != "error"]  # a refusal never runs
 
 
 async def test_a_previewed_command_runs_only_as_it_was_previewed(http_settings: Settings, ollama: FakeOllama) -> None:
